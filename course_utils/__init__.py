@@ -1,0 +1,1 @@
+"""Gradient Checking, hands-on: the shared package of the course."""

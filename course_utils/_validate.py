@@ -1,0 +1,65 @@
+"""Argument checks shared by the public functions: clear errors that name the argument."""
+import numbers
+import warnings
+
+import numpy as np
+
+
+def as_float_array(value, name, *, allow_float32=True):
+    """Return `value` as a finite floating numpy array, or raise naming `name`.
+
+    Integer arrays are refused (a perturbation of 1e-7 would be rounded away), float32 is
+    accepted with a warning (false alarms are likely), anything non-finite is refused.
+    """
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        raise TypeError(f"{name} must be a numpy array of floats, got {type(value).__name__}")
+    arr = np.asarray(value)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be a numpy array of floats, got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(
+            f"{name} must hold floats (float64), got dtype {arr.dtype}: "
+            "a perturbation of epsilon would be rounded away; convert with .astype(np.float64)")
+    if arr.dtype == np.float32:
+        if not allow_float32:
+            raise TypeError(f"{name} must be float64, got float32")
+        warnings.warn(
+            f"{name} is float32: with epsilon around 1e-7 the perturbation is below float32's "
+            "resolution, so a correct gradient will likely look wrong (use float64 to check)",
+            RuntimeWarning, stacklevel=3)
+    elif arr.dtype not in (np.float64, np.float32):
+        raise TypeError(f"{name} must be float64 (or float32), got dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must hold finite values only, found NaN or inf")
+    return arr
+
+
+def check_epsilon(epsilon, name="epsilon"):
+    """Return epsilon as a float, or raise unless it is a finite number > 0."""
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real):
+        raise TypeError(f"{name} must be a positive number, got {type(epsilon).__name__}")
+    epsilon = float(epsilon)
+    if not np.isfinite(epsilon) or epsilon <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {epsilon!r}")
+    return epsilon
+
+
+def check_mapping(value, name):
+    """Raise unless `value` is a dict."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict of name -> numpy array, got {type(value).__name__}")
+    return value
+
+
+def as_scalar_cost(value, name="cost"):
+    """Return a cost function's result as a Python float, or raise if it is not a finite scalar."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must return a finite scalar float, got {type(value).__name__}") from None
+    if arr.size != 1:
+        raise TypeError(f"{name} must return a scalar, got an array of shape {arr.shape}")
+    out = float(arr.reshape(()))
+    if not np.isfinite(out):
+        raise ValueError(f"{name} returned {out}: it must return a finite number")
+    return out

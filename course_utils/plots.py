@@ -1,0 +1,158 @@
+"""Plots of the course. Every function takes an optional `ax` and returns the figure.
+
+Colours come from the Okabe-Ito palette, which stays distinguishable with the common kinds of
+colour blindness; tensors also differ by marker shape so nothing relies on colour alone.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+
+#: Okabe-Ito colour-blind-safe palette (black left out: it is kept for lines of reference)
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
+THRESHOLD_COLOR = "#000000"
+
+
+def tensor_style(index):
+    """(colour, marker) of the index-th tensor, cycling through the palette."""
+    return PALETTE[index % len(PALETTE)], MARKERS[index % len(MARKERS)]
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+def plot_parameter_errors(result, ax=None, title=None):
+    """Per-parameter error of a gradient check, on a log scale, one colour per tensor.
+
+    result -- a GradCheckResult from course_utils.gradcheck.check_gradients
+    Draws every checked entry's error |g - a| / (||g_T|| + ||a_T||) at its position in theta,
+    the threshold as a dashed line, each tensor's block difference as a short bar, suspects
+    labelled in red-orange with "(suspect)", entries at a ReLU kink as hollow markers.
+    Returns the figure.
+    """
+    if not hasattr(result, "errors") or not hasattr(result, "keys"):
+        raise TypeError(f"result must be a GradCheckResult from check_gradients, got {type(result).__name__}")
+    fig, ax = _axes(ax, (9, 4))
+    errors = np.asarray(result.errors, dtype=float)
+    keys = np.asarray(result.keys)
+    floor = 1e-12  # exact matches (error 0) and round-off dust are drawn at this floor, not lost
+    shown = np.where(errors > floor, errors, floor)
+    index = np.arange(errors.size)
+    for k, name in enumerate(dict.fromkeys(result.keys)):
+        colour, marker = tensor_style(k)
+        where = (keys == name) & result.checked
+        kink = where & result.kinks
+        plain = where & ~result.kinks
+        suspect = name in result.suspects
+        label = f"{name} (suspect)" if suspect else name
+        ax.scatter(index[plain], shown[plain], s=22, color=colour, marker=marker, label=label,
+                   edgecolors="#D55E00" if suspect else "none", linewidths=1.2, zorder=3)
+        if kink.any():
+            ax.scatter(index[kink], shown[kink], s=40, facecolors="none", edgecolors=colour, marker=marker,
+                       linewidths=1.2, zorder=3)
+        span = np.flatnonzero(keys == name)
+        block = max(result.block_differences[name], floor)
+        ax.hlines(block, span[0] - 0.4, span[-1] + 0.4, color=colour, linewidth=2.5, alpha=0.6, zorder=2)
+        ax.text((span[0] + span[-1]) / 2, block, f" {name}", color=colour,
+                ha="center", va="bottom", fontsize=9, fontweight="bold" if suspect else "normal")
+    ax.axhline(result.threshold, color=THRESHOLD_COLOR, linestyle="--", linewidth=1,
+               label=f"threshold {result.threshold:.0e}")
+    if result.kinks.any():
+        ax.scatter([], [], s=40, facecolors="none", edgecolors="grey", label="at a ReLU kink")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=floor / 3, top=3)
+    ax.set_xlabel("entry of θ (parameters flattened W1, b1, W2, …)")
+    ax.set_ylabel("error of the entry (log scale;\nbelow 1e-12 drawn at 1e-12)")
+    ax.set_title(title or f"Per-parameter error — difference {result.difference:.2g}, {result.verdict}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    ax.grid(True, which="major", axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_vs_epsilon(epsilons, errors, ax=None, labels=None, reference_slopes=True):
+    """Error of a finite-difference approximation against epsilon, log-log.
+
+    epsilons -- 1-D array of the epsilons tried (> 0)
+    errors -- dict label -> errors (same length as epsilons), or one array
+    labels -- optional dict label -> legend text
+    reference_slopes -- draw dotted guides of slope 1 and 2 (truncation of one-sided / centered)
+    Returns the figure.
+    """
+    eps = np.asarray(epsilons, dtype=float)
+    if eps.ndim != 1 or eps.size < 2 or np.any(eps <= 0):
+        raise ValueError("epsilons must be a 1-D array of at least two positive numbers")
+    if not isinstance(errors, dict):
+        errors = {"error": errors}
+    fig, ax = _axes(ax, (6.5, 4.5))
+    for k, (name, err) in enumerate(errors.items()):
+        err = np.asarray(err, dtype=float)
+        if err.shape != eps.shape:
+            raise ValueError(f"errors[{name!r}] has shape {err.shape}, expected {eps.shape} like epsilons")
+        colour, marker = tensor_style(k)
+        ax.loglog(eps, np.maximum(err, 1e-18), marker=marker, markersize=4, color=colour,
+                  label=(labels or {}).get(name, name))
+    if reference_slopes:
+        e0 = eps.max()
+        for slope, style in ((1, ":"), (2, "-.")):
+            guide = 0.1 * (eps / e0) ** slope
+            ax.loglog(eps, guide, style, color="grey", linewidth=1, label=f"slope {slope} (ε^{slope})")
+    ax.set_xlabel("ε (log scale)")
+    ax.set_ylabel("absolute error (log scale)")
+    ax.set_title("Error of the finite difference against ε")
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_theta_by_tensor(theta, keys, ax=None):
+    """θ as a bar per entry, coloured by the tensor it came from.
+
+    theta -- (n, 1) or (n,); keys -- n tensor names (from dictionary_to_vector)
+    Returns the figure.
+    """
+    values = np.asarray(theta, dtype=float).ravel()
+    keys = list(keys)
+    if len(keys) != values.size:
+        raise ValueError(f"keys has {len(keys)} names but theta has {values.size} entries")
+    fig, ax = _axes(ax, (9, 3))
+    for k, name in enumerate(dict.fromkeys(keys)):
+        where = np.flatnonzero(np.asarray(keys) == name)
+        colour, _ = tensor_style(k)
+        ax.bar(where, values[where], width=0.85, color=colour, label=f"{name} ({where.size})")
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_xlabel("index in θ")
+    ax.set_ylabel("value")
+    ax.set_title(f"θ: {values.size} parameters in one vector, coloured by tensor")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_check_cost(n_params, seconds, ax=None, labels=None):
+    """Time of a gradient check against the number of parameters, log-log.
+
+    n_params -- 1-D array of parameter counts
+    seconds -- dict label -> times (same length), or one array
+    Returns the figure.
+    """
+    n = np.asarray(n_params, dtype=float)
+    if not isinstance(seconds, dict):
+        seconds = {"full check": seconds}
+    fig, ax = _axes(ax, (6.5, 4.5))
+    for k, (name, t) in enumerate(seconds.items()):
+        t = np.asarray(t, dtype=float)
+        if t.shape != n.shape:
+            raise ValueError(f"seconds[{name!r}] has shape {t.shape}, expected {n.shape} like n_params")
+        colour, marker = tensor_style(k)
+        ax.loglog(n, t, marker=marker, color=colour, label=(labels or {}).get(name, name))
+    ax.set_xlabel("number of parameters (log scale)")
+    ax.set_ylabel("seconds (log scale)")
+    ax.set_title("Cost of a gradient check")
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    return fig
