@@ -7,6 +7,7 @@
 - check_directions(cost, parameters, gradients, ...): the cheap check for big models -- a few
   random directions (per tensor, if asked), two cost evaluations each.
 """
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,6 +78,8 @@ class GradCheckResult:
     NaN where not checked); errors -- (n,) per-entry error |g - a| / (||g_T|| + ||a_T||) (T the
     entry's tensor, NaN where not checked); kinks -- (n,) bool; checked -- (n,) bool
     epsilon, threshold, cost -- as used; J at the parameters
+    deterministic -- False when cost gave two different values at the same parameters (random
+    dropout masks, say): then the differences mean nothing and nobody is named a suspect
     """
 
     difference: float
@@ -93,6 +96,7 @@ class GradCheckResult:
     threshold: float
     cost: float
     noise_floor: dict = field(default_factory=dict)
+    deterministic: bool = True
 
     @property
     def passed(self):
@@ -101,13 +105,19 @@ class GradCheckResult:
 
     @property
     def verdict(self):
-        """"pass", "fail" (there are suspects) or "false alarm" (above threshold, no suspect)."""
+        """"pass", "fail" (there are suspects), "false alarm" (above threshold, no suspect) or
+        "unreliable" (the cost is not deterministic)."""
+        if not self.deterministic:
+            return "unreliable"
         if self.suspects:
             return "fail"
         return "pass" if self.passed else "false alarm"
 
     def summary(self):
         """One plain sentence, e.g. "b1 and W2 look wrong; everything else agrees to 1e-09"."""
+        if not self.deterministic:
+            return ("The check is unreliable: the cost gave different values for the same parameters "
+                    "(random dropout masks?). Fix the randomness, then check again.")
         others = [d for name, d in self.block_differences.items() if name not in self.suspects]
         agree = f"agrees to {_order(max(others))}" if others else ""
         if self.suspects:
@@ -116,8 +126,10 @@ class GradCheckResult:
             rest = f"; everything else {agree}" if others else ""
             return f"{names} {verb} wrong{rest}."
         if self.kink_tensors:
+            smooth = [d for name, d in self.block_differences.items() if name not in self.kink_tensors]
+            rest = f"; everything else agrees to {_order(max(smooth))}" if smooth else ""
             return (f"No bug found: the differences in {_join(self.kink_tensors)} come from ReLU kinks "
-                    f"crossed by the perturbation; everything {agree}.")
+                    f"crossed by the perturbation{rest}.")
         if not self.passed:
             return (f"No bug found: the difference {self.difference:.2g} is above the threshold "
                     f"{self.threshold:.0e} but within round-off noise; every tensor {agree}.")
@@ -184,10 +196,15 @@ def check_gradients(cost, parameters, gradients, epsilon=1e-7, threshold=2e-7, *
     n = theta.shape[0]
     indices = np.arange(n) if sample is None else _sample_indices(keys, sample, seed)
 
+    first = as_scalar_cost(cost(parameters), "cost")
+    deterministic = first == as_scalar_cost(cost(parameters), "cost")
+    if not deterministic:
+        warnings.warn("cost returned two different values for the same parameters (random dropout "
+                      "masks?): the gradient check cannot be trusted", RuntimeWarning, stacklevel=2)
     if getattr(cost, "has_fast_path", False) and theta.dtype == np.float64:
         gradapprox, kinks, J = cost.central_differences(parameters, epsilon, indices)
     else:
-        gradapprox, kinks, J = _loop_differences(cost, parameters, theta, indices, epsilon)
+        gradapprox, kinks, J = _loop_differences(cost, parameters, theta, indices, epsilon, deterministic)
 
     checked = np.zeros(n, dtype=bool)
     checked[indices] = True
@@ -207,6 +224,8 @@ def check_gradients(cost, parameters, gradients, epsilon=1e-7, threshold=2e-7, *
         denominator_s = np.linalg.norm(gs) + np.linalg.norm(as_)
         d_smooth = float(np.linalg.norm(gs - as_) / denominator_s) if denominator_s else 0.0
         noise[name] = noise_entry * np.sqrt(max(1, smooth.sum()))
+        if not deterministic:
+            continue
         if d_smooth > threshold and np.linalg.norm(gs - as_) > noise[name]:
             suspects.append(name)
         elif blocks[name] > threshold and kinks[in_block].any():
@@ -214,18 +233,19 @@ def check_gradients(cost, parameters, gradients, epsilon=1e-7, threshold=2e-7, *
     sel = checked
     difference = relative_difference(grad[sel], gradapprox[sel])
     return GradCheckResult(difference, blocks, suspects, kink_tensors, list(keys), grad, gradapprox,
-                           errors, kinks, checked, epsilon, threshold, float(J), noise)
+                           errors, kinks, checked, epsilon, threshold, float(J), noise, deterministic)
 
 
-def _loop_differences(cost, parameters, theta, indices, epsilon):
+def _loop_differences(cost, parameters, theta, indices, epsilon, deterministic=True):
     """Centered differences one entry at a time (the careful, general path).
 
-    Kinks are detected when `cost` offers relu_signs(parameters) (a NetworkCost does).
+    Kinks are detected when `cost` offers relu_signs(parameters) (a NetworkCost does) and is
+    deterministic (with fresh dropout masks every call, sign patterns differ anyway).
     Returns (gradapprox (n,), kinks (n,) bool, J).
     """
     shapes = parameter_shapes(parameters)
     J = as_scalar_cost(cost(vector_to_dictionary(theta, shapes)), "cost")
-    signs = getattr(cost, "relu_signs", None)
+    signs = getattr(cost, "relu_signs", None) if deterministic else None
     n = theta.shape[0]
     gradapprox = np.full(n, np.nan)
     kinks = np.zeros(n, dtype=bool)

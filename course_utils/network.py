@@ -349,7 +349,8 @@ class NetworkCost:
 
         Perturbing entry (i, j) of W_l (or entry i of b_l) changes only row i of Z_l; so instead
         of a whole forward pass per perturbation, it updates that row, adds the rank-1 change it
-        makes to Z_{l+1}, and runs only the layers after it -- many perturbations at once.
+        makes to Z_{l+1}, and runs only the layers after it, only on the examples whose
+        activations changed -- many perturbations at once.
         With keep_prob < 1 and dropout_seed None the masks change every call: no fast path.
 
         parameters -- dict W1, b1, ...; epsilon -- > 0
@@ -369,12 +370,12 @@ class NetworkCost:
         n = sum(sizes)
         if indices is None:
             indices = np.arange(n)
-        indices = np.asarray(indices, dtype=np.int64)
+        indices = np.asarray(indices, dtype=np.int64).ravel()
+        if indices.size and (indices.min() < 0 or indices.max() >= n):
+            raise ValueError(f"indices must be entries of theta, in 0..{n - 1}; got {indices.min()}..{indices.max()}")
         gradapprox = np.full(n, np.nan)
         kinks = np.zeros(n, dtype=bool)
         offsets = np.cumsum([0] + sizes)
-        # per-unit output losses, for perturbations of the last layer (one row changes)
-        out_loss = _output_loss(cache.Z[L], Y).sum(axis=1) / m
         for k, name in enumerate(names):
             sel = indices[(indices >= offsets[k]) & (indices < offsets[k + 1])]
             if sel.size == 0:
@@ -394,49 +395,68 @@ class NetworkCost:
             rows_per_batch = batch_size or max(1, int(CACHE_FLOATS // (2 * m * parameters[f"W{min(l + 1, L)}"].shape[0])))
             for start in range(0, sel.size, rows_per_batch):
                 part = slice(start, start + rows_per_batch)
-                plus, minus, kink = self._perturbed_costs(cache, out_loss, l, rows[part], inputs[part], epsilon, Y, m)
+                change, kink = self._perturbed_costs(cache, l, rows[part], inputs[part], epsilon, Y, m)
                 if w_old is not None and self.lambd:
-                    w = w_old[part]
-                    plus = plus + self.lambd / (2 * m) * ((w + epsilon) ** 2 - w ** 2)
-                    minus = minus + self.lambd / (2 * m) * ((w - epsilon) ** 2 - w ** 2)
-                gradapprox[sel[part]] = (plus - minus) / (2 * epsilon)
+                    w = w_old[part]  # the L2 penalty's own change, lambd/(2m) ((w+eps)^2 - (w-eps)^2)
+                    penalty_plus, penalty_minus = (w + epsilon) ** 2 - w ** 2, (w - epsilon) ** 2 - w ** 2
+                    change = change + self.lambd / (2 * m) * (penalty_plus - penalty_minus)
+                gradapprox[sel[part]] = change / (2 * epsilon)
                 kinks[sel[part]] = kink
         return gradapprox, kinks, cost0
 
-    def _perturbed_costs(self, cache, out_loss, l, rows, inputs, epsilon, Y, m):
-        """Cost without the L2 penalty change, at +eps and -eps, for a batch of perturbations.
+    def _perturbed_costs(self, cache, l, rows, inputs, epsilon, Y, m):
+        """J(+eps) - J(-eps) of the data cost (no L2 penalty) for a batch of perturbations.
 
         rows (B,) -- the row of Z_l each perturbation changes; inputs (B, m) -- by how much per eps.
-        Returns (plus (B,), minus (B,), kinks (B,) bool).
-        Arrays are laid out (units, 2B, m) so each later layer is one matrix product.
+        Returns (differences (B,), kinks (B,) bool). The difference is summed example by example,
+        (loss_k(+eps) - loss_k(-eps)) over k, on a fixed (B, m) grid: examples that no
+        perturbation of the batch changes are skipped (they add exactly 0), J's own round-off
+        stays out of the difference, and the result does not depend on how entries are batched.
+        Arrays are laid out (units, 2B, c) for the c changed examples, so each later layer is
+        one matrix product.
         """
         L, params, masks = cache.L, cache.parameters, cache.D
         base = cache.Z[l][rows]  # (B, m)
         z = np.concatenate([base + epsilon * inputs, base - epsilon * inputs])  # (2B, m)
         B = rows.size
-        rows2 = np.concatenate([rows, rows])
         if l == L:
-            costs = np.sum(out_loss) - out_loss[rows2] + _output_loss(z, Y).sum(axis=-1) / m
-            return costs[:B], costs[B:], np.zeros(B, dtype=bool)
+            losses = _output_loss(z, Y)
+            return np.sum(losses[:B] - losses[B:], axis=1) / m, np.zeros(B, dtype=bool)
+        rows2 = np.concatenate([rows, rows])
         kink = np.any((z[:B] > 0) != (z[B:] > 0), axis=1)
         a_new = relu(z)
         if masks[l] is not None:
             a_new *= masks[l][rows2]
         delta = a_new - cache.A[l][rows2]  # (2B, m): change of one row of A_l
+        cols = np.flatnonzero(np.any(delta != 0, axis=0))  # examples some perturbation changes
+        if cols.size == 0:  # every perturbed unit is off (ReLU) or dropped on every example
+            return np.zeros(B), kink
+        delta = delta[:, cols]
         W_next = params[f"W{l + 1}"]
-        Zn = W_next[:, rows2][:, :, None] * delta[None, :, :]  # (n, 2B, m): the rank-1 changes
-        Zn += cache.Z[l + 1][:, None, :]
+        # W_next[:, rows2] comes out of fancy indexing column-major; without the copy, Zn would be
+        # laid out (2B, n, c) in memory and every reshape below would copy it
+        w_cols = np.ascontiguousarray(W_next[:, rows2])
+        Zn = w_cols[:, :, None] * delta[None, :, :]  # (n, 2B, c): the rank-1 changes
+        Zn += cache.Z[l + 1][:, None, cols]
+        c = cols.size
         for k in range(l + 1, L):
             pos = Zn > 0
             kink |= np.any(pos[:, :B] != pos[:, B:], axis=(0, 2))
             A = np.maximum(Zn, 0, out=Zn)
             if masks[k] is not None:
-                A *= masks[k][:, None, :]
-            n = A.shape[0]
-            Zn = (params[f"W{k + 1}"] @ A.reshape(n, -1)).reshape(-1, 2 * B, m)
+                A *= masks[k][:, None, cols]
+            W = params[f"W{k + 1}"]
+            if W.shape[0] == 1:
+                # the sigmoid output: a matrix-vector product, which multithreaded BLAS runs several
+                # times slower than einsum's plain loop when other processes share the CPU
+                Zn = np.einsum("u,ubk->bk", W[0], A)[None]
+            else:
+                Zn = (W @ A.reshape(A.shape[0], -1)).reshape(-1, 2 * B, c)
             Zn += params[f"b{k + 1}"][:, :, None]
-        costs = _output_loss(Zn, Y[:, None, :]).sum(axis=(0, 2)) / m + l2_penalty(params, self.lambd, m)
-        return costs[:B], costs[B:], kink
+        losses = _output_loss(Zn[0], Y[:, cols])  # (2B, c): the output layer has one unit
+        per_example = np.zeros((B, m))
+        per_example[:, cols] = losses[:B] - losses[B:]
+        return np.sum(per_example, axis=1) / m, kink
 
 
 def _output_loss(z, Y):

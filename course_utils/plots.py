@@ -95,10 +95,15 @@ def plot_error_vs_epsilon(epsilons, errors, ax=None, labels=None, reference_slop
         ax.loglog(eps, np.maximum(err, 1e-18), marker=marker, markersize=4, color=colour,
                   label=(labels or {}).get(name, name))
     if reference_slopes:
+        finite = np.concatenate([np.asarray(e, dtype=float) for e in errors.values()])
+        finite = finite[finite > 0]
+        low = finite.min() if finite.size else 1e-18
         e0 = eps.max()
+        top = finite.max() if finite.size else 1.0
         for slope, style in ((1, ":"), (2, "-.")):
-            guide = 0.1 * (eps / e0) ** slope
-            ax.loglog(eps, guide, style, color="grey", linewidth=1, label=f"slope {slope} (ε^{slope})")
+            guide = top * (eps / e0) ** slope
+            keep = guide >= low  # guides stop where the data stop, so they never squash the plot
+            ax.loglog(eps[keep], guide[keep], style, color="grey", linewidth=1, label=f"slope {slope} (ε^{slope})")
     ax.set_xlabel("ε (log scale)")
     ax.set_ylabel("absolute error (log scale)")
     ax.set_title("Error of the finite difference against ε")

@@ -1,0 +1,475 @@
+"""Build the student release (notebooks/) from the reference solutions (tests/solutions/).
+
+    python -m course_utils.build                 # every notebook, then the README index
+    python -m course_utils.build --only 01 02    # some notebooks (number, stem or file name)
+    python -m course_utils.build --check         # build into a temporary folder, compare, write nothing
+
+For every tests/solutions/NN_name.ipynb the build
+1. validates the cell contract (readable unique ids, exercise/check metadata, solution markers),
+2. executes the notebook top to bottom in a fresh python3 kernel (nbclient, cwd = notebooks/),
+3. writes notebooks/NN_name.ipynb: exercise cells get a stub in place of each
+   `# BEGIN SOLUTION: hint` ... `# END SOLUTION` block and no outputs; every other cell keeps the
+   outputs of the real execution; execution counts are 1, 2, 3, ... over the code cells,
+4. rewrites the notebook index in README.md between the notebook-index markers.
+
+Stored outputs are cleaned so that building twice gives byte-identical files: ANSI colour codes and
+machine paths are removed, widget views (random model ids, useless without the kernel) are dropped
+-- the widgets' static text/picture fallback stays --, and timing or widget-state metadata is
+never written. A solution cell that raises, writes to stderr (warnings) or stores "<Figure size ...>"
+text fails the build with the cell's id.
+"""
+import argparse
+import ast
+import copy
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "tests" / "solutions"
+RELEASE = ROOT / "notebooks"
+README = ROOT / "README.md"
+INDEX_START = "<!-- notebook-index:start -->"
+INDEX_END = "<!-- notebook-index:end -->"
+CELL_TIMEOUT = 120  # seconds per cell; the course's notebooks run in seconds
+
+BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION:?(?P<hint>.*)$")
+END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+ID_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+RANDOM_ID_RE = re.compile(r"^(?:[0-9a-f]{8}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                 "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                 "pygments_lexer": "ipython3"}  # no version: the release must not depend on the machine
+VOLATILE_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "widgets")
+
+
+class BuildError(Exception):
+    """A solution notebook breaks the cell contract or fails to run; the message says where."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Cell helpers
+
+
+def tags(cell):
+    return list(cell.get("metadata", {}).get("tags", []) or [])
+
+
+def course_meta(cell):
+    return dict(cell.get("metadata", {}).get("course", {}) or {})
+
+
+def is_exercise(cell):
+    return cell.get("cell_type") == "code" and "exercise" in tags(cell)
+
+
+def is_check(cell):
+    return cell.get("cell_type") == "code" and "check" in tags(cell)
+
+
+def check_source(exercise, function=None):
+    """The exact source of the check cell of `exercise` (function defaults to the exercise name)."""
+    return (f"from course_utils.checks import check_{exercise}\n"
+            f"check_{exercise}({function or exercise})")
+
+
+def _py_string(text):
+    """`text` as a double-quoted Python string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def make_stub(source, where="cell"):
+    """Replace every `# BEGIN SOLUTION: hint` ... `# END SOLUTION` block of `source` with a stub.
+
+    The stub keeps the indentation of the BEGIN marker:
+        # YOUR CODE HERE: hint
+        raise NotImplementedError("hint")
+    Raises BuildError for a missing hint, an unclosed, stray or nested marker, or no block at all.
+    """
+    out, hint, indent, blocks = [], None, "", 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        begin, end = BEGIN_RE.match(line), END_RE.match(line)
+        if begin:
+            if hint is not None:
+                raise BuildError(f"{where}: line {number}: BEGIN SOLUTION inside another solution block")
+            hint, indent = begin.group("hint").strip(), begin.group("indent")
+            if not hint:
+                raise BuildError(f"{where}: line {number}: BEGIN SOLUTION needs a one-line hint "
+                                 "('# BEGIN SOLUTION: <what to write>')")
+        elif end:
+            if hint is None:
+                raise BuildError(f"{where}: line {number}: END SOLUTION without BEGIN SOLUTION")
+            out += [f"{indent}# YOUR CODE HERE: {hint}", f"{indent}raise NotImplementedError({_py_string(hint)})"]
+            hint, blocks = None, blocks + 1
+        elif hint is None:
+            out.append(line)
+    if hint is not None:
+        raise BuildError(f"{where}: BEGIN SOLUTION without END SOLUTION")
+    if blocks == 0:
+        raise BuildError(f"{where}: exercise cell without a '# BEGIN SOLUTION: hint' ... '# END SOLUTION' block")
+    return "\n".join(out)
+
+
+def _defines_only_functions(source, where):
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise BuildError(f"{where}: does not parse: {error}") from None
+    allowed = (ast.FunctionDef, ast.Import, ast.ImportFrom, ast.Pass)
+    functions = []
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            continue
+        if not isinstance(node, allowed):
+            raise BuildError(f"{where}: an exercise cell may only define functions (and import); line "
+                             f"{node.lineno} does top-level work, which the unsolved stub would not stop")
+        if isinstance(node, ast.FunctionDef):
+            functions.append(node.name)
+    if not functions:
+        raise BuildError(f"{where}: an exercise cell must define a function")
+    return functions
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation
+
+
+def validate(nb, name="notebook"):
+    """Check the cell contract of a solution notebook; raise BuildError naming the first problem."""
+    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
+        raise BuildError(f"{name}: nbformat {nb.get('nbformat')}.{nb.get('nbformat_minor')}: need 4.5 "
+                         "(cell ids); write it with nbformat.v4.new_notebook() and give every cell an id")
+    seen = {}
+    exercises = {}  # exercise name -> (cell id, functions)
+    checks = {}
+    for index, cell in enumerate(nb.cells):
+        cid = cell.get("id")
+        where = f"{name}: cell {index}" + (f" (id {cid!r})" if cid else "")
+        if not cid:
+            raise BuildError(f"{where}: has no id")
+        if not ID_RE.match(cid) or len(cid) > 64:
+            raise BuildError(f"{where}: id must be lowercase words joined by '-' (e.g. 'ex-forward-difference')")
+        if RANDOM_ID_RE.match(cid):
+            raise BuildError(f"{where}: id looks random; give it a readable name such as 'demo-epsilon-plot'")
+        if cid in seen:
+            raise BuildError(f"{where}: duplicate id (also cell {seen[cid]})")
+        seen[cid] = index
+        source = cell.get("source", "")
+        has_marker = any(BEGIN_RE.match(line) or END_RE.match(line) for line in source.splitlines())
+        if is_exercise(cell) and is_check(cell):
+            raise BuildError(f"{where}: tagged both 'exercise' and 'check'")
+        if is_exercise(cell):
+            meta = course_meta(cell)
+            exercise, points = meta.get("exercise"), meta.get("points")
+            if not isinstance(exercise, str) or not exercise.isidentifier():
+                raise BuildError(f"{where}: exercise cell needs metadata course.exercise = '<function name>'")
+            if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
+                raise BuildError(f"{where}: exercise cell needs metadata course.points = <positive int>")
+            if exercise in exercises:
+                raise BuildError(f"{where}: exercise {exercise!r} already in cell {exercises[exercise][0]!r}")
+            functions = _defines_only_functions(source, where)
+            stub = make_stub(source, where)
+            _defines_only_functions(stub, where + " (stub)")
+            exercises[exercise] = (cid, functions)
+        elif has_marker:
+            raise BuildError(f"{where}: SOLUTION markers outside an exercise cell (tag it 'exercise')")
+        if is_check(cell):
+            exercise = course_meta(cell).get("exercise")
+            if exercise not in exercises:
+                raise BuildError(f"{where}: check cell for exercise {exercise!r}, which no exercise cell above defines")
+            if exercise in checks:
+                raise BuildError(f"{where}: second check cell for {exercise!r}")
+            lines = source.strip().splitlines()
+            called = re.fullmatch(rf"check_{exercise}\((\w+)\)", lines[-1]) if len(lines) == 2 else None
+            if not called or source.strip() != check_source(exercise, called.group(1)):
+                raise BuildError(f"{where}: a check cell's source must be exactly\n{check_source(exercise)}")
+            if called.group(1) not in exercises[exercise][1]:
+                raise BuildError(f"{where}: checks {called.group(1)!r}, which exercise cell "
+                                 f"{exercises[exercise][0]!r} does not define")
+            checks[exercise] = cid
+    missing = sorted(set(exercises) - set(checks))
+    if missing:
+        raise BuildError(f"{name}: exercise(s) without a check cell: {', '.join(missing)}")
+    return exercises
+
+
+# ----------------------------------------------------------------------------------------------
+# Cleaning outputs
+
+
+def path_replacements():
+    """(machine path, placeholder) pairs, longest first, for scrubbing stored outputs."""
+    pairs = {str(ROOT): "<course>", str(Path.home()): "~"}
+    for tmp in {tempfile.gettempdir(), "/tmp", os.path.realpath(tempfile.gettempdir())}:
+        pairs.setdefault(tmp, "<tmp>")
+    return sorted(((p, r) for p, r in pairs.items() if p and p != "/"), key=lambda pr: -len(pr[0]))
+
+
+def scrub_text(text, replacements=None):
+    """`text` without ANSI escape codes and with machine paths replaced by placeholders."""
+    text = ANSI_RE.sub("", text)
+    for path, placeholder in replacements or path_replacements():
+        text = text.replace(path, placeholder)
+    return text
+
+
+def _scrub(value, replacements):
+    if isinstance(value, str):
+        return scrub_text(value, replacements)
+    if isinstance(value, list):
+        return [_scrub(v, replacements) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v, replacements) for k, v in value.items()}
+    return value
+
+
+def clean_outputs(outputs, execution_count, where=""):
+    """Stable copies of a cell's outputs; raise BuildError on stderr text or '<Figure size' text."""
+    replacements = path_replacements()
+    cleaned = []
+    for output in outputs:
+        output = copy.deepcopy(dict(output))
+        output.pop("transient", None)
+        kind = output.get("output_type")
+        if kind == "stream":
+            if output.get("name") == "stderr":
+                raise BuildError(f"{where}: wrote to stderr (a warning?): {output.get('text', '')[:300]!r}")
+            output["text"] = scrub_text(output.get("text", ""), replacements)
+        elif kind in ("display_data", "execute_result"):
+            data = dict(output.get("data", {}))
+            data.pop(WIDGET_VIEW, None)  # random model id, and no widget state is stored
+            output["data"] = {k: (v if k.startswith("image/") else _scrub(v, replacements)) for k, v in data.items()}
+            if "<Figure size" in str(output["data"].get("text/plain", "")) and len(output["data"]) == 1:
+                raise BuildError(f"{where}: stores '<Figure size ...>' text; end the cell with plt.show()")
+            output["metadata"] = _scrub(dict(output.get("metadata", {})), replacements)
+            if kind == "execute_result":
+                output["execution_count"] = execution_count
+            if not output["data"]:
+                continue
+        elif kind == "error":
+            output = _scrub(output, replacements)
+        cleaned.append(nbformat.from_dict(output))
+    return cleaned
+
+
+# ----------------------------------------------------------------------------------------------
+# Build
+
+
+def kernel_env():
+    """Environment of the executing kernel: inline figures, fixed hashing, no debugger chatter."""
+    env = dict(os.environ)
+    env.update({"MPLBACKEND": "module://matplotlib_inline.backend_inline", "PYTHONHASHSEED": "0",
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    for noisy in ("FORCE_COLOR", "CLICOLOR_FORCE", "PY_COLORS"):
+        env.pop(noisy, None)
+    return env
+
+
+def execute(nb, cwd, name="notebook", timeout=CELL_TIMEOUT):
+    """Execute a copy of `nb` in a fresh python3 kernel with working directory `cwd`; return it."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    executed = copy.deepcopy(nb)
+    client = NotebookClient(executed, timeout=timeout, kernel_name="python3", allow_errors=False,
+                            record_timing=False, store_widget_state=False,
+                            resources={"metadata": {"path": str(cwd)}})
+    try:
+        client.execute(env=kernel_env(), cwd=str(cwd))
+    except (CellExecutionError, CellTimeoutError) as error:
+        failed = next((c for c in executed.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
+                      None)
+        cell = f" cell {failed.get('id')!r}" if failed is not None else ""
+        raise BuildError(f"{name}:{cell} failed while executing the solution:\n{scrub_text(str(error))[-2000:]}") from None
+    return executed
+
+
+def release_from_executed(executed, name="notebook"):
+    """The release notebook: stubs in exercise cells, cleaned outputs elsewhere, counts 1, 2, ..."""
+    release = nbformat.v4.new_notebook()
+    release.nbformat, release.nbformat_minor = 4, 5
+    metadata = {k: v for k, v in executed.metadata.items() if k not in ("widgets", "language_info", "kernelspec",
+                                                                        "papermill", "execution")}
+    metadata["kernelspec"], metadata["language_info"] = dict(KERNELSPEC), copy.deepcopy(LANGUAGE_INFO)
+    release.metadata = nbformat.from_dict(metadata)
+    count = 0
+    for cell in executed.cells:
+        cell = copy.deepcopy(cell)
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if "attachments" in cell and not cell.attachments:
+            del cell["attachments"]  # an empty attachments field is noise
+        if cell.cell_type == "code":
+            count += 1
+            cell.execution_count = count
+            where = f"{name}: cell {cell.id!r}"
+            if is_exercise(cell):
+                cell.source = make_stub(cell.source, where)
+                cell.outputs = []
+            else:
+                cell.outputs = clean_outputs(cell.get("outputs", []), count, where)
+        release.cells.append(cell)
+    nbformat.validate(release)
+    return release
+
+
+def notebook_bytes(nb):
+    """The exact bytes the build writes (nbformat's sorted-key JSON, one trailing newline)."""
+    return (nbformat.writes(nb, version=4).rstrip("\n") + "\n").encode("utf-8")
+
+
+def read_solution(path):
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as error:  # not JSON, not a notebook
+        raise BuildError(f"{path.name}: cannot read: {error}") from None
+
+
+def build_notebook(solution_path, release_dir=RELEASE, cwd=None):
+    """Build one release notebook from one solution; return the path written."""
+    solution_path = Path(solution_path)
+    nb = read_solution(solution_path)
+    validate(nb, solution_path.name)
+    release_dir = Path(release_dir)
+    release_dir.mkdir(parents=True, exist_ok=True)
+    executed = execute(nb, cwd or release_dir, solution_path.name)
+    release = release_from_executed(executed, solution_path.name)
+    target = release_dir / solution_path.name
+    data = notebook_bytes(release)
+    if not target.exists() or target.read_bytes() != data:
+        target.write_bytes(data)
+    return target
+
+
+# ----------------------------------------------------------------------------------------------
+# Index
+
+
+def first_heading(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return None
+
+
+def reading_time(nb):
+    """The '**Time:** ...' line of the first markdown cells, else their 'about N minutes', else ''."""
+    for cell in nb.cells[:3]:
+        if cell.cell_type == "markdown":
+            match = re.search(r"\*\*(?:Reading )?time:?\*\*:?\s*(.+)", cell.source, re.IGNORECASE)
+            if match:
+                return match.group(1).strip().rstrip(".")
+            match = re.search(r"\babout (\d+(?:[-–]\d+)?) ?min(?:utes)?\b", cell.source, re.IGNORECASE)
+            if match:
+                return f"about {match.group(1)} minutes"
+    return ""
+
+
+def index_table(release_dir=RELEASE, base=ROOT):
+    """Markdown table of the notebooks in release_dir, links relative to `base`."""
+    rows = ["| # | Notebook | Exercises (points) | Time |", "|---|---|---|---|"]
+    for path in sorted(Path(release_dir).glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(str(path), as_version=4)
+        title = first_heading(nb) or path.stem[3:].replace("_", " ").capitalize()
+        link = os.path.relpath(path, base).replace(os.sep, "/")
+        exercises = [f"`{course_meta(c)['exercise']}` ({course_meta(c).get('points', 0)})"
+                     for c in nb.cells if is_exercise(c)]
+        rows.append(f"| {path.name[:2]} | [{title}]({link}) | {', '.join(exercises) or '—'} | {reading_time(nb)} |")
+    return "\n".join(rows)
+
+
+def update_readme(readme=README, release_dir=RELEASE):
+    """Write the index between the markers of README.md; return True if written, False if no markers."""
+    readme = Path(readme)
+    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    if INDEX_START not in text or INDEX_END not in text or text.index(INDEX_START) > text.index(INDEX_END):
+        print(f"warning: {readme} lacks the markers {INDEX_START} ... {INDEX_END}; notebook index not written",
+              file=sys.stderr)
+        return False
+    head, rest = text.split(INDEX_START, 1)
+    _, tail = rest.split(INDEX_END, 1)
+    new = f"{head}{INDEX_START}\n{index_table(release_dir, readme.parent)}\n{INDEX_END}{tail}"
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+
+
+def select(names, solutions_dir=SOLUTIONS):
+    """Solution paths matching `names` (number '01', stem or file name); all if names is empty."""
+    paths = sorted(Path(solutions_dir).glob("*.ipynb"))
+    if not names:
+        return paths
+    chosen = []
+    for name in names:
+        stem = Path(name).name.removesuffix(".ipynb")
+        hits = [p for p in paths if p.stem == stem] or [p for p in paths if p.stem.startswith(stem)]
+        if len(hits) != 1:
+            found = ", ".join(p.stem for p in hits) or "nothing"
+            raise BuildError(f"--only {name}: matches {found} in {solutions_dir}")
+        if hits[0] not in chosen:
+            chosen.append(hits[0])
+    return chosen
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m course_utils.build", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="+", metavar="NAME", default=[],
+                        help="build only these notebooks: number (01), stem or file name")
+    parser.add_argument("--check", action="store_true",
+                        help="build into a temporary folder and report which release files are out of date")
+    parser.add_argument("--solutions", type=Path, default=SOLUTIONS, help=argparse.SUPPRESS)
+    parser.add_argument("--release", type=Path, default=RELEASE, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        paths = select(args.only, args.solutions)
+        if not paths:
+            raise BuildError(f"no solution notebooks in {args.solutions}")
+        if args.check:
+            stale = []
+            with tempfile.TemporaryDirectory() as tmp:
+                for path in paths:
+                    built = build_notebook(path, tmp, cwd=args.release)
+                    current = Path(args.release) / path.name
+                    if not current.exists() or current.read_bytes() != built.read_bytes():
+                        stale.append(path.name)
+            for name in stale:
+                print(f"out of date: notebooks/{name}")
+            print("release is up to date" if not stale else "run: python -m course_utils.build")
+            return 1 if stale else 0
+        failed = []
+        for path in paths:  # one broken notebook does not stop the others
+            try:
+                target = build_notebook(path, args.release)
+            except BuildError as error:
+                print(f"build failed: {error}", file=sys.stderr)
+                failed.append(path.name)
+                continue
+            print(f"built {os.path.relpath(target, Path.cwd())}")
+        if args.release.resolve() == RELEASE.resolve():
+            update_readme(README, args.release)
+        if failed:
+            print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+            return 1
+    except BuildError as error:
+        print(f"build failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

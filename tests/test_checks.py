@@ -1,0 +1,516 @@
+"""Tests of course_utils/checks.py: correct solutions pass with their exact line, known mistakes fail
+with a message naming the likely cause, stubs' NotImplementedError propagates."""
+import numpy as np
+import pytest
+
+from course_utils import checks
+from course_utils.network import forward_propagation_n
+from course_utils.vectors import dictionary_to_vector as ref_d2v, gradients_to_vector as ref_g2v
+from course_utils.vectors import vector_to_dictionary as ref_v2d
+
+
+def passes(check, fn, capsys, line):
+    assert check(fn) is None
+    assert capsys.readouterr().out == line + "\n"
+
+
+def fails(check, fn, phrase):
+    with pytest.raises(AssertionError) as info:
+        check(fn)
+    assert phrase in str(info.value), str(info.value)
+    return str(info.value)
+
+
+# ----------------------------------------------------------------------------------------------
+# Solutions (as a student would write them)
+
+def warm_up_square(x):
+    return x ** 2
+
+
+def forward_difference(f, x, epsilon):
+    return (f(x + epsilon) - f(x)) / epsilon
+
+
+def centered_difference(f, x, epsilon):
+    return (f(x + epsilon) - f(x - epsilon)) / (2 * epsilon)
+
+
+def relative_difference(grad, gradapprox):
+    numerator = np.linalg.norm(grad - gradapprox)
+    return numerator / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+
+
+def forward_propagation(x, theta):
+    return theta * x
+
+
+def backward_propagation(x, theta):
+    return x
+
+
+def gradient_check(x, theta, epsilon=1e-7, print_msg=False):
+    thetaplus = theta + epsilon
+    thetaminus = theta - epsilon
+    J_plus = forward_propagation(x, thetaplus)
+    J_minus = forward_propagation(x, thetaminus)
+    gradapprox = (J_plus - J_minus) / (2 * epsilon)
+    grad = backward_propagation(x, theta)
+    numerator = np.linalg.norm(grad - gradapprox)
+    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
+    return numerator / denominator
+
+
+def _layers(d):
+    return range(1, len([k for k in d if k[:1] == "W"]) + 1)
+
+
+def dictionary_to_vector(parameters):
+    pieces, keys = [], []
+    for l in _layers(parameters):
+        for name in (f"W{l}", f"b{l}"):
+            pieces.append(parameters[name].reshape(-1, 1))
+            keys += [name] * parameters[name].size
+    return np.concatenate(pieces, axis=0), keys
+
+
+def vector_to_dictionary(theta, shapes):
+    out, start = {}, 0
+    for l in _layers(shapes):
+        for name in (f"W{l}", f"b{l}"):
+            size = int(np.prod(shapes[name]))
+            out[name] = theta[start:start + size].reshape(shapes[name])
+            start += size
+    return out
+
+
+def gradients_to_vector(gradients):
+    L = len([k for k in gradients if k.startswith("dW")])
+    return np.concatenate([gradients[f"d{k}{l}"].reshape(-1, 1) for l in range(1, L + 1) for k in "Wb"], axis=0)
+
+
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False):
+    theta, _ = ref_d2v(parameters)
+    shapes = {k: v.shape for k, v in parameters.items()}
+    grad = ref_g2v(gradients)
+    n = theta.shape[0]
+    gradapprox = np.zeros((n, 1))
+    for i in range(n):
+        thetaplus = np.copy(theta)
+        thetaplus[i][0] += epsilon
+        J_plus, _ = forward_propagation_n(X, Y, ref_v2d(thetaplus, shapes))
+        thetaminus = np.copy(theta)
+        thetaminus[i][0] -= epsilon
+        J_minus, _ = forward_propagation_n(X, Y, ref_v2d(thetaminus, shapes))
+        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)
+    numerator = np.linalg.norm(grad - gradapprox)
+    return numerator / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+
+
+def name_the_suspects():
+    return ["W2", "b1"]
+
+
+def backward_propagation_n(X, Y, cache, _dW2=1.0, _db1=1.0, _m=None):
+    m = X.shape[1] if _m is None else _m
+    (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = cache
+    dZ3 = A3 - Y
+    dW3 = 1. / m * np.dot(dZ3, A2.T)
+    db3 = 1. / m * np.sum(dZ3, axis=1, keepdims=True)
+    dA2 = np.dot(W3.T, dZ3)
+    dZ2 = np.multiply(dA2, np.int64(A2 > 0))
+    dW2 = 1. / m * np.dot(dZ2, A1.T) * _dW2
+    db2 = 1. / m * np.sum(dZ2, axis=1, keepdims=True)
+    dA1 = np.dot(W2.T, dZ2)
+    dZ1 = np.multiply(dA1, np.int64(A1 > 0))
+    dW1 = 1. / m * np.dot(dZ1, X.T)
+    db1 = _db1 / m * np.sum(dZ1, axis=1, keepdims=True)
+    return {"dZ3": dZ3, "dW3": dW3, "db3": db3, "dA2": dA2, "dZ2": dZ2, "dW2": dW2, "db2": db2,
+            "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1}
+
+
+def directional_check(cost, theta, grad, epsilon=1e-7, seed=0):
+    u = np.random.default_rng(seed).standard_normal(theta.shape)
+    u = u / np.linalg.norm(u)
+    numerical = (cost(theta + epsilon * u) - cost(theta - epsilon * u)) / (2 * epsilon)
+    analytic = np.sum(grad * u)
+    return abs(numerical - analytic) / (abs(numerical) + abs(analytic))
+
+
+def cost_with_l2(cross_entropy_cost, parameters, lambd, m):
+    L = len(parameters) // 2
+    total = sum(np.sum(np.square(parameters[f"W{l}"])) for l in range(1, L + 1))
+    return cross_entropy_cost + lambd / (2 * m) * total
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("write it")
+
+
+# ----------------------------------------------------------------------------------------------
+# Correct solutions pass with their exact, stable line
+
+LINES = {
+    "warm_up_square": (warm_up_square, "warm_up_square passed: warm_up_square(3) = 9"),
+    "forward_difference": (forward_difference,
+                           "forward_difference passed: slope of x**3 at 2 = 12.0060 (exact 12, error 6.0e-03)"),
+    "centered_difference": (centered_difference,
+                            "centered_difference passed: slope of x**3 at 2 = 12.0000 (exact 12, error 1.0e-06)"),
+    "relative_difference": (relative_difference, "relative_difference passed: grad vs 2 * grad gives 0.3333 (= 1/3)"),
+    "forward_propagation": (forward_propagation, "forward_propagation passed: J(x=2, theta=4) = 8"),
+    "backward_propagation": (backward_propagation, "backward_propagation passed: dtheta(x=2, theta=4) = 2"),
+    "gradient_check": (gradient_check, "gradient_check passed: difference = 2.9e-10 < 1e-07"),
+    "dictionary_to_vector": (dictionary_to_vector, "dictionary_to_vector passed: 12 layers -> theta of shape "
+                                                   "(%d, 1), order W1, b1, ..., W12, b12"),
+    "vector_to_dictionary": (vector_to_dictionary, "vector_to_dictionary passed: the 12-layer net round-trips exactly"),
+    "gradients_to_vector": (gradients_to_vector, "gradients_to_vector passed: 12 layers -> (%d, 1) in the order "
+                                                 "dW1, db1, ..., dW12, db12"),
+    "gradient_check_n": (gradient_check_n, "gradient_check_n passed: difference = 0.285 with the colleague's bugs, "
+                                           "below 2e-07 with correct gradients"),
+    "name_the_suspects": (name_the_suspects, "name_the_suspects passed: b1 and W2 have wrong gradients"),
+    "backward_propagation_n": (backward_propagation_n, "backward_propagation_n passed: every dW and db matches "
+                                                       "the gradient check (< 2e-07)"),
+    "directional_check": (directional_check, "directional_check passed: difference = %s with the colleague's bugs "
+                                             "(seed 3)"),
+    "cost_with_l2": (cost_with_l2, "cost_with_l2 passed: 2.4078 + L2 term 2.9893 = 5.3971 (lambd = 0.7, m = 3)"),
+}
+
+
+def _deep_size():
+    dims = checks.DEEP_DIMS
+    return sum(dims[l] * dims[l - 1] + dims[l] for l in range(1, len(dims)))
+
+
+def _directional_value():
+    """The colleague's directional difference along seed 3, computed here independently."""
+    from course_utils.network import backward_propagation_n as ref_bp, gradient_check_n_test_case
+    X, Y, p = gradient_check_n_test_case()
+    _, cache = forward_propagation_n(X, Y, p)
+    theta, _ = ref_d2v(p)
+    grad = ref_g2v(ref_bp(X, Y, cache, bugs=checks.COLLEAGUE_BUGS))
+    shapes = {k: v.shape for k, v in p.items()}
+    u = np.random.default_rng(3).standard_normal(theta.shape)
+    u /= np.sqrt(np.sum(u ** 2))
+    J = lambda t: forward_propagation_n(X, Y, ref_v2d(t, shapes))[0]  # noqa: E731
+    num = (J(theta + 1e-7 * u) - J(theta - 1e-7 * u)) / 2e-7
+    ana = float(np.sum(grad * u))
+    return abs(num - ana) / (abs(num) + abs(ana))
+
+
+@pytest.mark.parametrize("exercise", sorted(LINES))
+def test_solution_passes_with_stable_line(exercise, capsys):
+    fn, line = LINES[exercise]
+    if exercise in ("dictionary_to_vector", "gradients_to_vector"):
+        line = line % _deep_size()
+    if exercise == "directional_check":
+        line = line % f"{_directional_value():.3g}"
+    state = np.random.get_state()
+    passes(getattr(checks, f"check_{exercise}"), fn, capsys, line)
+    after = np.random.get_state()
+    assert all(np.array_equal(a, b) for a, b in zip(state, after))  # global RNG untouched
+
+
+@pytest.mark.parametrize("exercise", sorted(LINES))
+def test_stub_not_implemented_propagates(exercise):
+    with pytest.raises(NotImplementedError, match="write it"):
+        getattr(checks, f"check_{exercise}")(stub)
+
+
+@pytest.mark.parametrize("exercise", sorted(LINES))
+def test_non_callable_is_type_error(exercise):
+    with pytest.raises(TypeError, match=exercise):
+        getattr(checks, f"check_{exercise}")(3.0)
+
+
+def test_every_exercise_has_a_check():
+    public = sorted(n[len("check_"):] for n in dir(checks) if n.startswith("check_"))
+    assert public == sorted(LINES)
+
+
+# ----------------------------------------------------------------------------------------------
+# Well-known mistakes: each fails with a message naming its likely cause
+
+def test_warm_up_mistakes():
+    fails(checks.check_warm_up_square, lambda x: 2 * x, "2 * x")
+    fails(checks.check_warm_up_square, lambda x: x ^ 2 if isinstance(x, int) else x ** 2, "XOR")
+    fails(checks.check_warm_up_square, lambda x: print(x ** 2), "forget `return`")
+    fails(checks.check_warm_up_square, lambda x: 9 if x == 3 else 0.0, "expected 2.25")  # canonical only
+
+
+def test_returning_array_instead_of_float():
+    fails(checks.check_forward_difference,
+          lambda f, x, e: np.array([[(f(x + e) - f(x)) / e]]), "array of shape (1, 1) instead of a float")
+
+
+def test_forward_difference_mistakes():
+    check = checks.check_forward_difference
+    fails(check, centered_difference, "computed the centered difference")
+    fails(check, lambda f, x, e: (f(x) - f(x - e)) / e, "x - epsilon")
+    fails(check, lambda f, x, e: (f(x + e) - f(x)) / (2 * e), "divided by 2 * epsilon")
+    fails(check, lambda f, x, e: f(x + e) - f(x), "forgot to divide by epsilon")
+    fails(check, lambda f, x, e: (f(x + 1e-3) - f(x)) / 1e-3, "ignored the epsilon argument")
+    fails(check, lambda f, x, e: 12.006001 if x == 2.0 else 0.0, "expected")
+
+
+def test_centered_difference_mistakes():
+    check = checks.check_centered_difference
+    fails(check, forward_difference, "one-sided forward difference")
+    fails(check, lambda f, x, e: (f(x + e) - f(x - e)) / 2 * e, "`/ 2 * epsilon`")
+    fails(check, lambda f, x, e: (f(x + e) - f(x - e)) / e, "divide by (2 * epsilon)")
+    fails(check, lambda f, x, e: (f(x - e) - f(x + e)) / (2 * e), "sign is flipped")
+    fails(check, lambda f, x, e: None, "returned None")
+
+
+def test_relative_difference_mistakes():
+    check = checks.check_relative_difference
+    n = np.linalg.norm
+    fails(check, lambda g, a: n(g - a), "only the numerator")
+    fails(check, lambda g, a: n(g - a) ** 2 / (n(g) ** 2 + n(a) ** 2), "squared the norms")
+    fails(check, lambda g, a: n(g - a) / n(g + a), "not the norm of the sum")
+    fails(check, lambda g, a: n(g - a) / n(g), "not ||grad|| alone")
+    fails(check, lambda g, a: np.sum(np.abs(g - a)) / (np.sum(np.abs(g)) + np.sum(np.abs(a))), "1-norm")
+
+
+def test_1d_pass_mistakes():
+    fails(checks.check_forward_propagation, lambda x, theta: x, "backward pass")
+    fails(checks.check_forward_propagation, lambda x, theta: theta + x, "product")
+    fails(checks.check_backward_propagation, lambda x, theta: theta, "dJ/dtheta = x")
+    fails(checks.check_backward_propagation, lambda x, theta: theta * x, "forward pass")
+    fails(checks.check_backward_propagation, lambda x, theta: 2, "expected")  # only right at x = 2
+
+
+def _gc(mistake):
+    """gradient_check with one known mistake, using this module's forward/backward_propagation."""
+    def gradient_check(x, theta, epsilon=1e-7, print_msg=False):
+        thetaplus = theta + epsilon
+        thetaminus = (thetaplus if mistake == "from_plus" else theta) - epsilon
+        J_plus, J_minus = forward_propagation(x, thetaplus), forward_propagation(x, thetaminus)
+        gradapprox = (J_plus - J_minus) / 2 * epsilon if mistake == "precedence" else (J_plus - J_minus) / (2 * epsilon)
+        grad = gradapprox if mistake == "itself" else backward_propagation(x, theta)
+        difference = np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+        if mistake == "print":
+            print(difference)
+            return None
+        return np.array([[difference]]) if mistake == "array" else difference
+    return gradient_check
+
+
+def test_gradient_check_mistakes():
+    check = checks.check_gradient_check
+    msg = fails(check, _gc("from_plus"), "thetaminus must be theta - epsilon")
+    assert "about 1/3" in msg and msg.count("Or:") == 0
+    fails(check, _gc("precedence"), "`/ 2 * epsilon`")
+    fails(check, _gc("itself"), "compared gradapprox with itself")
+    fails(check, _gc("print"), "forget `return`")
+    fails(check, _gc("array"), "array of shape (1, 1)")
+
+
+def test_gradient_check_blames_a_wrong_forward_propagation(monkeypatch):
+    monkeypatch.setitem(globals(), "forward_propagation", lambda x, theta: theta + x)
+    fails(checks.check_gradient_check, gradient_check, "calls your forward_propagation")
+    # the check restores the notebook's globals after instrumenting them
+    assert globals()["forward_propagation"](2, 4) == 6
+
+
+def test_gradient_check_restores_globals():
+    original = globals()["forward_propagation"]
+    checks.check_gradient_check(gradient_check)
+    assert globals()["forward_propagation"] is original
+
+
+def test_dictionary_to_vector_mistakes():
+    check = checks.check_dictionary_to_vector
+
+    def alphabetical(parameters):
+        names = sorted(parameters)
+        return (np.concatenate([parameters[k].reshape(-1, 1) for k in names]),
+                [k for k in names for _ in range(parameters[k].size)])
+
+    def insertion(parameters):
+        return (np.concatenate([v.reshape(-1, 1) for v in parameters.values()]),
+                [k for k, v in parameters.items() for _ in range(v.size)])
+
+    def flat(parameters):
+        theta, keys = dictionary_to_vector(parameters)
+        return theta.ravel(), keys
+
+    def one_key_per_tensor(parameters):
+        theta, _ = dictionary_to_vector(parameters)
+        return theta, [f"{k}{l}" for l in _layers(parameters) for k in "Wb"]
+
+    def column_major(parameters):
+        theta = np.concatenate([parameters[f"{k}{l}"].reshape(-1, 1, order="F") for l in _layers(parameters) for k in "Wb"])
+        return theta, dictionary_to_vector(parameters)[1]
+
+    msg = fails(check, alphabetical, "sorted as strings")
+    assert "W10" in msg
+    fails(check, insertion, "insertion order")
+    fails(check, flat, "column vector")
+    fails(check, one_key_per_tensor, "one name per entry")
+    fails(check, column_major, "row-major")
+    fails(check, lambda p: print(p), "returned None")
+
+
+def test_vector_to_dictionary_mistakes():
+    check = checks.check_vector_to_dictionary
+
+    def alphabetical(theta, shapes):
+        out, start = {}, 0
+        for name in sorted(shapes):
+            size = int(np.prod(shapes[name]))
+            out[name] = theta[start:start + size].reshape(shapes[name])
+            start += size
+        return out
+
+    def follows_dict_order(theta, shapes):
+        out, start = {}, 0
+        for name, shape in shapes.items():
+            out[name] = theta[start:start + int(np.prod(shape))].reshape(shape)
+            start += int(np.prod(shape))
+        return out
+
+    def flat_biases(theta, shapes):
+        out = vector_to_dictionary(theta, shapes)
+        out["b1"] = out["b1"].ravel()
+        return out
+
+    fails(check, alphabetical, "string order")
+    fails(check, follows_dict_order, "order of the shapes dict")
+    fails(check, flat_biases, "b1 has shape")
+
+
+def test_gradients_to_vector_mistakes():
+    check = checks.check_gradients_to_vector
+
+    def alphabetical(gradients):
+        return np.concatenate([gradients[k].reshape(-1, 1) for k in sorted(gradients) if k[:2] in ("dW", "db")])
+
+    def insertion(gradients):
+        return np.concatenate([v.reshape(-1, 1) for k, v in gradients.items() if k[:2] in ("dW", "db")])
+
+    def everything(gradients):
+        return np.concatenate([v.reshape(-1, 1) for v in gradients.values()])
+
+    msg = fails(check, alphabetical, "sorted as strings")
+    assert "W10" in msg
+    fails(check, insertion, "insertion order")
+    fails(check, everything, "dZ and dA")
+
+
+def _gcn(mistake):
+    def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False):
+        theta, _ = ref_d2v(parameters)
+        shapes = {k: v.shape for k, v in parameters.items()}
+        grad = ref_g2v(gradients)
+        n = theta.shape[0]
+        gradapprox = np.zeros((n, 1))
+        for i in range(n):
+            thetaplus = np.copy(theta)
+            thetaplus[i][0] += epsilon
+            J_plus, _ = forward_propagation_n(X, Y, ref_v2d(thetaplus, shapes))
+            thetaminus = np.copy(thetaplus) if mistake == "from_plus" else np.copy(theta)
+            thetaminus[i][0] -= epsilon
+            J_minus, _ = forward_propagation_n(X, Y, ref_v2d(thetaminus, shapes))
+            gradapprox[i] = (J_plus - J_minus) / 2 * epsilon if mistake == "precedence" else (J_plus - J_minus) / (2 * epsilon)
+        if mistake == "itself":
+            grad = gradapprox
+        if mistake == "mutates":
+            parameters["W1"] += 0.0 * parameters["W1"] + 1e-3
+        numerator = np.linalg.norm(grad - gradapprox)
+        return numerator / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+    return gradient_check_n
+
+
+def test_gradient_check_n_mistakes():
+    check = checks.check_gradient_check_n
+    msg = fails(check, _gcn("from_plus"), "thetaminus was built from thetaplus")
+    assert "1/3" in msg
+    fails(check, _gcn("precedence"), "`/ 2 * epsilon`")
+    fails(check, _gcn("itself"), "compared gradapprox with itself")
+    fails(check, _gcn("mutates"), "changed the parameters")
+    fails(check, lambda p, g, X, Y, epsilon=1e-7, print_msg=False: None, "returned None")
+    # hard-coded epsilon: right on the classic cases, wrong on the epsilon=1e-6 case
+    fails(check, lambda p, g, X, Y, epsilon=1e-7, print_msg=False: gradient_check_n(p, g, X, Y), "ignored the epsilon argument")
+
+
+def test_name_the_suspects_mistakes():
+    check = checks.check_name_the_suspects
+    fails(check, lambda: ["W2", "b1", "W1"], "the gradient of W1")
+    msg = fails(check, lambda: ["W2"], "1 of the 2")
+    assert "b1" not in msg  # the message does not give the answer away
+    fails(check, lambda: ["dW2", "db1"], "not their gradients")
+    fails(check, lambda: "W2", "list of parameter names")
+    fails(check, lambda: None, "returned None")
+
+
+def test_backward_propagation_n_mistakes():
+    check = checks.check_backward_propagation_n
+    fails(check, lambda X, Y, c: backward_propagation_n(X, Y, c, _dW2=2.0), "stray `* 2`")
+    fails(check, lambda X, Y, c: backward_propagation_n(X, Y, c, _db1=4.0), "4./m")
+    fails(check, lambda X, Y, c: backward_propagation_n(X, Y, c, _m=3), "hard-code m = 3")
+
+    def flat_db(X, Y, c):
+        g = backward_propagation_n(X, Y, c)
+        g["db2"] = g["db2"].ravel()
+        return g
+    fails(check, flat_db, "keepdims=True")
+
+    def missing(X, Y, c):
+        g = backward_propagation_n(X, Y, c)
+        del g["dW1"]
+        return g
+    fails(check, missing, "no 'dW1'")
+
+
+def _dc(mistake):
+    def directional_check(cost, theta, grad, epsilon=1e-7, seed=0):
+        rng = np.random.default_rng(seed if mistake != "ignores_seed" else 0)
+        u = rng.standard_normal(theta.shape)
+        if mistake != "not_normalised":
+            u = u / np.linalg.norm(u)
+        if mistake == "in_place":
+            theta += epsilon * u
+            plus = cost(theta)
+            theta -= 2 * epsilon * u
+            minus = cost(theta)
+        else:
+            plus, minus = cost(theta + epsilon * u), cost(theta - epsilon * u)
+        numerical = (plus - minus) / (2 * epsilon)
+        analytic = numerical if mistake == "itself" else np.sum(grad * u)
+        return abs(numerical - analytic) / (abs(numerical) + abs(analytic))
+    return directional_check
+
+
+def test_directional_check_mistakes():
+    check = checks.check_directional_check
+    fails(check, _dc("not_normalised"), "not normalised")
+    fails(check, _dc("ignores_seed"), "seed argument")
+    fails(check, _dc("in_place"), "changed theta in place")
+    fails(check, _dc("itself"), "exactly 0")
+
+
+def test_cost_with_l2_mistakes():
+    check = checks.check_cost_with_l2
+
+    def with_biases(c, p, lambd, m):
+        return c + lambd / (2 * m) * sum(np.sum(np.square(v)) for v in p.values())
+
+    def no_half(c, p, lambd, m):
+        return c + lambd / m * sum(np.sum(np.square(v)) for k, v in p.items() if k[0] == "W")
+
+    def precedence(c, p, lambd, m):
+        return c + lambd / 2 * m * sum(np.sum(np.square(v)) for k, v in p.items() if k[0] == "W")
+
+    def three_layers(c, p, lambd, m):
+        return c + lambd / (2 * m) * sum(np.sum(np.square(p[f"W{l}"])) for l in (1, 2, 3))
+
+    fails(check, with_biases, "biases")
+    fails(check, no_half, "forgot the 1/2")
+    fails(check, precedence, "`lambd / 2 * m`")
+    fails(check, three_layers, "only W1, W2, W3")
+
+
+def test_gradient_check_without_instrumentation_still_diagnoses():
+    import functools
+    fails(checks.check_gradient_check, functools.partial(_gc("precedence")), "`/ 2 * epsilon`")
+    fails(checks.check_gradient_check, functools.partial(_gc("from_plus")), "about 1/3")

@@ -1,0 +1,148 @@
+"""The notebooks under nbval, the way the grader runs them.
+
+(a) The perfect submission -- the release (notebooks/) with its exercise cells replaced, by cell id,
+    by those of the reference solutions (tests/solutions/) -- passes strict `pytest --nbval`: every
+    cell runs and every stored reference output is reproduced. The solutions themselves pass
+    `--nbval-lax` (they store no outputs; every cell must run without error).
+(b) The untouched release under strict nbval: every check cell fails with the stub's
+    NotImplementedError and every other cell passes (demos never call the student's functions).
+
+nbval names a cell "Cell N", N counting the notebook's code cells from 0 (nbval/plugin.py,
+IPyNbFile.collect); results are read from a JUnit XML report and mapped back to cell ids.
+"""
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import build
+
+ROOT = build.ROOT
+RELEASE_NOTEBOOKS = sorted(build.RELEASE.glob("[0-9][0-9]_*.ipynb"))
+CELL_TIMEOUT = 60  # seconds; every notebook of the course runs in seconds
+ANSI_RE = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*m")
+
+
+def code_cell_ids(path):
+    nb = nbformat.read(str(path), as_version=4)
+    return [c.id for c in nb.cells if c.cell_type == "code"]
+
+
+def merge_solutions(release_path, solution_path):
+    """The release notebook with every exercise cell's source taken from the solution (by id)."""
+    release = nbformat.read(str(release_path), as_version=4)
+    solution = {c.id: c for c in nbformat.read(str(solution_path), as_version=4).cells}
+    for cell in release.cells:
+        if build.is_exercise(cell):
+            cell.source = solution[cell.id].source
+    return release
+
+
+def run_nbval(folder, mode):
+    """Run `pytest --nbval` or `--nbval-lax` on every notebook in folder.
+
+    Returns {notebook name: {cell id: (outcome, message)}}, outcome "passed", "failed" or "skipped".
+    """
+    folder = Path(folder)
+    (folder / "pytest.ini").write_text("[pytest]\n")  # keep the course's pytest settings out of it
+    report = folder / "report.xml"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+               PYDEVD_DISABLE_FILE_VALIDATION="1")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", mode, "-p", "no:cacheprovider", "-p", "no:xdist",
+         f"--nbval-cell-timeout={CELL_TIMEOUT}", "-q", f"--junitxml={report}", "--rootdir", str(folder),
+         "-c", str(folder / "pytest.ini"), str(folder)],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+    if not report.exists():
+        raise AssertionError(f"pytest {mode} did not run:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    results = {}
+    ids = {p.name: code_cell_ids(p) for p in folder.glob("*.ipynb")}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        notebook = Path(case.get("classname").replace(".ipynb", "").replace(".", "/") + ".ipynb").name
+        if notebook not in ids:  # classname is the file name, possibly with folders as dots
+            notebook = next(n for n in ids if case.get("classname").endswith(n))
+        number = int(case.get("name").split()[-1])
+        outcome, message = "passed", ""
+        for kind in ("failure", "error", "skipped"):
+            element = case.find(kind)
+            if element is not None:
+                outcome = "skipped" if kind == "skipped" else "failed"
+                message = ANSI_RE.sub("", (element.get("message") or "") + "\n" + (element.text or ""))
+        results.setdefault(notebook, {})[ids[notebook][number]] = (outcome, message)
+    return results
+
+
+@pytest.fixture(scope="module")
+def perfect_submission(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("perfect")
+    for path in RELEASE_NOTEBOOKS:
+        nbformat.write(merge_solutions(path, build.SOLUTIONS / path.name), str(folder / path.name))
+    return run_nbval(folder, "--nbval")
+
+
+@pytest.fixture(scope="module")
+def solutions_lax(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("solutions")
+    for path in sorted(build.SOLUTIONS.glob("*.ipynb")):
+        (folder / path.name).write_bytes(path.read_bytes())
+    return run_nbval(folder, "--nbval-lax")
+
+
+@pytest.fixture(scope="module")
+def untouched_release(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("release")
+    for path in RELEASE_NOTEBOOKS:
+        (folder / path.name).write_bytes(path.read_bytes())
+    return run_nbval(folder, "--nbval")
+
+
+def _failures(results):
+    return {cid: message[:1500] for cid, (outcome, message) in results.items() if outcome != "passed"}
+
+
+pytestmark = pytest.mark.skipif(not RELEASE_NOTEBOOKS, reason="no release notebooks; run python -m course_utils.build")
+
+
+@pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=lambda p: p.name)
+def test_perfect_submission_passes_strict_nbval(perfect_submission, path):
+    results = perfect_submission[path.name]
+    assert set(results) == set(code_cell_ids(path)), "nbval did not run every code cell"
+    assert not _failures(results)
+
+
+@pytest.mark.parametrize("path", sorted(build.SOLUTIONS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_solutions_pass_lax_nbval(solutions_lax, path):
+    results = solutions_lax[path.name]
+    assert set(results) == set(code_cell_ids(path))
+    assert not _failures(results)
+
+
+@pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=lambda p: p.name)
+def test_untouched_release_fails_exactly_at_check_cells(untouched_release, path):
+    nb = nbformat.read(str(path), as_version=4)
+    checks = {c.id for c in nb.cells if build.is_check(c)}
+    results = untouched_release[path.name]
+    assert set(results) == set(code_cell_ids(path))
+    assert checks, f"{path.name} has no check cell"
+    for cid, (outcome, message) in results.items():
+        if cid in checks:
+            assert outcome == "failed" and "NotImplementedError" in message, \
+                f"{path.name}: check cell {cid!r} should fail with NotImplementedError, got {outcome}: {message[:500]}"
+        else:
+            assert outcome == "passed", f"{path.name}: cell {cid!r} should pass untouched, got: {message[:1500]}"
+
+
+def test_merge_takes_exercise_cells_by_id(tmp_path):
+    path = RELEASE_NOTEBOOKS[0]
+    merged = merge_solutions(path, build.SOLUTIONS / path.name)
+    release = nbformat.read(str(path), as_version=4)
+    solution = nbformat.read(str(build.SOLUTIONS / path.name), as_version=4)
+    for m, r, s in zip(merged.cells, release.cells, solution.cells):
+        assert m.id == r.id == s.id
+        assert m.source == (s.source if build.is_exercise(r) else r.source)
+        assert m.get("outputs") == r.get("outputs")  # reference outputs stay the release's
