@@ -7,14 +7,17 @@ solutions in tests/fixtures/grading/) is graded
   * with grade(jobs=1), keeping the merged notebooks, and with a bare
     `python -m pytest --nbval-lax --nbval-current-env <the same merged notebooks>`: the ratio is the
     grader's own overhead (merging, scanning, the result plugin, the check-cell reload, reading results);
-  * with jobs=1 and jobs=2 for both strategies ("xdist": one pytest, -n N --dist loadscope;
-    "process": one pytest per submission): the speed-up of --jobs 2 and which strategy is faster.
-Each timing is the best of --repeat runs (the machine may be shared; the minimum is the least noisy).
+  * with jobs=2 for the three strategies ("split": two pytest processes, each a share of the batch;
+    "xdist": one pytest, -n 2 --dist loadscope; "process": one pytest per submission, two at a time)
+    and with jobs=1: the speed-up of --jobs 2 and which strategy is fastest.
+Each timing is the best of --repeat runs (the machine may be shared; the minimum is the least noisy),
+with the CPU seconds of the child processes (less sensitive to other load than wall time).
 Targets: overhead ratio < 1.3, jobs-2 speed-up >= 1.6.
 """
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -41,9 +44,12 @@ def make_batch(solutions, students, folder):
 
 
 def timed(fn):
-    start = time.perf_counter()
+    """(wall seconds, CPU seconds of finished child processes, fn())."""
+    start, usage = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = fn()
-    return time.perf_counter() - start, result
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    return time.perf_counter() - start, cpu, result
 
 
 def bare_nbval(workdir, same_env):
@@ -56,10 +62,10 @@ def bare_nbval(workdir, same_env):
     env = _clean_env(workdir) if same_env else {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     cmd = [sys.executable, "-m", "pytest", "-c", str(workdir / "pytest.ini"), "-p", "no:cacheprovider",
            *(["-p", "nbval.plugin"] if same_env else []), "--nbval-lax", "--nbval-current-env", "-q", *notebooks]
-    seconds, done = timed(lambda: subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True))
+    seconds, cpu, done = timed(lambda: subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True))
     if "passed" not in done.stdout:
         raise RuntimeError("the bare nbval run failed:\n" + done.stdout[-2000:] + done.stderr[-2000:])
-    return seconds
+    return seconds, cpu
 
 
 def main(argv=None):
@@ -74,42 +80,49 @@ def main(argv=None):
     args = parser.parse_args(argv)
     results = {"students": args.students, "notebooks_per_student": len(list(Path(args.solutions).glob("*.ipynb"))),
                "cpus": os.cpu_count(), "repeat": args.repeat}
-    best = {}
+    best, cpu = {}, {}
+
+    def keep(key, seconds, cpu_seconds):
+        best[key] = min(best.get(key, float("inf")), seconds)
+        cpu[key] = min(cpu.get(key, float("inf")), cpu_seconds)
+        print(f"  {key:22s} {seconds:6.1f} s wall {cpu_seconds:6.1f} s CPU", flush=True)
+
+    runs = [("single", "split", 1), ("split", "split", 2), ("xdist", "xdist", 2), ("process", "process", 2),
+            ("process_jobs1", "process", 1)]
     with tempfile.TemporaryDirectory(prefix="bench-grade-") as tmp:
         tmp = Path(tmp)
         batch = make_batch(args.solutions, args.students, tmp / "class")
         for attempt in range(args.repeat):
-            for strategy in ("xdist", "process"):
-                for jobs in (1, 2):
-                    workdir = tmp / f"work-{attempt}-{strategy}-{jobs}"
-                    seconds, report = timed(lambda: grade([batch], release=args.release, jobs=jobs,
-                                                          timeout=args.timeout, strategy=strategy, workdir=workdir))
-                    earned = sum(r.points for r in report.records)
-                    if earned != sum(r.max_points for r in report.records):
-                        raise RuntimeError(f"the solutions did not get full marks ({strategy}, jobs={jobs})")
-                    key = f"{strategy}_jobs{jobs}"
-                    best[key] = min(best.get(key, float("inf")), seconds)
-                    if strategy == "xdist" and jobs == 1:
-                        for same, name in ((False, "bare_nbval"), (True, "bare_nbval_same_env")):
-                            best[name] = min(best.get(name, float("inf")), bare_nbval(workdir, same))
-                    shutil.rmtree(workdir)
-                    print(f"  run {attempt + 1}: {key:14s} {seconds:6.1f} s", flush=True)
+            print(f"run {attempt + 1} of {args.repeat}")
+            for key, strategy, jobs in runs:
+                workdir = tmp / f"work-{attempt}-{key}"
+                seconds, cpu_seconds, report = timed(lambda: grade(
+                    [batch], release=args.release, jobs=jobs, timeout=args.timeout, strategy=strategy, workdir=workdir))
+                if sum(r.points for r in report.records) != sum(r.max_points for r in report.records):
+                    raise RuntimeError(f"the solutions did not get full marks ({strategy}, jobs={jobs})")
+                keep(key, seconds, cpu_seconds)
+                if key == "single":
+                    for same, name in ((False, "bare_nbval"), (True, "bare_nbval_same_env")):
+                        keep(name, *bare_nbval(workdir, same))
+                shutil.rmtree(workdir)
+    n = args.students
     results["seconds"] = {k: round(v, 2) for k, v in best.items()}
-    results["overhead_ratio"] = round(best["xdist_jobs1"] / best["bare_nbval"], 3)
-    results["overhead_ratio_same_env"] = round(best["xdist_jobs1"] / best["bare_nbval_same_env"], 3)
-    results["seconds_per_submission"] = {k: round(v / args.students, 2) for k, v in best.items()
-                                         if not k.startswith("bare")}
-    results["speedup_jobs2"] = {s: round(best[f"{s}_jobs1"] / best[f"{s}_jobs2"], 2) for s in ("xdist", "process")}
-    results["fastest_jobs2"] = min(("xdist", "process"), key=lambda s: best[f"{s}_jobs2"])
-    print(f"\n{args.students} submissions x {results['notebooks_per_student']} notebooks, best of {args.repeat}, "
+    results["cpu_seconds"] = {k: round(v, 2) for k, v in cpu.items()}
+    results["overhead_ratio"] = round(best["single"] / best["bare_nbval"], 3)
+    results["overhead_ratio_same_env"] = round(best["single"] / best["bare_nbval_same_env"], 3)
+    results["seconds_per_submission"] = {k: round(v / n, 2) for k, v in best.items() if not k.startswith("bare")}
+    results["speedup_jobs2"] = {s: round(best["single"] / best[s], 2) for s in ("split", "xdist", "process")}
+    results["fastest_jobs2"] = min(("split", "xdist", "process"), key=lambda s: best[s])
+    print(f"\n{n} submissions x {results['notebooks_per_student']} notebooks, best of {args.repeat}, "
           f"{results['cpus']} CPUs")
-    print(f"grader (jobs 1) {best['xdist_jobs1']:.1f} s vs bare pytest --nbval-lax {best['bare_nbval']:.1f} s: "
-          f"overhead ratio {results['overhead_ratio']:.2f} (target < 1.3); against a bare run in the grader's "
-          f"environment ({best['bare_nbval_same_env']:.1f} s): {results['overhead_ratio_same_env']:.2f}")
-    for s in ("xdist", "process"):
-        print(f"{s:8s} jobs 1: {best[f'{s}_jobs1']:.1f} s ({best[f'{s}_jobs1'] / args.students:.2f} s/submission)   "
-              f"jobs 2: {best[f'{s}_jobs2']:.1f} s ({best[f'{s}_jobs2'] / args.students:.2f} s/submission)   "
-              f"speed-up {results['speedup_jobs2'][s]:.2f} (target >= 1.6)")
+    print(f"grader, --jobs 1: {best['single']:.1f} s ({best['single'] / n:.2f} s/submission, {cpu['single']:.1f} s CPU)")
+    print(f"bare pytest --nbval-lax: {best['bare_nbval']:.1f} s -> overhead ratio {results['overhead_ratio']:.2f} "
+          f"(target < 1.3); in the grader's environment {best['bare_nbval_same_env']:.1f} s -> "
+          f"{results['overhead_ratio_same_env']:.2f}")
+    for s in ("split", "xdist", "process"):
+        print(f"--jobs 2, {s:8s}: {best[s]:.1f} s ({best[s] / n:.2f} s/submission, {cpu[s]:.1f} s CPU): "
+              f"speed-up {results['speedup_jobs2'][s]:.2f} over --jobs 1 (target >= 1.6)")
+    print(f"--jobs 1, process : {best['process_jobs1']:.1f} s ({cpu['process_jobs1']:.1f} s CPU)")
     print(f"fastest with --jobs 2: {results['fastest_jobs2']}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n")

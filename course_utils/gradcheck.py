@@ -239,13 +239,13 @@ def check_gradients(cost, parameters, gradients, epsilon=1e-7, threshold=2e-7, *
 def _loop_differences(cost, parameters, theta, indices, epsilon, deterministic=True):
     """Centered differences one entry at a time (the careful, general path).
 
-    Kinks are detected when `cost` offers relu_signs(parameters) (a NetworkCost does) and is
-    deterministic (with fresh dropout masks every call, sign patterns differ anyway).
+    Kinks are detected when `cost` offers cost_and_signs(parameters) -> (J, ReLU input signs), as
+    a NetworkCost does, and is deterministic (with fresh dropout masks every call, sign patterns differ anyway).
     Returns (gradapprox (n,), kinks (n,) bool, J).
     """
     shapes = parameter_shapes(parameters)
     J = as_scalar_cost(cost(vector_to_dictionary(theta, shapes)), "cost")
-    signs = getattr(cost, "relu_signs", None) if deterministic else None
+    with_signs = getattr(cost, "cost_and_signs", None) if deterministic else None
     n = theta.shape[0]
     gradapprox = np.full(n, np.nan)
     kinks = np.zeros(n, dtype=bool)
@@ -259,11 +259,13 @@ def _loop_differences(cost, parameters, theta, indices, epsilon, deterministic=T
             p_minus = vector_to_dictionary(work, shapes)
         finally:
             work[i] = old
-        plus = as_scalar_cost(cost(p_plus), "cost")
-        minus = as_scalar_cost(cost(p_minus), "cost")
+        if with_signs is not None:  # one forward pass gives the cost and the ReLU sign pattern
+            (plus, s_plus), (minus, s_minus) = with_signs(p_plus), with_signs(p_minus)
+            kinks[i] = bool(np.any(s_plus != s_minus))
+        else:
+            plus, minus = cost(p_plus), cost(p_minus)
+        plus, minus = as_scalar_cost(plus, "cost"), as_scalar_cost(minus, "cost")
         gradapprox[i] = (plus - minus) / (2 * epsilon)
-        if signs is not None:
-            kinks[i] = bool(np.any(signs(p_plus) != signs(p_minus)))
     return gradapprox, kinks, J
 
 

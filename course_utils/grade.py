@@ -65,12 +65,24 @@ each gets a clear message, and the rest of the batch is graded.
 
 Parallel strategy (``jobs``)
 ----------------------------
-``jobs > 1`` runs one pytest process with pytest-xdist ``-n jobs --dist loadscope`` over all merged
-notebooks of the batch (a scope is one notebook, so each notebook runs whole on one worker in its
-own kernel). The alternative, one pytest process per submission (``strategy="process"``), pays
-pytest's start-up (~0.5 s of CPU) once per student instead of once per worker; on the 2-core
-machine benchmarks/bench_grade.py measured 10 submissions x 2 notebooks at 17.2 s (xdist) against
-20.4 s (process) with 2 jobs, and 27.6 s against 31.2 s with 1 job, so xdist is the default.
+With ``jobs=1`` one pytest process runs every merged notebook of the batch, one after the other.
+With ``jobs=N`` the default strategy, "split", starts N plain pytest processes at once and deals
+the submissions out to them by size (largest first to the lightest share). It was measured against
+pytest-xdist (one pytest, ``-n N --dist loadscope``; a scope is one notebook) and against one pytest
+process per submission, N at a time (benchmarks/bench_grade.py, 10 submissions x 2 fixture
+notebooks, 2 cores shared with other work, best of 3):
+
+    --jobs 1                 19.3 s   12.8 s CPU
+    --jobs 2, split           9.5 s   11.8 s CPU   2.03x
+    --jobs 2, xdist          10.6 s   13.4 s CPU   1.81x
+    --jobs 2, process        12.9 s   18.4 s CPU   1.50x
+
+Every pytest process pays ~0.5 s of CPU to start (python, pytest, nbval, nbformat); "process" pays
+it once per submission, xdist once per worker plus its own collection and messaging, "split" only
+N times. Its drawback: shares are fixed up front, so a notebook that hangs until the timeout delays
+only its own share while the others finish (xdist would rebalance); ``strategy="xdist"`` and
+``strategy="process"`` remain available. The nbval runs also leave out jsonschema's rfc3987_syntax
+import (about 1 s of CPU per process, used only for the "iri" format, see _clean_env).
 
 Nothing is ever written into a submission or into the release.
 """
@@ -81,6 +93,7 @@ import ast
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,8 +104,8 @@ from pathlib import Path
 
 DEFAULT_RELEASE = Path(__file__).resolve().parent.parent / "notebooks"
 DEFAULT_TIMEOUT = 60.0
-DEFAULT_STRATEGY = "xdist"
-STRATEGIES = ("xdist", "process")
+DEFAULT_STRATEGY = "split"
+STRATEGIES = ("split", "xdist", "process")
 STATUSES = ("passed", "failed", "error", "timeout", "missing", "flagged")
 PLUGIN = "course_utils.grade"  # the module pytest loads with -p (this file)
 
@@ -484,6 +497,12 @@ def scan_exercise_source(source, check_modules=("course_utils.checks",), module_
                 and node.func.value.func.id == "get_ipython" and node.args
                 and isinstance(node.args[0], ast.Constant) and node.args[0].value in _SAFE_MAGICS):
             safe_ipython.add(node.func.value.func)
+            for arg in node.args[1:]:  # %timeit / %%time run their argument or body as code: scan it too
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    inner_flags, inner_notes = scan_exercise_source(arg.value, check_modules, module_aliases,
+                                                                    check_names)
+                    flags += [f for f in inner_flags if f not in flags]
+                    notes += inner_notes
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -603,7 +622,7 @@ def merge_notebook(rnb, sources):
 # ------------------------------------------------------------------------------------- records
 @dataclass
 class Record:
-    """One graded exercise of one student's notebook."""
+    """One graded exercise of one student's notebook (message: the whole failure message; the table shows line 1)."""
 
     student: str
     notebook: str
@@ -806,6 +825,17 @@ def _pytest_command(notebooks, workdir, results, jobs, timeout):
     return cmd + [str(p) for p in notebooks]
 
 
+_RUNNING = set()  # nbval subprocesses still running, stopped if grading is interrupted
+
+
+def _stop(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # its kernels notice their parent is gone and exit
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
 def _run_pytest(notebooks, workdir, results, jobs, timeout, cells):
     """Run one pytest subprocess over notebooks; returns {file: {cell: {"setup"/"call": row}}}, error text."""
     log = results.with_suffix(".log")
@@ -814,12 +844,14 @@ def _run_pytest(notebooks, workdir, results, jobs, timeout, cells):
         proc = subprocess.Popen(_pytest_command(notebooks, workdir, results, jobs, timeout), cwd=workdir,
                                 env=_clean_env(workdir), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
+        _RUNNING.add(proc)
         try:
             proc.wait(timeout=limit)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
+            _stop(proc)
             return {}, f"the nbval run exceeded {limit:g} s and was stopped"
+        finally:
+            _RUNNING.discard(proc)
     if not results.exists():
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
         return {}, "nbval did not run: " + " | ".join(tail)
@@ -847,13 +879,21 @@ def _run_all(jobs_to_run, workdir, jobs, timeout, strategy, tag):
         path.write_text(json.dumps(merge_notebook(job.rnb, job.sources())), encoding="utf-8")
         paths[id(job)] = path
     ncells = {id(j): len(j.rnb.code_ids) for j in jobs_to_run}
-    if strategy == "xdist":
+    by_student = {}
+    for job in jobs_to_run:
+        by_student.setdefault(id(job.sub), []).append(job)
+    if strategy == "xdist" or jobs == 1 and strategy == "split":
         groups = [jobs_to_run]
-    else:  # one pytest process per student folder
-        folders = {}
-        for job in jobs_to_run:
-            folders.setdefault(paths[id(job)].parent, []).append(job)
-        groups = list(folders.values())
+    elif strategy == "process":  # one pytest process per submission
+        groups = list(by_student.values())
+    else:  # "split": `jobs` processes, submissions dealt out by size (largest first to the lightest share)
+        shares = [[] for _ in range(min(jobs, len(by_student)))]
+        weight = [0] * len(shares)
+        for student in sorted(by_student.values(), key=lambda g: -sum(ncells[id(j)] for j in g)):
+            k = weight.index(min(weight))
+            shares[k] += student
+            weight[k] += sum(ncells[id(j)] for j in student)
+        groups = shares
 
     def run(n_group):
         n, group = n_group
@@ -861,8 +901,15 @@ def _run_all(jobs_to_run, workdir, jobs, timeout, strategy, tag):
         return _run_pytest(files, workdir, workdir / f"results-{tag}-{n}.json",
                            jobs if strategy == "xdist" else 1, timeout, sum(ncells[id(j)] for j in group))
 
-    with ThreadPoolExecutor(max_workers=1 if strategy == "xdist" else jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=1 if strategy == "xdist" else jobs)
+    try:
         outcomes = list(pool.map(run, enumerate(groups)))
+    except BaseException:  # e.g. Ctrl-C: stop the runs, then let the threads finish
+        for proc in list(_RUNNING):
+            _stop(proc)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     for group, (by_file, error) in zip(groups, outcomes):
         for job in group:
             job.rows = by_file.get(str(paths[id(job)]), {})
@@ -883,13 +930,16 @@ def _row(cells, index):
 def _absorb(job, start, timeout):
     """Take this run's rows for code cells >= start; return the crash cell index (or None)."""
     rows, crash = job.rows, None
+    job.seconds += sum(r.get("duration", 0.0) for cell in rows.values() for r in cell.values())
     for i in range(start, len(job.rnb.code_ids)):
         row = _row(rows, i)
         job.results[i] = row
-        job.seconds += row.get("duration", 0.0)
         if crash is None and row.get("ran") and not row.get("alive", True) and not row.get("dead_at_start"):
             crash = i
             job.crashes[i] = "stopped" if row.get("timeout") else "died"
+        elif crash is None and row.get("dead_at_start") and i - 1 >= start:
+            crash = i - 1  # the kernel died after the previous cell had replied
+            job.crashes[i - 1] = "died"
     return crash
 
 
@@ -934,7 +984,7 @@ def _judge(job, ex, timeout):
     prefix = ""
     if exr.get("ran") and not exr.get("ok") and exr.get("ename"):
         prefix = f"exercise cell raised {exr['ename']}: {_first_line(exr.get('evalue'))}; then "
-    ename, evalue = r.get("ename"), _first_line(r.get("evalue"))
+    ename, evalue = r.get("ename"), str(r.get("evalue") or "").strip()  # the whole message: hints follow line 1
     if ename == "AssertionError":
         status, message = "failed", evalue or "AssertionError (the check gave no message)"
     elif r.get("text") == "Cell outputs differ":
@@ -944,8 +994,8 @@ def _judge(job, ex, timeout):
     elif ename:
         status, message = "error", f"{ename}: {evalue}"
         if ename == "NameError":
-            message += (f" -- define it in exercise cell {ex.cell_id!r} (only exercise cells are graded; "
-                        "cells you added do not run)")
+            message = (f"{ename}: {_first_line(evalue)} -- define it in exercise cell {ex.cell_id!r} (only "
+                       "exercise cells are graded; cells you added do not run)")
     else:
         status, message = "error", f"{r.get('exception', 'error')}: {_first_line(r.get('text'))}"
     if prefix:
@@ -1007,7 +1057,8 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
     submissions -- a path or a list of paths: notebook files, student folders, or folders of them
     release -- the release folder (default: the course's notebooks/)
     jobs -- how many notebooks run at once (int >= 1); timeout -- seconds per cell (> 0)
-    strategy -- "xdist" (default) or "process" (one pytest per student), see the module docstring
+    strategy -- "split" (default: `jobs` pytest processes, each a share of the batch), "xdist" (one
+        pytest, -n jobs --dist loadscope) or "process" (one pytest per submission); see the module docstring
     workdir -- keep the merged notebooks in this (new or empty) folder instead of a temporary one
     Returns a Report (records in submission order). Raises UsageError for bad arguments.
     """
@@ -1090,7 +1141,8 @@ def main(argv=None):
     parser.add_argument("--jobs", metavar="N", default="1", help="notebooks graded at once (default 1)")
     parser.add_argument("--timeout", metavar="SECONDS", default=str(DEFAULT_TIMEOUT),
                         help=f"time limit per cell (default {DEFAULT_TIMEOUT:g})")
-    parser.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY, help=argparse.SUPPRESS)
+    parser.add_argument("--strategy", choices=STRATEGIES, default=DEFAULT_STRATEGY,
+                        help="how --jobs runs in parallel (default split; see the module docstring)")
     args = parser.parse_args(argv)
     try:
         jobs = int(args.jobs)
@@ -1106,7 +1158,8 @@ def main(argv=None):
             target = Path(args.json)
             if target.is_dir():
                 raise UsageError(f"--json FILE: {target} is a folder; expected a file name")
-            for folder in [release.path] + [Path(s) for s in args.submission if Path(s).is_dir()]:
+            submitted = [Path(s) if Path(s).is_dir() else Path(s).parent for s in args.submission]
+            for folder in [release.path] + submitted:
                 if _inside(target, folder):
                     raise UsageError(f"--json FILE: {target} is inside {folder}; the grader never writes into "
                                      "the release or a submission -- choose a file elsewhere")
@@ -1254,4 +1307,8 @@ def pytest_configure(config):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("grading interrupted; nothing was written", file=sys.stderr)
+        sys.exit(130)

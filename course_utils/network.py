@@ -328,8 +328,13 @@ class NetworkCost:
 
         Two points whose vectors differ have a kink of the cost somewhere between them.
         """
-        _, cache = self.forward(parameters)
-        return np.concatenate([(cache.Z[l] > 0).ravel() for l in range(1, cache.L)] or [np.zeros(0, bool)])
+        return self.cost_and_signs(parameters)[1]
+
+    def cost_and_signs(self, parameters):
+        """(J, relu_signs) from one forward pass: what the checker's loop needs per point."""
+        cost, cache = self.forward(parameters)
+        signs = np.concatenate([(cache.Z[l] > 0).ravel() for l in range(1, cache.L)] or [np.zeros(0, bool)])
+        return cost, signs
 
     def __call__(self, parameters):
         return self.forward(parameters)[0]

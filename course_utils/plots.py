@@ -63,10 +63,10 @@ def plot_parameter_errors(result, ax=None, title=None):
         ax.scatter([], [], s=40, facecolors="none", edgecolors="grey", label="at a ReLU kink")
     ax.set_yscale("log")
     ax.set_ylim(bottom=floor / 3, top=3)
-    ax.set_xlabel("entry of θ (parameters flattened W1, b1, W2, …)")
-    ax.set_ylabel("error of the entry (log scale;\nbelow 1e-12 drawn at 1e-12)")
+    ax.set_xlabel("entry of θ (W1, b1, W2, … flattened; errors below 1e-12 drawn at 1e-12)")
+    ax.set_ylabel("error of the entry (log)")
     ax.set_title(title or f"Per-parameter error — difference {result.difference:.2g}, {result.verdict}")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9, frameon=False)
     ax.grid(True, which="major", axis="y", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -1,5 +1,6 @@
 """Tests of course_utils/checks.py: correct solutions pass with their exact line, known mistakes fail
-with a message naming the likely cause, stubs' NotImplementedError propagates."""
+with a message naming the likely cause, a stub's NotImplementedError stays a NotImplementedError with a
+short message and a short traceback."""
 import numpy as np
 import pytest
 
@@ -210,10 +211,107 @@ def test_solution_passes_with_stable_line(exercise, capsys):
     assert all(np.array_equal(a, b) for a, b in zip(state, after))  # global RNG untouched
 
 
+def _checks_frames(info):
+    return [entry for entry in info.traceback if entry.path.name == "checks.py"]
+
+
 @pytest.mark.parametrize("exercise", sorted(LINES))
 def test_stub_not_implemented_propagates(exercise):
-    with pytest.raises(NotImplementedError, match="write it"):
+    with pytest.raises(NotImplementedError, match="write it") as info:
         getattr(checks, f"check_{exercise}")(stub)
+    assert type(info.value) is NotImplementedError
+    assert str(info.value) == f"{exercise} is not written yet: write it"
+    # short traceback: no chained stub traceback, one frame of checks.py (not the check's source)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert len(_checks_frames(info)) == 1
+    assert all(entry.name != "stub" for entry in info.traceback)
+
+
+def test_stub_without_message_and_partial():
+    import functools
+
+    def bare(*args, **kwargs):
+        raise NotImplementedError
+    with pytest.raises(NotImplementedError) as info:
+        checks.check_warm_up_square(bare)
+    assert str(info.value) == "warm_up_square is not written yet"
+    with pytest.raises(NotImplementedError, match="^cost_with_l2 is not written yet: write it$"):
+        checks.check_cost_with_l2(functools.partial(stub))
+
+
+def test_other_errors_of_student_code_propagate_unchanged():
+    def broken(x):
+        return {}[x]
+    with pytest.raises(KeyError):
+        checks.check_warm_up_square(broken)
+
+
+_NOTEBOOK_02 = """
+import numpy as np
+
+def forward_propagation(x, theta):
+    {forward}
+
+def backward_propagation(x, theta):
+    {backward}
+
+def gradient_check(x, theta, epsilon=1e-7, print_msg=False):
+    {check}
+"""
+_SOLVED = {
+    "forward": "return theta * x",
+    "backward": "return x",
+    "check": "J_plus = forward_propagation(x, theta + epsilon)\n"
+             "    J_minus = forward_propagation(x, theta - epsilon)\n"
+             "    gradapprox = (J_plus - J_minus) / (2 * epsilon)\n"
+             "    grad = backward_propagation(x, theta)\n"
+             "    return abs(grad - gradapprox) / (abs(grad) + abs(gradapprox))",
+}
+
+
+def _notebook_02(*stubbed):
+    """The functions of notebook 02 defined in one namespace, as in a kernel; `stubbed` left as stubs."""
+    parts = {k: (f"raise NotImplementedError('stub of {k}')" if k in stubbed else v) for k, v in _SOLVED.items()}
+    namespace = {}
+    exec(_NOTEBOOK_02.format(**parts), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("stubbed, helper", [
+    (("forward", "backward", "check"), "forward_propagation"),  # the untouched release
+    (("forward",), "forward_propagation"),
+    (("backward",), "backward_propagation"),
+    (("forward", "backward"), "forward_propagation"),
+])
+def test_gradient_check_blames_a_stubbed_helper(stubbed, helper):
+    nb = _notebook_02(*stubbed)
+    with pytest.raises(NotImplementedError) as info:
+        checks.check_gradient_check(nb["gradient_check"])
+    assert type(info.value) is NotImplementedError
+    assert str(info.value) == (f"gradient_check calls your {helper}, which is still the stub: "
+                               "do that exercise first")
+    assert len(_checks_frames(info)) == 1
+
+
+def test_gradient_check_stub_with_solved_helpers(capsys):
+    nb = _notebook_02("check")
+    with pytest.raises(NotImplementedError, match="^gradient_check is not written yet: stub of check$"):
+        checks.check_gradient_check(nb["gradient_check"])
+    # the notebook's functions are restored after the check instrumented them
+    assert nb["forward_propagation"](2, 4) == 8
+    checks.check_gradient_check(_notebook_02()["gradient_check"])
+    assert capsys.readouterr().out == LINES["gradient_check"][1] + "\n"
+
+
+def test_helper_stub_called_while_instrumented():
+    """A helper that is a stub only for other inputs than the pre-check's (2, 4) is still named."""
+    nb = _notebook_02()
+    exec("def forward_propagation(x, theta):\n"
+         "    if (x, theta) == (2, 4):\n"
+         "        return 8\n"
+         "    raise NotImplementedError('half done')\n", nb)
+    with pytest.raises(NotImplementedError, match="^gradient_check calls your forward_propagation, which is still"):
+        checks.check_gradient_check(nb["gradient_check"])
 
 
 @pytest.mark.parametrize("exercise", sorted(LINES))
@@ -435,12 +533,38 @@ def test_gradient_check_n_mistakes():
 
 def test_name_the_suspects_mistakes():
     check = checks.check_name_the_suspects
-    fails(check, lambda: ["W2", "b1", "W1"], "the gradient of W1")
+    msg = fails(check, lambda: ["W2", "b1", "W1"], "the gradient of W1 is correct")
+    assert "W1's block difference 1.6e-07 is below the threshold 2e-07" in msg
     msg = fails(check, lambda: ["W2"], "1 of the 2")
     assert "b1" not in msg  # the message does not give the answer away
+    assert "far above round-off" in msg and "0.33 and 0.6" in msg
+    assert "every tensor above the threshold" not in msg  # that would push students to add b3
+    fails(check, lambda: [], "0 of the 2")
     fails(check, lambda: ["dW2", "db1"], "not their gradients")
     fails(check, lambda: "W2", "list of parameter names")
     fails(check, lambda: None, "returned None")
+
+
+def test_name_the_suspects_round_off_is_not_a_bug():
+    """b3 (2.5e-07) is above the threshold 2e-07 but only by round-off of the classic cost."""
+    msg = fails(checks.check_name_the_suspects, lambda: ["W2", "b1", "b3"], "the gradient of b3 is correct")
+    assert "2.5e-07 is above the threshold 2e-07" in msg and "round-off" in msg and "not a bug" in msg
+    assert "below the threshold" not in msg  # the old message called 2.5e-07 "below" 2e-07
+    assert "0.33 and 0.6" in msg  # the suspects' differences, computed at run time
+    msg = fails(checks.check_name_the_suspects, lambda: ["b3", "W1", "W2", "b1"], "the gradients of b3 and W1 are")
+    assert "W1's block difference 1.6e-07 is below" in msg and "b3's block difference 2.5e-07 is above" in msg
+
+
+def test_name_the_suspects_follows_check_gradients():
+    """The reference truth is check_gradients(...).suspects (its round-off noise floor), not the threshold."""
+    from course_utils import gradcheck, network
+    X, Y, p = network.gradient_check_n_test_case()
+    _, cache = forward_propagation_n(X, Y, p)
+    buggy = network.backward_propagation_n(X, Y, cache, bugs=checks.COLLEAGUE_BUGS)
+    result = gradcheck.check_gradients(network.classic_cost(X, Y), p, buggy, threshold=checks.THRESHOLD_N)
+    above = sorted(n for n, d in result.block_differences.items() if d > checks.THRESHOLD_N)
+    assert sorted(result.suspects) == ["W2", "b1"] and "b3" in above  # the case the messages are about
+    fails(checks.check_name_the_suspects, lambda: above, "the gradient of b3 is correct")
 
 
 def test_backward_propagation_n_mistakes():

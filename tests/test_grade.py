@@ -6,6 +6,7 @@ tests/fixtures/grading/make_fixtures.py (test_fixtures_are_reproducible checks t
 """
 import hashlib
 import json
+import runpy
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,11 @@ EXPECTED = {
     # edited stored outputs: the release's reference outputs are compared instead
     ("edited_outputs", NB1, "square"): ("passed", 1, ""),
     ("edited_outputs", NB1, "forward_difference"): ("failed", 0, "you computed a centered difference"),
+    # a right answer that prints: strict nbval compares the check cell's whole output
+    ("debug_print", NB1, "square"): ("passed", 1, ""),
+    ("debug_print", NB1, "forward_difference"): (
+        "failed", 0, "check cell 'check-forward-difference' printed 'debug: 3.0 0.0001\\nforward_difference passed: "
+        "slope = 6.0001 (exact 6)' but the reference output is 'forward_difference passed: slope = 6.0001 (exact 6)'"),
     # cells the student added do not run
     ("extra_cells", NB1, "square"): ("failed", 0, "square(3) returned 3, expected 9"),
     ("extra_cells", NB1, "forward_difference"): ("error", 0, "NameError: name '_slope' is not defined"),
@@ -202,7 +208,7 @@ def test_report_json_and_table(batch, tmp_path):
     students = {s["student"]: s for s in data["students"]}
     assert (students["solutions"]["points"], students["solutions"]["max_points"]) == (6, 6)
     assert students["patches_numpy"]["flagged"] == 1
-    assert data["settings"] == {"jobs": 2, "timeout": TIMEOUT, "strategy": "xdist"}
+    assert data["settings"] == {"jobs": 2, "timeout": TIMEOUT, "strategy": "split"}
     table = report.format_table()
     lines = table.splitlines()
     assert lines[0].split() == ["student", "notebook", "exercise", "points", "status", "message"]
@@ -261,7 +267,7 @@ def test_default_release_is_the_courses_notebooks_folder():
 
 @pytest.mark.parametrize("kwargs, expected", [
     ({"jobs": 0}, "--jobs N"), ({"jobs": 1.5}, "--jobs N"), ({"timeout": 0}, "--timeout SECONDS"),
-    ({"strategy": "threads"}, "strategy: expected one of xdist, process"),
+    ({"strategy": "threads"}, "strategy: expected one of split, xdist, process"),
 ])
 def test_grade_rejects_bad_arguments(kwargs, expected):
     with pytest.raises(g.UsageError, match=expected):
@@ -387,6 +393,8 @@ FLAGGED_SOURCES = [
      "walks the call stack"),
     ("x = getattr(np, '__dict__')", "getattr with a computed or dunder name"),
     ("import threading", "imports threading"),
+    ("%%time\nimport sys\nsys.modules.clear()", "uses sys.modules"),
+    ("%timeit setattr(np, 'isclose', len)", "uses setattr"),
     ("import types\nm = types.ModuleType('m')", "imports types"),
 ]
 
@@ -454,13 +462,14 @@ def test_find_submissions_file_folder_and_class(tmp_path):
 
 
 # ------------------------------------------------------------------------------- small real runs
-def test_process_strategy_and_ambiguous_notebook(tmp_path):
+@pytest.mark.parametrize("strategy", ["process", "xdist"])
+def test_other_strategies_and_an_ambiguous_notebook(tmp_path, strategy):
     bob = tmp_path / "bob"
     bob.mkdir()
     shutil.copy(SOLUTIONS / NB2, bob / NB2)
     shutil.copy(SOLUTIONS / NB1, bob / "01_compute_differences (1).ipynb")
     shutil.copy(CLASS / "prints_expected" / NB1, bob / "01_compute_differences-Copy1.ipynb")
-    report = g.grade([bob, SOLUTIONS / NB1], release=RELEASE, jobs=2, timeout=TIMEOUT, strategy="process")
+    report = g.grade([bob, SOLUTIONS / NB1], release=RELEASE, jobs=2, timeout=TIMEOUT, strategy=strategy)
     got = {(r.student, r.exercise): (r.status, r.points) for r in report.records}
     assert got == {("bob", "square"): ("flagged", 0), ("bob", "forward_difference"): ("flagged", 0),
                    ("bob", "norm2"): ("passed", 1), ("bob", "relative_difference"): ("passed", 2),
@@ -497,14 +506,51 @@ def test_a_student_checking_the_release_folder_in_place_is_graded_against_git_he
     assert "no pristine copy" in report.notebooks[0]["notes"][0]
 
 
+COURSE = Path(__file__).resolve().parent.parent
+COURSE_NOTEBOOKS = sorted((COURSE / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.skipif(not COURSE_NOTEBOOKS, reason="the course notebooks are not built yet")
+def test_the_course_solutions_get_full_marks_the_release_zero_and_tricks_nothing(tmp_path):
+    """The real course: tests/solutions/ against notebooks/ (the default release), plus three tricks on 00."""
+    release_copy = tmp_path / "untouched"
+    release_copy.mkdir()
+    for path in COURSE_NOTEBOOKS:
+        shutil.copy(path, release_copy / path.name)  # a copy, so that git HEAD is not consulted
+    wrong = "def warm_up_square(x):\n    return 2 * x\n"
+    fake = "lambda f: print('warm_up_square passed: warm_up_square(3) = 9')"
+    tricks = {"patcher": f"import course_utils.checks as checks\nchecks.check_warm_up_square = {fake}\n\n{wrong}",
+              "shadower": f"check_warm_up_square = {fake}\n\n{wrong}",
+              "swapper": "import sys\nsys.modules['course_utils.checks'] = None\n\ndef warm_up_square(x):\n    return x ** 2"}
+    for student, source in tricks.items():
+        nb = load(COURSE / "tests" / "solutions" / "00_start_here.ipynb")
+        next(c for c in nb["cells"] if c.get("id") == "ex-warm-up-square")["source"] = source
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "00_start_here.ipynb").write_text(json.dumps(nb))
+    before = tree_hashes(COURSE / "notebooks", COURSE / "tests" / "solutions")
+    report = g.grade([COURSE / "tests" / "solutions", release_copy] + [tmp_path / s for s in tricks], jobs=2)
+    assert tree_hashes(COURSE / "notebooks", COURSE / "tests" / "solutions") == before
+    assert report.release == str(COURSE / "notebooks")
+    solutions, untouched = records(report, "solutions"), records(report, "untouched")
+    assert len(solutions) == len(untouched) >= len(COURSE_NOTEBOOKS) - 1
+    assert [(r.exercise, r.status) for r in solutions.values() if r.status != "passed"] == []
+    assert all(r.points == r.max_points > 0 for r in solutions.values())
+    assert [(r.exercise, r.status) for r in untouched.values() if r.status != "error"] == []
+    assert all(r.points == 0 and r.message.startswith("NotImplementedError") for r in untouched.values())
+    assert [n["notes"] for n in report.notebooks if n["student"] in ("solutions", "untouched")] == [[]] * (
+        2 * len(COURSE_NOTEBOOKS))  # no demo cell failed
+    patcher = records(report, "patcher", "00_start_here.ipynb")["warm_up_square"]
+    assert (patcher.status, patcher.points) == ("failed", 0) and "2 * x" in patcher.message
+    assert "course_utils.checks.check_warm_up_square" in patcher.notes[0]
+    shadower = records(report, "shadower", "00_start_here.ipynb")["warm_up_square"]
+    assert (shadower.status, shadower.points) == ("failed", 0) and "re-imports" in shadower.notes[0]
+    swapper = records(report, "swapper", "00_start_here.ipynb")["warm_up_square"]
+    assert (swapper.status, swapper.points) == ("flagged", 0) and "sys.modules" in swapper.message
+
+
 def test_fixtures_are_reproducible(tmp_path):
     """make_fixtures.py regenerates byte-identical fixtures (outputs come from really running them)."""
-    sys.path.insert(0, str(FIXTURES))
-    try:
-        import make_fixtures
-    finally:
-        sys.path.remove(str(FIXTURES))
-    make_fixtures.main(tmp_path)
+    runpy.run_path(str(FIXTURES / "make_fixtures.py"))["main"](tmp_path)  # run_path leaves no __pycache__
     fresh = {str(p.relative_to(tmp_path)): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
     committed = {str(p.relative_to(FIXTURES)): p.read_bytes() for sub in ("release", "solutions", "submissions")
                  for p in sorted((FIXTURES / sub).rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
