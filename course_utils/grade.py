@@ -886,13 +886,13 @@ def _run_all(jobs_to_run, workdir, jobs, timeout, strategy, tag):
         groups = [jobs_to_run]
     elif strategy == "process":  # one pytest process per submission
         groups = list(by_student.values())
-    else:  # "split": `jobs` processes, submissions dealt out by size (largest first to the lightest share)
-        shares = [[] for _ in range(min(jobs, len(by_student)))]
+    else:  # "split": `jobs` processes, notebooks dealt out by size (largest first to the lightest share)
+        shares = [[] for _ in range(min(jobs, len(jobs_to_run)))]
         weight = [0] * len(shares)
-        for student in sorted(by_student.values(), key=lambda g: -sum(ncells[id(j)] for j in g)):
+        for job in sorted(jobs_to_run, key=lambda j: -ncells[id(j)]):
             k = weight.index(min(weight))
-            shares[k] += student
-            weight[k] += sum(ncells[id(j)] for j in student)
+            shares[k].append(job)
+            weight[k] += ncells[id(job)]
         groups = shares
 
     def run(n_group):
