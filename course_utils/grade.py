@@ -67,21 +67,23 @@ Parallel strategy (``jobs``)
 ----------------------------
 With ``jobs=1`` one pytest process runs every merged notebook of the batch, one after the other.
 With ``jobs=N`` the default strategy, "split", starts N plain pytest processes at once and deals
-the submissions out to them by size (largest first to the lightest share). It was measured against
-pytest-xdist (one pytest, ``-n N --dist loadscope``; a scope is one notebook) and against one pytest
-process per submission, N at a time (benchmarks/bench_grade.py, 10 submissions x 2 fixture
-notebooks, 2 cores shared with other work, best of 3):
+the merged notebooks out to them by size (most code cells first, each to the lightest share). It was
+measured against pytest-xdist (one pytest, ``-n N --dist loadscope``; a scope is one notebook) and
+one pytest process per submission, N at a time (benchmarks/bench_grade.py, 10 submissions, 2 cores):
 
-    --jobs 1                 19.3 s   12.8 s CPU
-    --jobs 2, split           9.5 s   11.8 s CPU   2.03x
-    --jobs 2, xdist          10.6 s   13.4 s CPU   1.81x
-    --jobs 2, process        12.9 s   18.4 s CPU   1.50x
+                        fixture, 2 small notebooks each (best of 3)   course, 6 notebooks each (1 run)
+    --jobs 1            18.4 s   12.2 s CPU                           187.1 s  168.7 s CPU
+    --jobs 2, split     10.1 s   14.0 s CPU   1.82x                    96.5 s  168.5 s CPU   1.94x
+    --jobs 2, xdist     11.0 s   14.9 s CPU   1.67x                    94.6 s  162.9 s CPU   1.98x
+    --jobs 2, process   13.7 s   20.3 s CPU   1.34x                    (not run: slowest on the fixture)
 
 Every pytest process pays ~0.5 s of CPU to start (python, pytest, nbval, nbformat); "process" pays
 it once per submission, xdist once per worker plus its own collection and messaging, "split" only
-N times. Its drawback: shares are fixed up front, so a notebook that hangs until the timeout delays
-only its own share while the others finish (xdist would rebalance); ``strategy="xdist"`` and
-``strategy="process"`` remain available. The nbval runs also leave out jsonschema's rfc3987_syntax
+N times. On the course's heavier notebooks split and xdist tie (within the noise of a shared
+machine); on small notebooks split is ahead, so it is the default. Its drawback: shares are fixed
+up front, so a notebook that hangs until the timeout delays only its own share while the other
+finishes early (xdist would rebalance); ``--strategy xdist`` / ``strategy="xdist"`` is there for
+classes with many hanging submissions. The nbval runs also leave out jsonschema's rfc3987_syntax
 import (about 1 s of CPU per process, used only for the "iri" format, see _clean_env).
 
 Nothing is ever written into a submission or into the release.
