@@ -519,6 +519,16 @@ def check_dictionary_to_vector(dictionary_to_vector):
     print(f"dictionary_to_vector passed: 12 layers -> theta of shape ({n}, 1), order W1, b1, ..., W12, b12")
 
 
+def _split(theta, shapes, names):
+    """theta cut into tensors taken in the order `names` (to recognise a wrong-order answer)."""
+    out, start = {}, 0
+    for name in names:
+        size = int(np.prod(shapes[name]))
+        out[name] = theta[start:start + size].reshape(shapes[name])
+        start += size
+    return out
+
+
 @_reports_stubs("vector_to_dictionary")
 def check_vector_to_dictionary(vector_to_dictionary):
     """vector_to_dictionary(theta, shapes) must undo dictionary_to_vector."""
@@ -549,21 +559,12 @@ def check_vector_to_dictionary(vector_to_dictionary):
             wrong = [name for name in vectors.parameter_order(params) if not np.array_equal(got[name], params[name])]
             if wrong:
                 hint = ""
-                order = sorted(shapes)
-                start, alpha = 0, {}
-                for name in order:
-                    size = int(np.prod(shapes[name]))
-                    alpha[name] = theta[start:start + size].reshape(shapes[name])
-                    start += size
+                alpha = _split(theta, shapes, sorted(shapes))
                 if all(np.array_equal(got[k], alpha[k]) for k in params):
                     hint = ("the names were taken in string order (W10 before W2, all W's before the b's): "
                             "take them by layer number, W1, b1, W2, b2, ...")
                 else:
-                    start, ins = 0, {}
-                    for name in shapes:
-                        size = int(np.prod(shapes[name]))
-                        ins[name] = theta[start:start + size].reshape(shapes[name])
-                        start += size
+                    ins = _split(theta, shapes, list(shapes))
                     if all(np.array_equal(got[k], ins[k]) for k in params):
                         hint = ("you followed the order of the shapes dict, which need not be the layer order: "
                                 "take the names by layer number, W1, b1, W2, b2, ...")

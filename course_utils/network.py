@@ -211,7 +211,7 @@ def backward_propagation_deep(X, Y, cache, bugs=()):
     X, Y, L, _ = check_network_inputs(X, Y, cache.parameters)
     bugs = validate_bugs(bugs, n_layers=L)
     m = X.shape[1]
-    A, Z, params = cache.A, cache.Z, cache.parameters
+    A, params = cache.A, cache.parameters
     AL = A[L]
     if "output_sign_flipped" in bugs:
         dZ = Y - AL
