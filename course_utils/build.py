@@ -29,6 +29,9 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.grading import cells
+from course_utils.grading.verify import load_spec
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "tests" / "solutions"
 RELEASE = ROOT / "notebooks"
@@ -37,8 +40,6 @@ INDEX_START = "<!-- notebook-index:start -->"
 INDEX_END = "<!-- notebook-index:end -->"
 CELL_TIMEOUT = 120  # seconds per cell; the course's notebooks run in seconds
 
-BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION:?(?P<hint>.*)$")
-END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 ID_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 RANDOM_ID_RE = re.compile(r"^(?:[0-9a-f]{8}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
@@ -58,63 +59,24 @@ class BuildError(Exception):
 # Cell helpers
 
 
-def tags(cell):
-    return list(cell.get("metadata", {}).get("tags", []) or [])
-
-
-def course_meta(cell):
-    return dict(cell.get("metadata", {}).get("course", {}) or {})
-
-
 def is_exercise(cell):
-    return cell.get("cell_type") == "code" and "exercise" in tags(cell)
+    return cells.role(cell) == cells.EXERCISE
 
 
 def is_check(cell):
-    return cell.get("cell_type") == "code" and "check" in tags(cell)
+    return cells.role(cell) == cells.CHECK
 
 
-def check_source(exercise, function=None):
-    """The exact source of the check cell of `exercise` (function defaults to the exercise name)."""
-    return (f"from course_utils.checks import check_{exercise}\n"
-            f"check_{exercise}({function or exercise})")
-
-
-def _py_string(text):
-    """`text` as a double-quoted Python string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+check_source = cells.check_source
+tags, course_meta = cells.tags, cells.course_meta
 
 
 def make_stub(source, where="cell"):
-    """Replace every `# BEGIN SOLUTION: hint` ... `# END SOLUTION` block of `source` with a stub.
-
-    The stub keeps the indentation of the BEGIN marker:
-        # YOUR CODE HERE: hint
-        raise NotImplementedError("hint")
-    Raises BuildError for a missing hint, an unclosed, stray or nested marker, or no block at all.
-    """
-    out, hint, indent, blocks = [], None, "", 0
-    for number, line in enumerate(source.splitlines(), start=1):
-        begin, end = BEGIN_RE.match(line), END_RE.match(line)
-        if begin:
-            if hint is not None:
-                raise BuildError(f"{where}: line {number}: BEGIN SOLUTION inside another solution block")
-            hint, indent = begin.group("hint").strip(), begin.group("indent")
-            if not hint:
-                raise BuildError(f"{where}: line {number}: BEGIN SOLUTION needs a one-line hint "
-                                 "('# BEGIN SOLUTION: <what to write>')")
-        elif end:
-            if hint is None:
-                raise BuildError(f"{where}: line {number}: END SOLUTION without BEGIN SOLUTION")
-            out += [f"{indent}# YOUR CODE HERE: {hint}", f"{indent}raise NotImplementedError({_py_string(hint)})"]
-            hint, blocks = None, blocks + 1
-        elif hint is None:
-            out.append(line)
-    if hint is not None:
-        raise BuildError(f"{where}: BEGIN SOLUTION without END SOLUTION")
-    if blocks == 0:
-        raise BuildError(f"{where}: exercise cell without a '# BEGIN SOLUTION: hint' ... '# END SOLUTION' block")
-    return "\n".join(out)
+    """The release's stub of an exercise cell (cells.make_stub); raises BuildError."""
+    try:
+        return cells.make_stub(source, where)
+    except cells.ContractError as error:
+        raise BuildError(str(error)) from None
 
 
 def _defines_only_functions(source, where):
@@ -162,16 +124,20 @@ def validate(nb, name="notebook"):
             raise BuildError(f"{where}: duplicate id (also cell {seen[cid]})")
         seen[cid] = index
         source = cell.get("source", "")
-        has_marker = any(BEGIN_RE.match(line) or END_RE.match(line) for line in source.splitlines())
+        has_marker = cells.has_solution_marker(source)
         if is_exercise(cell) and is_check(cell):
             raise BuildError(f"{where}: tagged both 'exercise' and 'check'")
         if is_exercise(cell):
-            meta = course_meta(cell)
-            exercise, points = meta.get("exercise"), meta.get("points")
-            if not isinstance(exercise, str) or not exercise.isidentifier():
-                raise BuildError(f"{where}: exercise cell needs metadata course.exercise = '<function name>'")
-            if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
-                raise BuildError(f"{where}: exercise cell needs metadata course.points = <positive int>")
+            problem = cells.exercise_meta_problem(cell)
+            if problem:
+                raise BuildError(f"{where}: exercise cell {problem}")
+            exercise = course_meta(cell)["exercise"]
+            try:
+                spec = load_spec(course_meta(cell)["verify"], RELEASE)
+            except (ImportError, LookupError, AttributeError) as error:
+                raise BuildError(f"{where}: its verification spec cannot be loaded: {error}") from None
+            if spec.function not in _defines_only_functions(source, where):
+                raise BuildError(f"{where}: its verification spec calls {spec.function!r}, which the cell does not define")
             if exercise in exercises:
                 raise BuildError(f"{where}: exercise {exercise!r} already in cell {exercises[exercise][0]!r}")
             functions = _defines_only_functions(source, where)

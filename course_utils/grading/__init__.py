@@ -1,0 +1,166 @@
+"""The grader: ``python -m course_utils.grade SUBMISSION...`` or ``grade(submissions, ...) -> Report``.
+
+One module per stage, in the order grade() runs them:
+
+    release.py      the release notebooks, parsed once (cells.py: the cell contract they follow)
+    submissions.py  intake: find each student's notebooks, read them safely, pick the exercise cells
+    scan.py         a static tripwire that flags exercise cells for review
+    sandbox.py      bubblewrap sandboxes: what student code can see and do
+    run.py          the nbval run of each merged notebook, its kernel sandboxed (nbval_plugin.py)
+    verify.py       the verification run: the student's functions on fresh inputs, judged here
+                    (harness.py runs inside the sandbox; specs.py holds the course's specs)
+    judge.py        one Record per exercise from both runs
+    report.py       the Report: JSON and the console table
+    cli.py          the command line
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from course_utils.grading import judge, run, sandbox, verify
+from course_utils.grading.release import (DEFAULT_RELEASE, Release, UsageError, load_release,
+                                          parse_release_notebook, pristine_text)
+from course_utils.grading.report import STATUSES, Record, Report
+from course_utils.grading.scan import scan_exercise_source
+from course_utils.grading.submissions import added_code_cells, find_submissions, pick_exercise_cells, read_notebook
+
+DEFAULT_TIMEOUT = 60.0
+VERIFY_FIRST_UID = sandbox.FIRST_UID + 500
+
+__all__ = ["grade", "Report", "Record", "UsageError", "load_release", "DEFAULT_RELEASE", "DEFAULT_TIMEOUT",
+           "STATUSES", "run"]
+
+
+def prepare(sub, rnb, file, release):
+    """Read one submitted notebook, pick its exercise cells and scan them. Returns a run.Job; never raises."""
+    job = run.Job(sub, rnb, file if isinstance(file, Path) else None)
+    if sub.problem:
+        job.problem = ("error", sub.problem)
+        return job
+    if file is None:
+        job.problem = ("missing", f"notebook {rnb.name} is not in the submission ({sub.path.name}/)")
+        return job
+    if isinstance(file, list):
+        job.problem = ("flagged", f"{len(file)} files could be {rnb.name} ({', '.join(p.name for p in file)}); "
+                                  "took none -- rename the one to grade")
+        return job
+    try:
+        own = release.path / rnb.name
+        if own.exists() and not file.is_symlink() and os.path.samefile(file, own):
+            # a student checking the course's notebooks/ in place: compare with the committed release
+            text = pristine_text(own)
+            if text is None:
+                job.nb_notes.append("this file is the release notebook itself and no pristine copy (git HEAD) was "
+                                    "found: reference outputs come from your own file")
+            else:
+                try:
+                    job.rnb = rnb = parse_release_notebook(rnb.name, text, f"git HEAD:{rnb.name}")
+                except UsageError:
+                    job.nb_notes.append("the committed release notebook could not be read; graded against the file")
+        data, problem = read_notebook(file)
+        if problem:
+            job.problem = ("error", problem)
+            return job
+        job.picks = pick_exercise_cells(data, rnb)
+        for name, pick in job.picks.items():
+            if pick.source is not None:
+                job.flags[name] = scan_exercise_source(pick.source, rnb.module_aliases)
+                job.notes[name] = (["exercise cell found by its tag (its id was missing or changed)"]
+                                   if pick.how == "tag" else [])
+        added = added_code_cells(data, rnb)
+        if added:
+            job.nb_notes.append(f"{added} code cell(s) you added were not run: only exercise cells are graded")
+    except Exception as exc:  # noqa: BLE001 -- RecursionError, MemoryError, ...: this notebook's error only
+        job.problem = ("error", f"{rnb.name} could not be read ({type(exc).__name__}: {str(exc)[:200]})")
+        job.picks = {}
+    return job
+
+
+def _verify_all(pending, workdir, release, jobs, timeout, sandboxed):
+    """Run the verification of every job (jobs at a time); fills job.verdicts."""
+    uids = sandbox.UidPool(VERIFY_FIRST_UID)
+
+    def one(job):
+        sources = {n: p.source for n, p in job.picks.items() if p.source is not None}
+        if not sources:
+            return
+        uid = uids.take()
+        try:
+            job.verdicts = verify.verify_notebook(job.rnb, sources, release.path, workdir, uid=uid,
+                                                  sandboxed=sandboxed, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 -- never stop the batch; the exercises cannot be verified
+            job.verdicts = {n: verify.Verdict(False, f"verification could not run ({type(exc).__name__}: {exc})")
+                            for n in sources}
+        finally:
+            uids.give_back(uid)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, pending))
+
+
+def sandbox_mode(require):
+    """(sandboxed, description). require: True (refuse without bubblewrap), False (off), None (when possible)."""
+    if require is False:
+        return False, "off (asked for): student code ran unsandboxed"
+    ok, why = sandbox.available()
+    if ok:
+        return True, "bubblewrap: every notebook and verification run in its own sandbox"
+    if require:
+        raise UsageError(f"--require-sandbox: {why}; install bubblewrap (Debian: apt-get install bubblewrap) "
+                         "or grade without --require-sandbox (self-check only)")
+    return False, (f"OFF ({why}): student code ran with your user's rights -- fine for checking your own "
+                   "work, not for grading others")
+
+
+def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=None, workdir=None,
+          require_sandbox=None):
+    """Grade submissions against a release: nbval run plus verification run per notebook.
+
+    submissions -- a path or a list of paths: notebook files, student folders, or folders of them
+    release -- the release folder or a Release (default: the course's notebooks/)
+    jobs -- how many notebooks run at once (int >= 1); timeout -- seconds per cell (> 0)
+    strategy -- "split" (default), "xdist" or "process" (see run.py)
+    workdir -- keep the merged notebooks in this folder instead of a temporary one
+    require_sandbox -- True: refuse without bubblewrap; False: never sandbox; None: sandbox when possible
+    Returns a Report (records in submission order). Raises UsageError for bad arguments.
+    """
+    start = time.perf_counter()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise UsageError(f"--jobs N: expected a whole number >= 1, got {jobs!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise UsageError(f"--timeout SECONDS: expected a number > 0, got {timeout!r}")
+    strategy = strategy or run.DEFAULT_STRATEGY
+    if strategy not in run.STRATEGIES:
+        raise UsageError(f"strategy: expected one of {', '.join(run.STRATEGIES)}, got {strategy!r}")
+    rel = release if isinstance(release, Release) else load_release(release)
+    sandboxed, sandbox_note = sandbox_mode(require_sandbox)
+    work_jobs = []
+    for sub in find_submissions(submissions, rel):
+        for name, rnb in rel.notebooks.items():
+            if name in sub.files:  # a single file was named: grade only that notebook
+                job = prepare(sub, rnb, sub.files[name], rel)
+                if sub.extra and name == next(iter(sub.files)):
+                    job.nb_notes.append("not graded (not release notebooks): " + ", ".join(p.name for p in sub.extra))
+                work_jobs.append(job)
+    folder, owned = run.new_workdir(workdir)
+    try:
+        pending = [j for j in work_jobs if j.problem is None]
+        run.run_notebooks(pending, folder, rel, jobs, timeout, strategy, sandboxed)
+        _verify_all(pending, folder, rel, jobs, timeout, sandboxed)
+    finally:
+        if owned:
+            shutil.rmtree(folder, ignore_errors=True)
+    records, notebooks = [], []
+    for job in work_jobs:
+        records += judge.records_for(job, timeout)
+        notebooks.append({"student": job.sub.student, "notebook": job.rnb.name,
+                          "submission": str(job.file or job.sub.path),
+                          "status": job.problem[0] if job.problem else "graded",
+                          "notes": judge.notebook_notes(job), "seconds": round(job.seconds, 3)})
+    settings = {"jobs": jobs, "timeout": timeout, "strategy": strategy, "sandbox": sandbox_note,
+                "sandboxed": sandboxed}
+    return Report(str(rel.path), records, notebooks, settings, time.perf_counter() - start)

@@ -1,0 +1,156 @@
+"""The cell contract, in one place: what makes a cell an exercise, a check or a demo, its metadata,
+the stub of an exercise and the merged notebook that grading runs. Used by the build, the grader and
+the test fixtures.
+
+Cells (nbformat 4.5, readable unique ids):
+
+- exercise -- tag ``exercise``, metadata ``{"course": {"exercise": NAME, "points": N, "verify": SPEC}}``
+  with N >= 1 and SPEC naming the verification spec ("module:attribute", see verify.py). Its body is
+  the student's code; in the release the solution block between ``# BEGIN SOLUTION: hint`` and
+  ``# END SOLUTION`` is a stub raising NotImplementedError(hint).
+- check -- tag ``check``, metadata ``{"course": {"exercise": NAME}}``, exactly one per exercise, after it;
+  source exactly ``from <checks module> import check_NAME`` / ``check_NAME(function)``.
+- demo -- every other code cell.
+"""
+from __future__ import annotations
+
+import re
+
+EXERCISE, CHECK, DEMO = "exercise", "check", "demo"
+BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION:?(?P<hint>.*)$")
+END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
+CHECKS_MODULE = "course_utils.checks"
+
+
+class ContractError(ValueError):
+    """A notebook breaks the cell contract; the message names the cell and what was expected."""
+
+
+def source(cell):
+    """The cell's source as one string (nbformat allows a list of lines). Raises ContractError."""
+    src = cell.get("source", "")
+    if isinstance(src, list) and all(isinstance(s, str) for s in src):
+        return "".join(src)
+    if isinstance(src, str):
+        return src
+    raise ContractError("cell source is neither a string nor a list of strings")
+
+
+def _metadata(cell):
+    meta = cell.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def tags(cell):
+    """The cell's tags (a list; [] when absent or malformed)."""
+    found = _metadata(cell).get("tags")
+    return list(found) if isinstance(found, list) else []
+
+
+def course_meta(cell):
+    """The cell's ``metadata.course`` dict ({} when absent or malformed)."""
+    found = _metadata(cell).get("course")
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def role(cell):
+    """EXERCISE, CHECK or DEMO for a code cell; None for any other cell."""
+    if cell.get("cell_type") != "code":
+        return None
+    found = tags(cell)
+    if EXERCISE in found:
+        return EXERCISE
+    if CHECK in found:
+        return CHECK
+    return DEMO
+
+
+def valid_points(points):
+    """True when `points` is what an exercise cell may carry: an int >= 1 (not a bool)."""
+    return isinstance(points, int) and not isinstance(points, bool) and points >= 1
+
+
+def exercise_meta_problem(cell):
+    """None when the exercise cell's metadata is complete, else what is wrong (str)."""
+    meta = course_meta(cell)
+    if not isinstance(meta.get("exercise"), str) or not meta["exercise"].isidentifier():
+        return "needs metadata course.exercise = '<function name>'"
+    if not valid_points(meta.get("points")):
+        return "needs metadata course.points = <int >= 1>"
+    spec = meta.get("verify")
+    if not isinstance(spec, str) or ":" not in spec:
+        return "needs metadata course.verify = '<module>:<spec>' (its verification spec)"
+    return None
+
+
+def check_source(exercise, function=None, module=CHECKS_MODULE):
+    """The exact source of the check cell of `exercise` (function defaults to the exercise name)."""
+    return f"from {module} import check_{exercise}\ncheck_{exercise}({function or exercise})"
+
+
+def parse_check_source(text):
+    """(module, exercise, function) of a check cell's source, or None when it is not of the contract's form."""
+    match = re.fullmatch(r"from ([\w.]+) import check_(\w+)\ncheck_(\w+)\((\w+)\)", text.strip())
+    if not match or match.group(2) != match.group(3):
+        return None
+    return match.group(1), match.group(2), match.group(4)
+
+
+def _py_string(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def make_stub(text, where="cell"):
+    """Replace every ``# BEGIN SOLUTION: hint`` ... ``# END SOLUTION`` block of `text` by a stub.
+
+    The stub keeps the indentation of the BEGIN marker:
+        # YOUR CODE HERE: hint
+        raise NotImplementedError("hint")
+    Raises ContractError for a missing hint, an unclosed, stray or nested marker, or no block at all.
+    """
+    out, hint, indent, blocks = [], None, "", 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        begin, end = BEGIN_RE.match(line), END_RE.match(line)
+        if begin:
+            if hint is not None:
+                raise ContractError(f"{where}: line {number}: BEGIN SOLUTION inside another solution block")
+            hint, indent = begin.group("hint").strip(), begin.group("indent")
+            if not hint:
+                raise ContractError(f"{where}: line {number}: BEGIN SOLUTION needs a one-line hint "
+                                    "('# BEGIN SOLUTION: <what to write>')")
+        elif end:
+            if hint is None:
+                raise ContractError(f"{where}: line {number}: END SOLUTION without BEGIN SOLUTION")
+            out += [f"{indent}# YOUR CODE HERE: {hint}", f"{indent}raise NotImplementedError({_py_string(hint)})"]
+            hint, blocks = None, blocks + 1
+        elif hint is None:
+            out.append(line)
+    if hint is not None:
+        raise ContractError(f"{where}: BEGIN SOLUTION without END SOLUTION")
+    if blocks == 0:
+        raise ContractError(f"{where}: exercise cell without a '# BEGIN SOLUTION: hint' ... '# END SOLUTION' block")
+    return "\n".join(out)
+
+
+def has_solution_marker(text):
+    """True when `text` holds a BEGIN or END SOLUTION line."""
+    return any(BEGIN_RE.match(line) or END_RE.match(line) for line in text.splitlines())
+
+
+def merge(release_nb, roles, stubs, sources):
+    """The notebook grading runs: the release with the student's exercise sources put in.
+
+    release_nb -- the release notebook (dict); roles -- cell id -> (role, exercise name)
+    stubs -- exercise name -> the release's source of its cell
+    sources -- exercise name -> the student's source, or None for the stub
+    Exercise cells lose outputs and execution counts (nbval then does not compare them); every other
+    cell, its metadata and its reference outputs are the release's. Returns a new notebook dict.
+    """
+    cells = []
+    for cell in release_nb["cells"]:
+        kind, name = roles.get(cell.get("id"), (None, None))
+        if kind == EXERCISE:
+            text = sources.get(name)
+            cell = dict(cell, source=stubs[name] if text is None else text, outputs=[], execution_count=None)
+        cells.append(cell)
+    return dict(release_nb, cells=cells)

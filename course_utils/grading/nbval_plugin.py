@@ -1,0 +1,224 @@
+"""Everything the grader knows about nbval (0.11), in one module: the pytest plugin loaded with
+``-p course_utils.grading.nbval_plugin``, the two patches it applies, and the message strings nbval
+uses. A new nbval version is this one file to read.
+
+The plugin, when given ``--grader-results FILE``:
+- records per notebook cell and phase whether it passed, the error name/value, the output difference,
+  timeouts and whether the kernel is alive, and writes them to FILE as JSON rows;
+- patches ``RunningKernel.await_reply`` so a dead kernel is noticed at once instead of after the timeout;
+- with ``--grader-sandbox SPEC`` (JSON: uid, support folder, socket folder), patches
+  ``nbval.kernel.start_new_kernel`` so every kernel starts inside its own sandbox (sandbox.command),
+  talking to nbval over IPC socket files in a folder of its own; nbval itself stays outside.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+OUTPUTS_DIFFER = "Cell outputs differ"
+DEAD_AT_START = "Kernel dead on test start"
+TIMEOUT_PREFIX = "Timeout of"
+
+
+class KernelDied(RuntimeError):
+    """Raised in the nbval run when the kernel process is gone while nbval waits for a cell's reply."""
+
+
+def _patch_await_reply():
+    from queue import Empty
+
+    from nbval.kernel import RunningKernel
+
+    if getattr(RunningKernel.await_reply, "_grader", False):
+        return
+
+    def await_reply(self, msg_id, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+            if wait <= 0:
+                raise Empty
+            try:
+                msg = self.get_message(stream="shell", timeout=wait)
+            except Empty:
+                if not self.is_alive():
+                    try:
+                        self.stop()
+                    except Exception:  # noqa: BLE001 -- already gone; only free the channels
+                        pass
+                    raise KernelDied("the kernel process died") from None
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                if msg["content"]["status"] == "aborted":
+                    raise RuntimeError("Kernel aborted execution request")
+                return
+
+    await_reply._grader = True
+    RunningKernel.await_reply = await_reply
+
+
+def _patch_start_new_kernel(spec):
+    """Make nbval start every kernel in a fresh sandbox (spec: python, uid, support, sockets)."""
+    import nbval.kernel
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    from course_utils.grading import sandbox
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    uid = int(spec["uid"]) + (int(worker[2:]) if worker[2:].isdigit() else 0)
+
+    def start_new_kernel(startup_timeout=60, kernel_name="python", **kwargs):
+        sockets = Path(tempfile.mkdtemp(prefix="k", dir=spec["sockets"]))
+        if os.geteuid() == 0:
+            os.chown(sockets, uid, uid)
+            os.chmod(sockets, 0o700)
+        else:
+            os.chmod(sockets, 0o777)
+        argv = sandbox.command([spec["python"], "-m", "ipykernel_launcher",
+                                "-f", "{connection_file}"], uid=uid, workdir=spec["support"], rw=[str(sockets)])
+
+        class SandboxSpecs(KernelSpecManager):
+            def get_kernel_spec(self, name):
+                return KernelSpec(argv=argv, display_name="sandboxed python", language="python",
+                                  interrupt_mode="message", resource_dir=str(sockets))
+
+        km = KernelManager(kernel_name="sandboxed", kernel_spec_manager=SandboxSpecs(),
+                           transport="ipc", ip=str(sockets / "kernel"))
+        km.connection_file = str(sockets / "connection.json")
+        kwargs.pop("cwd", None)
+        km.start_kernel(**kwargs)
+        os.chmod(km.connection_file, 0o644)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=startup_timeout)
+        except RuntimeError:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+            raise
+        return km, kc
+
+    nbval.kernel.start_new_kernel = start_new_kernel
+
+
+def output_text(outputs):
+    """The text an nbval cell printed (stream, text/plain, error lines), as one string."""
+    parts = []
+    for out in outputs or []:
+        if out.get("output_type") == "stream":
+            text = out.get("text", "")
+            parts.append("".join(text) if isinstance(text, list) else text)
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            text = out.get("data", {}).get("text/plain", "")
+            parts.append(("".join(text) if isinstance(text, list) else text) + "\n")
+        elif out.get("output_type") == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}\n")
+    return "".join(parts)
+
+
+def _describe(item, call):
+    """A JSON-able row for one nbval cell item and phase."""
+    row = {"file": str(item.path), "cell": item.cell_num, "when": call.when, "duration": call.duration, "ok": True}
+    excinfo = call.excinfo
+    if excinfo is not None:
+        value = excinfo.value
+        row.update(ok=False, exception=type(value).__name__, text=str(value)[:20000],
+                   skipped=type(value).__name__ == "Skipped")
+        errors = [o for o in (getattr(item, "test_outputs", None) or []) if o.get("output_type") == "error"]
+        if errors:
+            row.update(ename=str(errors[-1].get("ename"))[:200], evalue=str(errors[-1].get("evalue"))[:20000])
+        if str(value) == OUTPUTS_DIFFER:
+            from nbval.plugin import coalesce_streams
+
+            row.update(expected=output_text(coalesce_streams(list(item.cell.outputs))),
+                       got=output_text(item.test_outputs)[:20000])
+        row["dead_at_start"] = isinstance(value, RuntimeError) and str(value) == DEAD_AT_START
+        row["timeout"] = str(value).startswith(TIMEOUT_PREFIX) or getattr(item, "_grader_timed_out", False)
+    kernel = getattr(item.parent, "kernel", None)
+    row["alive"] = bool(kernel is not None and kernel.is_alive())
+    return row
+
+
+def _plugin_class():
+    import pytest
+
+    class GraderPlugin:
+        """Collects one row per nbval cell and phase; the controller process writes them to a JSON file."""
+
+        def __init__(self, config, path):
+            self.path, self.rows = Path(path), []
+            self.is_worker = hasattr(config, "workerinput")
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_call(self, item):
+            before = getattr(item.parent, "timed_out", False)
+            try:
+                return (yield)
+            finally:
+                item._grader_timed_out = not before and getattr(item.parent, "timed_out", False)
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_makereport(self, item, call):
+            report = yield
+            if call.when in ("setup", "call") and hasattr(item, "cell_num"):
+                try:
+                    report.user_properties.append(("grader", _describe(item, call)))
+                except Exception as exc:  # noqa: BLE001 -- never break the run; say what went wrong
+                    report.user_properties.append(("grader", {"file": str(item.path), "cell": item.cell_num,
+                                                              "when": call.when, "ok": False, "alive": True,
+                                                              "exception": "GraderPluginError", "text": repr(exc)}))
+            return report
+
+        def pytest_runtest_logreport(self, report):
+            if not self.is_worker:
+                rows = [value for key, value in report.user_properties if key == "grader"]
+                self.rows += rows
+                if rows:  # written as they come: a killed run loses nothing already graded
+                    tmp = self.path.with_suffix(".partial")
+                    tmp.write_text(json.dumps(self.rows), encoding="utf-8")
+                    tmp.replace(self.path)
+
+        def pytest_sessionfinish(self, session):
+            if not self.is_worker:
+                tmp = self.path.with_suffix(".partial")
+                tmp.write_text(json.dumps(self.rows), encoding="utf-8")
+                tmp.replace(self.path)
+
+    return GraderPlugin
+
+
+def pytest_addoption(parser):
+    """pytest hook: the options of the grader's nbval runs."""
+    group = parser.getgroup("nbval")
+    group.addoption("--grader-results", default=None, metavar="FILE",
+                    help="(course_utils grader) write per-cell results to FILE as JSON")
+    group.addoption("--grader-sandbox", default=None, metavar="JSON",
+                    help="(course_utils grader) start every kernel in a sandbox: {python, uid, support, sockets}")
+
+
+def pytest_configure(config):
+    """pytest hook: when --grader-results is given, patch nbval and register the result collector."""
+    path = config.getoption("--grader-results", default=None)
+    if path:
+        _patch_await_reply()
+        spec = config.getoption("--grader-sandbox", default=None)
+        if spec:
+            _patch_start_new_kernel(json.loads(spec))
+        config.pluginmanager.register(_plugin_class()(config, path), "course-utils-grader")
+
+
+def nbval_command(python, notebooks, workdir, results, timeout, jobs=1, sandbox_spec=None):
+    """The argv of one nbval run over `notebooks` (strict: check cells' text is compared)."""
+    cmd = [python, "-m", "pytest", "-c", str(workdir / "pytest.ini"), "--rootdir", str(workdir), "--noconftest",
+           "-p", "no:cacheprovider", "-p", "nbval.plugin", "-p", __name__, "--nbval", "--nbval-current-env",
+           f"--nbval-cell-timeout={timeout:g}", f"--grader-results={results}", "-q", "--tb=no",
+           "-W", "ignore::DeprecationWarning"]
+    if sandbox_spec is not None:
+        cmd.append("--grader-sandbox=" + json.dumps(sandbox_spec))
+    if jobs > 1:
+        cmd += ["-p", "xdist.plugin", "-n", str(jobs), "--dist", "loadscope"]
+    return cmd + [str(p) for p in notebooks]

@@ -1,0 +1,253 @@
+"""Stage 4: the nbval run -- every merged notebook runs under pytest + nbval, its kernel in a sandbox.
+
+pytest and nbval run in the grader's own (trusted) processes; only the kernel that executes the
+notebook's cells starts in a fresh sandbox per notebook (nbval_plugin patches nbval's kernel start),
+so the student's code never sees the merged notebook, its reference outputs or pytest's rootdir.
+The plugin writes one row per cell as it comes; a kernel that dies is noticed at once and the rest
+of that notebook runs again in a fresh kernel (and a fresh sandbox) with the culprit exercise
+replaced by its stub, so later exercises get what their code earns.
+
+Parallel strategy (``jobs``): "split" (default) starts `jobs` pytest processes at once and deals the
+merged notebooks out to them by size; "xdist" runs one pytest with ``-n jobs --dist loadscope``;
+"process" one pytest per submission. See benchmarks/bench_grade.py for the measurements.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_utils.grading import nbval_plugin, sandbox
+
+STRATEGIES = ("split", "xdist", "process")
+DEFAULT_STRATEGY = "split"
+NBVAL_FIRST_UID = sandbox.FIRST_UID + 100  # + 10 * share + xdist worker
+
+_NO_RFC3987 = ('raise ImportError("left out by the course grader: jsonschema only uses it to check the '
+               '\'iri\' format, and importing it costs a second in every pytest process")\n')
+
+
+@dataclass
+class Job:
+    """One (student, release notebook) pair being graded: what was read, and what the runs found."""
+
+    sub: object
+    rnb: object
+    file: Path | None
+    problem: tuple | None = None  # (status, message) that decides every exercise of the notebook
+    picks: dict = field(default_factory=dict)
+    flags: dict = field(default_factory=dict)  # exercise -> reasons from the tripwire scan
+    notes: dict = field(default_factory=dict)  # exercise -> notes
+    nb_notes: list = field(default_factory=list)
+    stubbed: set = field(default_factory=set)
+    results: dict = field(default_factory=dict)  # code cell index -> row dict (final)
+    crashes: dict = field(default_factory=dict)  # code cell index -> "died" | "stopped"
+    verdicts: dict = field(default_factory=dict)  # exercise -> verify.Verdict
+    seconds: float = 0.0
+    run_error: str = ""
+    rows: dict = field(default_factory=dict)  # this run's rows: {code cell index: {"setup"/"call": row}}
+    rows_error: str = ""
+
+    def sources(self):
+        return {name: (None if name in self.stubbed else pick.source) for name, pick in self.picks.items()}
+
+
+def clean_env(workdir):
+    """The environment of the nbval runs (pytest outside the sandbox)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTEST_") and k not in ("MPLBACKEND", "JPY_PARENT_PID")}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # load only nbval (+ xdist): faster and reproducible
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    shim = Path(workdir) / "_grader_path"
+    shim.mkdir(exist_ok=True)
+    (shim / "rfc3987_syntax.py").write_text(_NO_RFC3987, encoding="utf-8")
+    paths = [str(shim), str(sandbox.PACKAGE.parent), env.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    return env
+
+
+_RUNNING = set()  # pytest subprocesses still running, stopped if grading is interrupted
+
+
+def _stop(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # sandboxed kernels die with their parent (--die-with-parent)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _run_pytest(notebooks, workdir, results, jobs, timeout, cells, sandbox_spec):
+    """Run one pytest subprocess over notebooks; returns ({file: {cell: {"setup"/"call": row}}}, error text)."""
+    log = results.with_suffix(".log")
+    limit = 300 + cells * (timeout + 10)  # the controller's wall-clock backstop for the whole run
+    cmd = nbval_plugin.nbval_command(sys.executable, notebooks, workdir, results, timeout, jobs, sandbox_spec)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=workdir, env=clean_env(workdir), stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        _RUNNING.add(proc)
+        try:
+            proc.wait(timeout=limit)
+            error = ""
+        except subprocess.TimeoutExpired:
+            _stop(proc)
+            error = f"the nbval run exceeded {limit:g} s and was stopped"
+        finally:
+            _RUNNING.discard(proc)
+    if not results.exists():
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+        return {}, error or ("nbval did not run: " + " | ".join(tail))
+    by_file = {}
+    for row in json.loads(results.read_text(encoding="utf-8")):
+        by_file.setdefault(row["file"], {}).setdefault(row["cell"], {})[row["when"]] = row
+    return by_file, error
+
+
+def _groups(jobs_to_run, jobs, strategy):
+    ncells = {id(j): len(j.rnb.code_ids) for j in jobs_to_run}
+    if strategy == "xdist" or jobs == 1 and strategy == "split":
+        return [jobs_to_run]
+    if strategy == "process":  # one pytest process per submission
+        by_student = {}
+        for job in jobs_to_run:
+            by_student.setdefault(id(job.sub), []).append(job)
+        return list(by_student.values())
+    shares = [[] for _ in range(min(jobs, len(jobs_to_run)))]
+    weight = [0] * len(shares)
+    for job in sorted(jobs_to_run, key=lambda j: -ncells[id(j)]):
+        k = weight.index(min(weight))
+        shares[k].append(job)
+        weight[k] += ncells[id(job)]
+    return shares
+
+
+def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandboxed):
+    """Write merged copies of jobs_to_run under workdir/tag and run nbval on them; fills job.rows."""
+    base = workdir / tag
+    support = workdir / "support"  # the release's check modules: the kernels' read-only working folder
+    if not support.exists():
+        support.mkdir(parents=True)
+        for entry in release.support:
+            shutil.copy2(entry, support / entry.name)
+        for entry in [support, *support.iterdir()]:
+            os.chmod(entry, 0o755 if entry.is_dir() else 0o644)
+    paths, students = {}, {}
+    for job in jobs_to_run:
+        folder = base / f"s{students.setdefault(id(job.sub), len(students)):03d}"  # one folder per student
+        folder.mkdir(parents=True, exist_ok=True)
+        if not sandboxed:  # unsandboxed kernels run in the notebook's folder: give them the check modules
+            for entry in support.iterdir():
+                if not (folder / entry.name).exists():
+                    shutil.copy2(entry, folder / entry.name)
+        path = folder / job.rnb.name
+        path.write_text(json.dumps(job.rnb.merged(job.sources())), encoding="utf-8")
+        paths[id(job)] = path
+    groups = _groups(jobs_to_run, jobs, strategy)
+    sockets = workdir / "sockets"
+    sockets.mkdir(exist_ok=True)
+    os.chmod(sockets, 0o755)
+
+    def run(n_group):
+        n, group = n_group
+        spec = None
+        if sandboxed:
+            spec = {"python": sys.executable, "uid": NBVAL_FIRST_UID + 10 * n, "support": str(support),
+                    "sockets": str(sockets)}
+        return _run_pytest([paths[id(j)] for j in group], workdir, workdir / f"results-{tag}-{n}.json",
+                           jobs if strategy == "xdist" else 1, timeout,
+                           sum(len(j.rnb.code_ids) for j in group), spec)
+
+    pool = ThreadPoolExecutor(max_workers=1 if strategy == "xdist" else jobs)
+    try:
+        outcomes = list(pool.map(run, enumerate(groups)))
+    except BaseException:  # e.g. Ctrl-C: stop the runs, then let the threads finish
+        for proc in list(_RUNNING):
+            _stop(proc)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for group, (by_file, error) in zip(groups, outcomes):
+        for job in group:
+            job.rows = by_file.get(str(paths[id(job)]), {})
+            job.rows_error = error
+
+
+def _row(cells, index):
+    """Merge the setup and call rows of one cell into one dict (ran=False when nbval never got to it)."""
+    rows = cells.get(index, {})
+    setup, call = rows.get("setup"), rows.get("call")
+    if setup and not setup.get("ok"):
+        return dict(setup, ran=True)
+    if call:
+        return dict(call, ran=True, duration=call.get("duration", 0) + (setup or {}).get("duration", 0))
+    return {"ok": False, "ran": False, "alive": True}
+
+
+def absorb(job, start):
+    """Take this run's rows for code cells >= start; return the crash cell index (or None)."""
+    rows, crash = job.rows, None
+    job.seconds += sum(r.get("duration", 0.0) for cell in rows.values() for r in cell.values())
+    for i in range(start, len(job.rnb.code_ids)):
+        row = _row(rows, i)
+        job.results[i] = row
+        if crash is None and row.get("ran") and not row.get("alive", True) and not row.get("dead_at_start"):
+            crash = i
+            job.crashes[i] = "stopped" if row.get("timeout") else "died"
+        elif crash is None and row.get("dead_at_start") and i - 1 >= start:
+            crash = i - 1  # the kernel died after the previous cell had replied
+            job.crashes[i - 1] = "died"
+    return crash
+
+
+def culprits(job, crash):
+    """Exercises to replace by their stub after the kernel died at code cell `crash`."""
+    role, name = job.rnb.roles[job.rnb.code_ids[crash]]
+    if role in ("exercise", "check"):
+        return {name} - job.stubbed
+    return {n for n, ex in job.rnb.exercises.items()  # a demo cell died: every student cell before it is suspect
+            if job.rnb.code_index(ex.cell_id) < crash and job.picks[n].source is not None} - job.stubbed
+
+
+def run_notebooks(pending, workdir, release, jobs, timeout, strategy, sandboxed):
+    """Run nbval on every job, re-running after kernel crashes; fills job.results / crashes / run_error."""
+    (workdir / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
+    starts = {id(j): 0 for j in pending}
+    lost_once = set()
+    for attempt in range(2 + max((len(j.rnb.exercises) for j in pending), default=0)):
+        if not pending:
+            break
+        run_all(pending, workdir, release, jobs, timeout, strategy, f"run{attempt}", sandboxed)
+        again = []
+        for job in pending:
+            job.run_error = job.rows_error
+            if not job.rows and job.rows_error and id(job) not in lost_once:
+                lost_once.add(id(job))  # its pytest process was lost before reaching it: once more
+                again.append(job)
+                continue
+            crash = absorb(job, starts[id(job)])
+            if crash is None:
+                continue
+            found = culprits(job, crash)
+            if found and crash + 1 < len(job.rnb.code_ids):
+                job.stubbed |= found
+                starts[id(job)] = crash + 1
+                again.append(job)
+        pending = again
+
+
+def new_workdir(workdir=None):
+    """(folder, owned): a fresh temporary folder for the run, or the given one."""
+    if workdir is None:
+        folder = Path(tempfile.mkdtemp(prefix="grade-"))
+        os.chmod(folder, 0o755)
+        return folder, True
+    folder = Path(workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder, False

@@ -1,0 +1,174 @@
+"""Where student code runs: one bubblewrap sandbox per notebook run and per verification run.
+
+Inside a sandbox a process sees only what the run needs, bound read-only: /usr, /etc, the Python
+installation, the virtual environment and course_utils (for a verification run only the modules its
+spec allows -- the others are absent from the file system). It runs as an unprivileged uid with no
+capabilities and no new privileges, with no network, in its own PID, IPC and UTS namespaces (it can
+neither see nor signal the grader, other kernels or other students), with limits on address space,
+CPU time, processes, file size and open files, and a private writable /tmp (a size-limited tmpfs)
+that is on no sys.path. Its working folder is read-only. Everything in it is killed when its first
+process ends (PID namespace) or the process that started it dies (--die-with-parent).
+
+Without bubblewrap (a student's laptop) `available()` says why, and the grader runs unsandboxed and
+says so; instructors pass --require-sandbox to refuse instead.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent  # course_utils/
+FIRST_UID = 61000  # sandboxes run as FIRST_UID + slot: one uid per concurrent sandbox, so --nproc is per sandbox
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox (prlimit): bytes of address space, CPU seconds, processes, file bytes."""
+
+    address_space: int = 4 * 2 ** 30
+    cpu_seconds: int = 900
+    processes: int = 256
+    file_size: int = 64 * 2 ** 20
+    open_files: int = 1024
+    tmp_size: int = 256 * 2 ** 20
+
+
+LIMITS = Limits()
+
+
+@functools.lru_cache(maxsize=None)
+def available():
+    """(True, "") when bubblewrap can start a sandbox here, else (False, why)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False, "bubblewrap (bwrap) is not installed"
+    for tool in ("prlimit", "setpriv"):
+        if shutil.which(tool) is None:
+            return False, f"{tool} (util-linux) is not installed"
+    try:
+        done = subprocess.run(command([sys.executable, "-c", "print(6 * 7)"], uid=FIRST_UID + 999),
+                              capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"bubblewrap could not start ({exc})"
+    if done.returncode != 0 or done.stdout.strip() != b"42":
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return False, "bubblewrap cannot create namespaces here" + (f" ({why[-1]})" if why else "")
+    return True, ""
+
+
+def _ancestors(path):
+    out, p = [], Path(path).parent
+    while str(p) != "/":
+        out.append(str(p))
+        p = p.parent
+    return out[::-1]
+
+
+def _system_binds():
+    """Read-only binds every sandbox gets: the system, the Python installation and the environment."""
+    args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        target = Path("/") / link
+        if target.is_symlink():
+            args += ["--symlink", os.readlink(target), f"/{link}"]
+        elif target.is_dir():
+            args += ["--ro-bind", str(target), f"/{link}"]
+    return args
+
+
+def _python_paths():
+    """Folders the interpreter needs, outermost first, without ones nested in another (or in /usr)."""
+    paths = sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)})
+    keep = []
+    for p in paths:
+        if p == "/usr" or p.startswith("/usr/"):
+            continue
+        if not any(p == k or p.startswith(k + "/") for k in keep):
+            keep.append(p)
+    return keep
+
+
+def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, limits=LIMITS):
+    """The argv that runs `argv` in a new sandbox.
+
+    uid -- the unprivileged uid it runs as (one per concurrent sandbox)
+    workdir -- a host folder bound read-only at /notebook and made the working folder (default: /tmp)
+    package -- "all" (course_utils as installed) or a list of module file names of course_utils to expose
+        (e.g. ["__init__.py", "vectors.py"]); every other file of the package is absent
+    rw -- host folders bound writable at the same path (e.g. a kernel's socket folder)
+    ro -- (host path, sandbox path) pairs bound read-only
+    env -- extra environment variables
+    """
+    args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", *_system_binds(), "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp"]
+    made = {"/tmp"}
+    wanted = [(p, p) for p in _python_paths()] + [(str(PACKAGE), str(PACKAGE))] + list(ro) + [(p, p) for p in rw]
+    for _, inside in wanted:
+        for folder in _ancestors(inside):
+            if folder not in made and not folder.startswith("/usr"):
+                made.add(folder)
+                args += ["--perms", "0755", "--dir", folder]
+    for p in _python_paths():
+        args += ["--ro-bind", p, p]
+    if package == "all":
+        args += ["--ro-bind", str(PACKAGE), str(PACKAGE)]
+    else:  # an empty package folder (hiding an installed copy too), then only the allowed modules
+        args += ["--perms", "0755", "--size", str(2 ** 20), "--tmpfs", str(PACKAGE)]
+        for name in package:
+            args += ["--ro-bind", str(PACKAGE / name), str(PACKAGE / name)]
+    for outside, inside in ro:
+        args += ["--ro-bind", str(outside), str(inside)]
+    for p in rw:
+        args += ["--bind", str(p), str(p)]
+    if workdir is not None:
+        args += ["--ro-bind", str(workdir), "/notebook", "--chdir", "/notebook"]
+    else:
+        args += ["--chdir", "/tmp"]
+    base_env = {"HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
+                "JUPYTER_RUNTIME_DIR": "/tmp/jupyter", "JUPYTER_DATA_DIR": "/tmp/jupyter-data",
+                "JUPYTER_CONFIG_DIR": "/tmp/jupyter-config", "PYTHONPATH": str(PACKAGE.parent),
+                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "agg"}
+    base_env.update(env or {})
+    for key in ("JPY_PARENT_PID", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER"):
+        args += ["--unsetenv", key]
+    for key, value in base_env.items():
+        args += ["--setenv", key, value]
+    args += ["prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}",
+             f"--nproc={limits.processes}", f"--fsize={limits.file_size}", f"--nofile={limits.open_files}"]
+    if os.geteuid() == 0:  # drop to an unprivileged uid: no capabilities, no way back
+        args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+                 "--inh-caps=-all", "--bounding-set=-all"]
+    else:  # unprivileged bwrap: a user namespace where the process is nobody
+        args[1:1] = ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
+    return args + list(argv)
+
+
+class UidPool:
+    """Hands out one uid per concurrent sandbox of this process (thread-safe)."""
+
+    def __init__(self, first):
+        self.first, self.used, self.lock = first, set(), threading.Lock()
+
+    def take(self):
+        with self.lock:
+            uid = next(u for u in range(self.first, self.first + 10000) if u not in self.used)
+            self.used.add(uid)
+            return uid
+
+    def give_back(self, uid):
+        with self.lock:
+            self.used.discard(uid)
+
+
+def shareable(path, mode=0o755):
+    """chmod path (a folder the sandboxed uid must read or write) and return it."""
+    os.chmod(path, mode)
+    return path

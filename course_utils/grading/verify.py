@@ -1,0 +1,354 @@
+"""Stage 5: the verification run -- the verdict computed outside the student's process.
+
+For each graded notebook the student's exercise cells run once more, in a fresh sandbox whose file
+system holds only numpy, the harness (harness.py) and the course_utils modules the exercises may use:
+the modules that hold the answer to an exercise of that notebook, the checks and the grader are
+absent, not blocked by name. The harness calls the student's functions on inputs drawn here, at
+grading time, from a seed the submission cannot know, and sends back only plain data. The expected
+values are computed here, in the grader's process, and compared here.
+
+Each exercise names its spec in the release (cell metadata ``course.verify = "module:attribute"``);
+a module that is a file of the release folder is loaded from there, so a release carries its own
+specs. A spec (Spec) says which function to call, how to draw its cases (each with its own check of
+the result), what the exercise may use (``namespace`` and ``modules``) and where its answer lives
+(``reference_modules``, which must never be exposed).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import math
+import os
+import queue
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from course_utils.grading import harness, sandbox
+
+HARNESS = Path(harness.__file__).resolve()
+MAX_OUTPUT = 64 * 2 ** 20  # bytes read back from one verification run
+
+
+@dataclass(frozen=True)
+class Provided:
+    """A callable argument the harness builds from data: harness.PROVIDERS[name](*params)."""
+
+    name: str
+    params: tuple = ()
+
+    def build(self):
+        """The same callable, in this process (to compute expected values)."""
+        return harness.PROVIDERS[self.name](*self.params)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of the student's function and how to judge what it returns.
+
+    args, kwargs -- plain data and Provided callables
+    judge -- judge(value, stdout) -> None when right, else a message saying what is wrong
+    overrides -- name -> Provided, bound in the exercise namespace during this call (e.g. a known
+        backward pass for a gradient check)
+    label -- how the message names this call, e.g. "forward_difference(f, 1.3, 0.001)"
+    """
+
+    args: tuple
+    judge: object
+    label: str
+    kwargs: dict = field(default_factory=dict)
+    overrides: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one exercise is verified (see the module docstring)."""
+
+    function: str
+    cases: object  # cases(rng: np.random.Generator) -> list of Case
+    namespace: dict = field(default_factory=lambda: {"np": "numpy"})
+    modules: tuple = ()  # course_utils files exposed in the sandbox, e.g. ("network.py",)
+    reference_modules: tuple = ()  # course_utils files that hold this exercise's answer
+    policy: str = "it may use numpy and its own code"
+
+
+BASE_MODULES = ("__init__.py",)
+
+
+# ------------------------------------------------------------------------------------ comparisons
+def as_number(value):
+    """value as a float when it is a real number (bool excluded), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+            return float(value.reshape(()))
+        return None
+    return float(value)
+
+
+def close_number(value, want, rtol=1e-9, atol=0.0):
+    """None when value is a real number within atol + rtol |want| of want, else the message."""
+    got = as_number(value)
+    if got is None:
+        return f"returned {describe(value)}, expected a number close to {want:.6g}"
+    if not math.isfinite(got) or abs(got - want) > atol + rtol * abs(want):
+        return f"returned {got:.6g}, expected {want:.6g}"
+    return None
+
+
+def close_array(value, want, rtol=1e-9, atol=0.0, what="returned"):
+    """None when value is an array of want's shape and values (within atol + rtol |want|), else the message."""
+    if not isinstance(value, np.ndarray):
+        return f"{what} {describe(value)}, expected an array of shape {want.shape}"
+    if value.shape != want.shape:
+        return f"{what} an array of shape {value.shape}, expected shape {want.shape}"
+    if value.dtype.kind not in "iuf" or not np.all(np.isfinite(value)):
+        return f"{what} an array with non-numbers or non-finite values"
+    bad = np.abs(value - want) > atol + rtol * np.abs(want)
+    if np.any(bad):
+        i = tuple(int(k) for k in np.argwhere(bad)[0])
+        return f"{what} an array whose entry {i} is {value[i]:.6g}, expected {want[i]:.6g}"
+    return None
+
+
+def describe(value):
+    """A short description of a returned value for messages."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (list, tuple, dict)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if value is None:
+        return "None"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return f"a {type(value).__name__}"
+
+
+# -------------------------------------------------------------------------------------------- specs
+_LOADED = {}
+
+
+def load_spec(reference, release_path):
+    """The Spec named "module:attribute"; a module file of the release folder wins over an importable one."""
+    module_name, _, attribute = reference.partition(":")
+    local = Path(release_path) / f"{module_name}.py"
+    key = str(local.resolve()) if local.is_file() else module_name
+    if key not in _LOADED:
+        if local.is_file():
+            loader = importlib.util.spec_from_file_location(f"_release_specs_{len(_LOADED)}", local)
+            module = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+        _LOADED[key] = module
+    spec = getattr(_LOADED[key], attribute, None)
+    if not isinstance(spec, Spec):
+        raise LookupError(f"verification spec {reference!r} is not a Spec")
+    return spec
+
+
+def spec_modules(release_path, exercises):
+    """The names of the release folder's .py files that hold verification specs (never copied into a sandbox)."""
+    return {e.verify.partition(":")[0] + ".py" for e in exercises
+            if (Path(release_path) / (e.verify.partition(":")[0] + ".py")).is_file()}
+
+
+def notebook_policy(specs):
+    """(namespace, modules) of one notebook's verification sandbox; raises LookupError on a conflict."""
+    namespace, modules = {}, set(BASE_MODULES)
+    for spec in specs.values():
+        namespace.update(spec.namespace)
+        modules |= set(spec.modules)
+    for name, spec in specs.items():
+        leaked = modules & set(spec.reference_modules)
+        if leaked:
+            raise LookupError(f"verification of {name!r}: its answer is in {', '.join(sorted(leaked))}, which "
+                              "another exercise of the notebook exposes")
+    return namespace, sorted(modules)
+
+
+# ------------------------------------------------------------------------------------- the run
+@dataclass
+class Verdict:
+    """The verification result of one exercise: ok, and the message when not."""
+
+    ok: bool
+    message: str = ""
+
+
+def _encode_arg(value):
+    if isinstance(value, Provided):
+        return {"__provided__": value.name, "params": harness.encode(tuple(value.params))}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode_arg(v) for v in value]}
+    return harness.encode(value)
+
+
+def _run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeout):
+    """Run the harness once; returns (events, problem) -- problem is "" or why the run ended early."""
+    folder = Path(tempfile.mkdtemp(prefix="verify-", dir=workdir))
+    (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
+    shutil.copy2(HARNESS, folder / "harness.py")
+    os.chmod(folder, 0o755)
+    for f in folder.iterdir():
+        os.chmod(f, 0o644)
+    if sandboxed:
+        argv = sandbox.command([sys.executable, "/verify/harness.py", "/verify/request.json"], uid=uid,
+                               package=list(modules), ro=[(str(folder), "/verify")])
+        env = None
+    else:  # no bubblewrap: at least the package holds only the allowed modules
+        package = folder / "lib" / "course_utils"
+        package.mkdir(parents=True)
+        for name in modules:
+            shutil.copy2(sandbox.PACKAGE / name, package / name)
+        argv = [sys.executable, str(folder / "harness.py"), str(folder / "request.json")]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "JPY"))}
+        env.update(PYTHONPATH=str(folder / "lib"), OPENBLAS_NUM_THREADS="1", MPLBACKEND="agg")
+    events, problem = _stream(argv, folder, env, timeout, call_timeout)
+    shutil.rmtree(folder, ignore_errors=True)
+    return events, problem
+
+
+def _stream(argv, cwd, env, timeout, call_timeout):
+    """Run the harness, reading its events as they come; stop it when a call or the whole run is too slow."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            cwd=str(cwd), env=env, start_new_session=True)
+    lines = queue.Queue()
+
+    def read():
+        total = 0
+        for line in proc.stdout:
+            total += len(line)
+            if total > MAX_OUTPUT:
+                break
+            lines.put(line)
+        lines.put(None)
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    events, problem = [], ""
+    deadline = time.monotonic() + timeout
+    call_deadline = None
+    while True:
+        limit = deadline if call_deadline is None else min(deadline, call_deadline)
+        try:
+            line = lines.get(timeout=max(0.01, limit - time.monotonic()))
+        except queue.Empty:
+            slow = call_deadline is not None and call_deadline <= deadline
+            problem = (f"a call ran longer than {call_timeout:g} s and was stopped" if slow
+                       else f"the verification run took longer than {timeout:g} s and was stopped")
+            break
+        if line is None:
+            break
+        try:
+            event = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(event, dict):
+            continue
+        events.append(event)
+        if "start" in event:
+            call_deadline = time.monotonic() + call_timeout
+        elif "call" in event:
+            call_deadline = None
+    if proc.poll() is None:
+        os.killpg(proc.pid, 9)  # the sandbox's PID namespace dies with it
+    proc.wait()
+    proc.stdout.close()
+    if not problem and proc.returncode != 0:
+        problem = f"the verification run ended with exit status {proc.returncode}"
+    return events, problem
+
+
+def verify_notebook(rnb, sources, release_path, workdir, *, uid, sandboxed, timeout, seed=None):
+    """Verify every exercise of one notebook whose source is in `sources` ({exercise: str}).
+
+    Returns {exercise: Verdict}. Never raises for anything the student's code does.
+    """
+    rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
+    specs = {name: load_spec(rnb.exercises[name].verify, release_path) for name in sources}
+    namespace, modules = notebook_policy({n: load_spec(e.verify, release_path) for n, e in rnb.exercises.items()})
+    calls, owners = [], []
+    for name, spec in specs.items():
+        for case in spec.cases(rng):
+            calls.append({"exercise": name, "function": spec.function,
+                          "args": _encode_arg(tuple(case.args)), "kwargs": _encode_arg(dict(case.kwargs)),
+                          "overrides": {k: _encode_arg(v) for k, v in case.overrides.items()}})
+            owners.append((name, case))
+    cell_sources = [[n, sources[n]] for n in rnb.exercises if n in sources]
+    verdicts, cell_errors, namespace_errors = {}, {}, {}
+    pending = list(range(len(calls)))
+    deadline = time.monotonic() + timeout * (1 + len(specs))
+    while pending and time.monotonic() < deadline:
+        request = {"namespace": namespace, "cells": cell_sources, "calls": [calls[i] for i in pending]}
+        events, problem = _run_harness(request, workdir, uid, sandboxed, modules,
+                                       max(1.0, deadline - time.monotonic()), timeout)
+        results, started = {}, []
+        for event in events:
+            if "cell" in event:
+                cell_errors.setdefault(str(event["cell"]), str(event.get("error", ""))[:500])
+            elif "namespace" in event:
+                namespace_errors.setdefault(str(event["namespace"]), str(event.get("error", ""))[:500])
+            elif isinstance(event.get("start"), int) and 0 <= event["start"] < len(pending):
+                started.append(pending[event["start"]])
+            elif isinstance(event.get("call"), int) and 0 <= event["call"] < len(pending):
+                results[pending[event["call"]]] = event
+        for i in pending:
+            if i in results:
+                name, case = owners[i]
+                if name not in verdicts:
+                    message = _judge_call(specs[name], case, results[i], cell_errors.get(name))
+                    if message is not None:
+                        verdicts[name] = Verdict(False, message)
+        unanswered = [i for i in pending if i not in results]
+        if not problem:
+            for i in unanswered:
+                verdicts.setdefault(owners[i][0], Verdict(False, f"{owners[i][1].label} gave no result"))
+            pending = []
+            break
+        crashed = next((i for i in started if i not in results), None)
+        if crashed is None:  # died before any call (e.g. in a cell): every pending exercise fails
+            for i in unanswered:
+                verdicts.setdefault(owners[i][0], Verdict(False, f"{problem} while running the exercise cells"))
+            pending = []
+            break
+        verdicts.setdefault(owners[crashed][0], Verdict(False, f"{problem} during {owners[crashed][1].label}"))
+        pending = [i for i in unanswered if owners[i][0] not in verdicts]
+    for i in pending:
+        verdicts.setdefault(owners[i][0], Verdict(False, "the verification run did not finish in time"))
+    for name in specs:
+        verdicts.setdefault(name, Verdict(True))
+    return verdicts
+
+
+def _judge_call(spec, case, event, cell_error):
+    """None when the call's result is right, else the message."""
+    if not event.get("ok"):
+        error = str(event.get("error", "an error"))
+        if "course_utils" in error and ("No module named" in error or "has no attribute" in error
+                                        or "cannot import name" in error):
+            return (f"{case.label} raised {error}: in the verification run an exercise may not call the course's "
+                    f"own answer ({spec.function}: {spec.policy})")
+        where = f" (its cell raised {cell_error})" if cell_error else ""
+        return f"{case.label} raised {error}{where}"
+    try:
+        value = harness.decode(event.get("value"))
+    except (harness.EncodeError, RecursionError, ValueError, TypeError, MemoryError) as exc:
+        return f"{case.label} returned something that is not plain data ({exc})"
+    try:
+        message = case.judge(value, str(event.get("stdout", "")))
+    except Exception as exc:  # noqa: BLE001 -- a judge must never crash the grader on odd values
+        message = f"returned {describe(value)}, which could not be compared ({type(exc).__name__})"
+    return None if message is None else f"{case.label} {message}"
+
+
+def run_seed():
+    """A fresh seed for one grading run (the submission cannot know it)."""
+    return secrets.randbits(64)
