@@ -79,7 +79,8 @@ def _patch_start_new_kernel(spec):
         else:
             os.chmod(sockets, 0o777)
         argv = sandbox.command([spec["python"], "-m", "ipykernel_launcher",
-                                "-f", "{connection_file}"], uid=uid, workdir=spec["support"], rw=[str(sockets)])
+                                "-f", "{connection_file}"], uid=uid, workdir=spec["support"], rw=[str(sockets)],
+                               mpl_cache=spec.get("mpl_cache"))
 
         class SandboxSpecs(KernelSpecManager):
             def get_kernel_spec(self, name):

@@ -153,13 +153,19 @@ def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandbox
     sockets = workdir / "sockets"
     sockets.mkdir(exist_ok=True)
     os.chmod(sockets, 0o755)
+    mpl_cache = None
+    if sandboxed:
+        marker = workdir / "matplotlib-cache.txt"
+        if not marker.exists():
+            marker.write_text(str(sandbox.matplotlib_cache(workdir / "matplotlib") or ""), encoding="utf-8")
+        mpl_cache = marker.read_text(encoding="utf-8") or None
 
     def run(n_group):
         n, group = n_group
         spec = None
         if sandboxed:
             spec = {"python": sys.executable, "uid": NBVAL_FIRST_UID + 10 * n, "support": str(support),
-                    "sockets": str(sockets)}
+                    "sockets": str(sockets), "mpl_cache": mpl_cache}
         return _run_pytest([paths[id(j)] for j in group], workdir, workdir / f"results-{tag}-{n}.json",
                            jobs if strategy == "xdist" else 1, timeout,
                            sum(len(j.rnb.code_ids) for j in group), spec)

@@ -94,7 +94,30 @@ def _python_paths():
     return keep
 
 
-def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, limits=LIMITS):
+def matplotlib_cache(folder):
+    """Build matplotlib's font cache once in `folder` (a subprocess; ~1 s); returns the cache file or None.
+
+    A sandbox starts with an empty /tmp, so matplotlib would rebuild this cache in every kernel and say
+    so on stderr, which nbval compares; command(mpl_cache=...) binds this file in read-only instead.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    code = ("import matplotlib, matplotlib.font_manager as f, pathlib; "
+            "print(pathlib.Path(matplotlib.get_cachedir()) / f'fontlist-v{f.FontManager.__version__}.json')")
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                              env=dict(os.environ, MPLCONFIGDIR=str(folder), MPLBACKEND="agg"))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = Path(done.stdout.strip()) if done.returncode == 0 else None
+    if found is None or not found.is_file():
+        return None
+    os.chmod(folder, 0o755)
+    os.chmod(found, 0o644)
+    return found
+
+
+def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, limits=LIMITS, mpl_cache=None):
     """The argv that runs `argv` in a new sandbox.
 
     uid -- the unprivileged uid it runs as (one per concurrent sandbox)
@@ -104,6 +127,7 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
     rw -- host folders bound writable at the same path (e.g. a kernel's socket folder)
     ro -- (host path, sandbox path) pairs bound read-only
     env -- extra environment variables
+    mpl_cache -- a matplotlib font cache file (matplotlib_cache) bound read-only into /tmp/matplotlib
     """
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", *_system_binds(), "--proc", "/proc", "--dev", "/dev",
@@ -127,6 +151,9 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
         args += ["--ro-bind", str(outside), str(inside)]
     for p in rw:
         args += ["--bind", str(p), str(p)]
+    if mpl_cache is not None:
+        args += ["--perms", "1777", "--dir", "/tmp/matplotlib",
+                 "--ro-bind", str(mpl_cache), f"/tmp/matplotlib/{Path(mpl_cache).name}"]
     if workdir is not None:
         args += ["--ro-bind", str(workdir), "/notebook", "--chdir", "/notebook"]
     else:
@@ -135,9 +162,9 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
                 "JUPYTER_RUNTIME_DIR": "/tmp/jupyter", "JUPYTER_DATA_DIR": "/tmp/jupyter-data",
                 "JUPYTER_CONFIG_DIR": "/tmp/jupyter-config", "PYTHONPATH": str(PACKAGE.parent),
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "agg"}
+                "PYTHONDONTWRITEBYTECODE": "1"}
     base_env.update(env or {})
-    for key in ("JPY_PARENT_PID", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER"):
+    for key in ("JPY_PARENT_PID", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "MPLBACKEND"):
         args += ["--unsetenv", key]
     for key, value in base_env.items():
         args += ["--setenv", key, value]
