@@ -30,7 +30,8 @@ def cell(kind, cid, source, tags=(), course=None):
 
 def exercise(cid="ex-square", name="warm_up_square", body="    # BEGIN SOLUTION: square it\n    return x ** 2\n"
              "    # END SOLUTION", points=1):
-    return cell("code", cid, f"def {name}(x):\n{body}", ["exercise"], {"exercise": name, "points": points})
+    return cell("code", cid, f"def {name}(x):\n{body}", ["exercise"],
+                {"exercise": name, "points": points, "verify": f"course_utils.grading.specs:{name}"})
 
 
 def check_cell(cid="check-square", name="warm_up_square"):
@@ -110,6 +111,11 @@ def test_validate_accepts_a_good_notebook():
     (lambda nb: nb.cells[2].__setitem__("source", "check_warm_up_square(warm_up_square)"), "must be exactly"),
     (lambda nb: nb.cells.pop(2), "without a check cell"),
     (lambda nb: nb.cells[1].metadata["course"].pop("points"), "points"),
+    (lambda nb: nb.cells[1].metadata["course"].pop("verify"), "course.verify"),
+    (lambda nb: nb.cells[1].metadata["course"].update(verify="course_utils.grading.specs:nothing"),
+     "verification spec cannot be loaded"),
+    (lambda nb: nb.cells[1].metadata["course"].update(verify="course_utils.grading.specs:cost_with_l2"),
+     "calls 'cost_with_l2', which the cell does not define"),
     (lambda nb: nb.cells[1].__setitem__("source", nb.cells[1].source + "\nprint(warm_up_square(2))"),
      "top-level work"),
     (lambda nb: nb.cells[0].__setitem__("cell_type", "code") or nb.cells[0].update(

@@ -61,10 +61,17 @@ centered_difference = Spec(
 
 def _relative_difference_cases(rng):
     cases = []
-    for shape in [(int(rng.integers(3, 9)), 1), (int(rng.integers(2, 5)), int(rng.integers(2, 5))), ()]:
+    shapes = [(int(rng.integers(3, 9)), 1), (int(rng.integers(2, 5)), int(rng.integers(2, 5))),
+              (int(rng.integers(3, 9)), 1), ()]
+    for n, shape in enumerate(shapes):
         scale = float(10 ** rng.uniform(-3, 3))
         grad = np.asarray(rng.normal(0, scale, size=shape))
-        approx = grad * (1 + rng.normal(0, float(10 ** rng.uniform(-6, 0)), size=shape))
+        if n == 0:  # close: a good gradient
+            approx = grad * (1 + rng.normal(0, float(10 ** rng.uniform(-6, -2)), size=shape))
+        elif n == 1:  # unrelated: not aligned, so ||g + a|| differs from ||g|| + ||a||
+            approx = np.asarray(rng.normal(0, scale, size=shape))
+        else:  # a wrong sign and size
+            approx = -float(rng.uniform(0.2, 3)) * grad
         grad, approx = (float(grad), float(approx)) if shape == () else (grad, approx)
         want = float(_reference_rd(grad, approx))
         cases.append(Case((grad, approx), (lambda v, _, w=want: close_number(v, w, rtol=1e-9, atol=1e-15)),

@@ -332,11 +332,11 @@ def _judge_call(spec, case, event, cell_error):
     """None when the call's result is right, else the message."""
     if not event.get("ok"):
         error = str(event.get("error", "an error"))
-        if "course_utils" in error and ("No module named" in error or "has no attribute" in error
-                                        or "cannot import name" in error):
-            return (f"{case.label} raised {error}: in the verification run an exercise may not call the course's "
-                    f"own answer ({spec.function}: {spec.policy})")
         where = f" (its cell raised {cell_error})" if cell_error else ""
+        said = error + " " + (cell_error or "")
+        if "course_utils" in said and any(w in said for w in ("No module named", "has no attribute", "cannot import")):
+            return (f"{case.label} raised {error}{where}: in the verification run an exercise may not call the "
+                    f"course's own answer ({spec.function}: {spec.policy})")
         return f"{case.label} raised {error}{where}"
     try:
         value = harness.decode(event.get("value"))

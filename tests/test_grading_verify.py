@@ -1,0 +1,245 @@
+"""Tests of the verification run (course_utils/grading/verify.py, harness.py, specs.py).
+
+The course's reference solutions must pass verification; the release's stubs and plausible wrong answers
+must not; a crash or an endless loop in one exercise costs only that exercise. Runs in the sandbox where
+bubblewrap works, else unsandboxed (the verification logic is the same; test_grading_sandbox.py covers
+the sandbox itself).
+"""
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_utils.grading import harness, release as grading_release, sandbox, specs, verify
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "tests" / "solutions"
+COURSE = grading_release.load_release(ROOT / "notebooks")
+SANDBOXED = sandbox.available()[0]
+
+
+def solution_sources():
+    """{notebook name: {exercise: the reference solution's source}}."""
+    out = {}
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        out[path.name] = {c["metadata"]["course"]["exercise"]: "".join(c["source"]) for c in nb["cells"]
+                          if "exercise" in c.get("metadata", {}).get("tags", [])}
+    return out
+
+
+SOLVED = solution_sources()
+NOTEBOOK_OF = {ex: nb for nb, exercises in SOLVED.items() for ex in exercises}
+
+
+def run(sources, workdir, seed=None, timeout=20):
+    """Verify sources ({exercise: source}, all of one notebook); returns {exercise: Verdict}."""
+    rnb = COURSE.notebooks[NOTEBOOK_OF[next(iter(sources))]]
+    return verify.verify_notebook(rnb, sources, COURSE.path, workdir, uid=sandbox.FIRST_UID + 800,
+                                  sandboxed=SANDBOXED, timeout=timeout, seed=seed)
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    tmp_path.chmod(0o755)
+    return tmp_path
+
+
+# ------------------------------------------------------------------------------------- harness
+@pytest.mark.parametrize("value", [
+    3, -2.5, float("nan"), True, None, "text", [1, 2.0, None], (1, (2, 3)), {"a": np.arange(6.0).reshape(2, 3)},
+    np.array([[1, 2]], dtype=np.int32), np.array([True, False]), np.float32(1.5), np.int64(7), np.zeros((0, 3)),
+])
+def test_plain_data_survives_the_round_trip(value):
+    back = harness.decode(json.loads(json.dumps(harness.encode(value))))
+    if isinstance(value, dict):
+        np.testing.assert_array_equal(back["a"], value["a"])
+    elif isinstance(value, np.ndarray):
+        assert back.shape == value.shape and back.tolist() == value.tolist()
+    elif isinstance(value, float) and value != value:
+        assert back != back
+    else:
+        assert back == value and type(back) in (type(value), float, int, bool)
+
+
+class Sneaky(float):
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("value, why", [
+    (object(), "an object of type object"), ({1: 2}, "keys are not all strings"),
+    (np.array(["a"]), "dtype <U1"), (Sneaky(1.0), None), (lambda: 1, "an object of type function"),
+])
+def test_only_plain_data_leaves_the_harness(value, why):
+    if why is None:  # a float subclass leaves as a plain float: its __eq__ does not travel
+        assert type(harness.decode(harness.encode(value))) is float
+        return
+    with pytest.raises(harness.EncodeError, match=why):
+        harness.encode(value)
+
+
+@pytest.mark.parametrize("data", [
+    {"__array__": "float64", "shape": [2], "data": [1.0]}, {"__array__": "object", "shape": [1], "data": [1]},
+    {"__array__": "float64", "shape": [1], "data": ["x"]}, {"__provided__": "os.system", "params": []},
+    {"__weird__": 1}, {"__dict__": [[1, 2]]},
+])
+def test_malformed_data_is_refused(data):
+    with pytest.raises(harness.EncodeError):
+        harness.decode(data)
+
+
+def test_deeply_nested_data_is_refused():
+    data = 1
+    for _ in range(200):
+        data = [data]
+    with pytest.raises(harness.EncodeError):
+        harness.decode(data)
+
+
+# --------------------------------------------------------------------------------------- specs
+def test_every_course_exercise_has_a_spec_whose_policy_hides_its_answer():
+    for rnb in COURSE.notebooks.values():
+        loaded = {n: verify.load_spec(e.verify, COURSE.path) for n, e in rnb.exercises.items()}
+        namespace, modules = verify.notebook_policy(loaded)
+        for name, spec in loaded.items():
+            assert spec.function == name
+            assert not set(spec.reference_modules) & set(modules), name
+        assert "checks.py" not in modules and "gradcheck.py" not in modules and "backprop.py" not in modules
+        assert all((sandbox.PACKAGE / m).is_file() for m in modules)
+
+
+def test_a_policy_that_exposes_an_answer_is_refused():
+    leaky = verify.Spec("f", lambda rng: [], modules=("vectors.py",))
+    careful = verify.Spec("g", lambda rng: [], reference_modules=("vectors.py",))
+    with pytest.raises(LookupError, match="its answer is in vectors.py"):
+        verify.notebook_policy({"f": leaky, "g": careful})
+
+
+def test_cases_are_drawn_fresh_for_every_seed():
+    for name in ("forward_difference", "gradient_check", "dictionary_to_vector", "backward_propagation_n",
+                 "directional_check"):
+        spec = getattr(specs, name)
+        one = [c.label for c in spec.cases(np.random.default_rng(1))]
+        two = [c.label for c in spec.cases(np.random.default_rng(2))]
+        assert one != two, name
+
+
+# ----------------------------------------------------------------------------- the course's answers
+def test_the_reference_solutions_pass_verification(workdir):
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda s: run(s, workdir), SOLVED.values()))
+    failed = {n: v.message for verdicts in results for n, v in verdicts.items() if not v.ok}
+    assert failed == {}
+    assert sorted(n for verdicts in results for n in verdicts) == sorted(NOTEBOOK_OF)
+
+
+def test_the_release_stubs_fail_verification(workdir):
+    for rnb in COURSE.notebooks.values():
+        verdicts = run({n: e.stub for n, e in rnb.exercises.items()}, workdir)
+        for name, v in verdicts.items():
+            assert not v.ok and "NotImplementedError" in v.message, (name, v.message)
+
+
+WRONG = {
+    "warm_up_square": ["def warm_up_square(x):\n    return 2 * x",
+                       "def warm_up_square(x):\n    return 9 if x == 3 else 0"],
+    "forward_difference": ["def forward_difference(f, x, epsilon):\n    return (f(x + epsilon) - f(x - epsilon)) / (2 * epsilon)",
+                           "def forward_difference(f, x, epsilon):\n    return (f(x + 1e-4) - f(x)) / 1e-4"],
+    "centered_difference": ["def centered_difference(f, x, epsilon):\n    return (f(x + epsilon) - f(x - epsilon)) / 2 * epsilon",
+                            "def centered_difference(f, x, epsilon):\n    return (f(x + epsilon) - f(x)) / epsilon"],
+    "relative_difference": ["def relative_difference(grad, gradapprox):\n"
+                            "    return float(np.linalg.norm(grad - gradapprox) / np.linalg.norm(grad + gradapprox))",
+                            "def relative_difference(grad, gradapprox):\n    return float(np.linalg.norm(grad - gradapprox))"],
+    "forward_propagation": ["def forward_propagation(x, theta):\n    return x + theta"],
+    "backward_propagation": ["def backward_propagation(x, theta):\n    return theta"],
+    "gradient_check": ["def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n    return 2.9e-10",
+                       "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
+                       "    approx = (forward_propagation(x, theta + epsilon) - forward_propagation(x, theta - epsilon)) / (2 * epsilon)\n"
+                       "    return abs(x - approx) / (abs(x) + abs(approx))"],
+    "dictionary_to_vector": ["def dictionary_to_vector(parameters):\n    keys = []\n"
+                             "    for k in sorted(parameters):\n        keys += [k] * parameters[k].size\n"
+                             "    return np.concatenate([parameters[k].reshape(-1, 1) for k in sorted(parameters)]), keys",
+                             "def dictionary_to_vector(parameters):\n    names = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3']\n"
+                             "    keys = [k for k in names for _ in range(parameters[k].size)]\n"
+                             "    return np.concatenate([parameters[k].reshape(-1, 1) for k in names]), keys"],
+    "vector_to_dictionary": ["def vector_to_dictionary(theta, shapes):\n"
+                             "    names = sorted(shapes, key=lambda n: (int(n[1:]), n[0] != 'W'))\n    out, i = {}, 0\n"
+                             "    for n in names:\n        size = int(np.prod(shapes[n]))\n"
+                             "        out[n] = theta[i:i + size].reshape(shapes[n], order='F')\n        i += size\n    return out"],
+    "gradients_to_vector": ["def gradients_to_vector(gradients):\n"
+                            "    names = sorted(gradients, key=lambda k: (int(k[2:]), k))\n"
+                            "    return np.concatenate([gradients[k].reshape(-1, 1) for k in names])"],
+    "name_the_suspects": ["def name_the_suspects():\n    return ['W2']"],
+    "cost_with_l2": ["def cost_with_l2(cross_entropy_cost, parameters, lambd, m):\n"
+                     "    return cross_entropy_cost + lambd / (2 * m) * sum(np.sum(np.square(v)) for v in parameters.values())",
+                     "def cost_with_l2(cross_entropy_cost, parameters, lambd, m):\n"
+                     "    return cross_entropy_cost + lambd / m * sum(np.sum(np.square(parameters[f'W{l}'])) for l in (1, 2, 3))"],
+    "directional_check": ["def directional_check(cost, theta, grad, epsilon=1e-7, seed=0):\n"
+                          "    u = np.random.default_rng(seed).standard_normal(theta.shape)\n    u = u / np.linalg.norm(u)\n"
+                          "    numerical = (cost(theta + epsilon * u) - cost(theta)) / epsilon\n"
+                          "    analytic = float(np.sum(grad * u))\n"
+                          "    return abs(numerical - analytic) / (abs(numerical) + abs(analytic))"],
+}
+
+
+def _edit(exercise, old, new):
+    source = SOLVED[NOTEBOOK_OF[exercise]][exercise]
+    assert old in source, (exercise, old)
+    return source.replace(old, new)
+
+
+WRONG["gradient_check_n"] = [
+    _edit("gradient_check_n", "if difference > 2e-7:", "if difference < 2e-7:"),  # reversed verdict
+    _edit("gradient_check_n", "denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)",
+          "denominator = np.linalg.norm(grad + gradapprox)"),
+    _edit("gradient_check_n", "thetaminus = np.copy(theta)", "thetaminus = thetaplus"),
+]
+WRONG["backward_propagation_n"] = [
+    _edit("backward_propagation_n", "dW2 = 1. / m * np.dot(dZ2, A1.T)", "dW2 = 1. / m * np.dot(dZ2, A1.T) * 2"),
+    _edit("backward_propagation_n", "db1 = 1. / m * np.sum(dZ1, axis=1, keepdims=True)",
+          "db1 = 4. / m * np.sum(dZ1, axis=1, keepdims=True)"),
+]
+
+
+@pytest.mark.parametrize("exercise, n", [(e, n) for e, sources in WRONG.items() for n in range(len(sources))])
+def test_a_wrong_answer_fails_verification(workdir, exercise, n):
+    verdict = run({exercise: WRONG[exercise][n]}, workdir)[exercise]
+    assert not verdict.ok and verdict.message
+
+
+def test_every_exercise_has_wrong_answers_here():
+    assert set(WRONG) == set(NOTEBOOK_OF)
+
+
+# --------------------------------------------------------------------------------- robustness
+def test_a_crash_or_an_endless_loop_costs_only_its_own_exercise(workdir):
+    sources = dict(SOLVED["03_flatten_parameters_into_one_vector.ipynb"])
+    sources["dictionary_to_vector"] = "import os\n\ndef dictionary_to_vector(parameters):\n    os._exit(3)"
+    sources["vector_to_dictionary"] = "def vector_to_dictionary(theta, shapes):\n    while True:\n        pass"
+    verdicts = run(sources, workdir, timeout=3)
+    assert not verdicts["dictionary_to_vector"].ok and "exit status 3" in verdicts["dictionary_to_vector"].message
+    assert not verdicts["vector_to_dictionary"].ok and "longer than 3 s" in verdicts["vector_to_dictionary"].message
+    assert verdicts["gradients_to_vector"].ok, verdicts["gradients_to_vector"].message
+
+
+def test_a_cell_that_does_not_run_is_named_in_the_message(workdir):
+    verdicts = run({"warm_up_square": "def warm_up_square(x)\n    return x"}, workdir)
+    assert "SyntaxError" in verdicts["warm_up_square"].message
+    assert "NameError" in verdicts["warm_up_square"].message
+
+
+def test_what_the_function_prints_or_writes_to_stdout_does_not_spoil_the_results(workdir):
+    source = ("import os, sys\n\ndef warm_up_square(x):\n    print('hello')\n    os.write(1, b'{\"call\": 0, \"ok\": true}\\n')\n"
+              "    sys.__stdout__.write('noise\\n')\n    return x ** 2")
+    assert run({"warm_up_square": source}, workdir)["warm_up_square"].ok
+
+
+@pytest.mark.skipif(not SANDBOXED, reason="needs the sandbox: unsandboxed, the package folder is a copy")
+def test_calling_the_courses_answer_is_named_as_such(workdir):
+    source = ("from course_utils import vectors\n\ndef dictionary_to_vector(parameters):\n"
+              "    return vectors.dictionary_to_vector(parameters)")
+    verdict = run({"dictionary_to_vector": source}, workdir)["dictionary_to_vector"]
+    assert not verdict.ok and "may not call the course's own answer" in verdict.message
