@@ -27,6 +27,9 @@ def _nbval_verdict(job, ex, timeout):
     for i in [ex_index] + check_indexes:
         if i in job.crashes:
             cid = rnb.code_ids[i]
+            if job.results.get(i, {}).get("exception") == "OutputLimitExceeded":
+                return "error", 0, (f"cell {cid!r} printed more than {nbval_plugin.OUTPUT_LIMIT // 2 ** 20} MB and "
+                                    "was stopped; the rest of the notebook was graded in a fresh kernel")
             if job.crashes[i] == "stopped":
                 return "timeout", 0, (f"cell {cid!r} ran longer than {timeout:g} s and the kernel could not be "
                                       "interrupted; the rest of the notebook was graded in a fresh kernel")

@@ -23,26 +23,80 @@ DEAD_AT_START = "Kernel dead on test start"
 TIMEOUT_PREFIX = "Timeout of"
 
 
+OUTPUT_LIMIT = 16 * 2 ** 20  # characters of output one cell may send; a flood would fill the grader's memory
+
+
 class KernelDied(RuntimeError):
     """Raised in the nbval run when the kernel process is gone while nbval waits for a cell's reply."""
 
 
+class OutputLimitExceeded(RuntimeError):
+    """Raised (and the kernel stopped) when one cell's output passes OUTPUT_LIMIT characters."""
+
+
+def _output_size(msg):
+    content = msg.get("content") or {}
+    if msg.get("msg_type") == "stream":
+        return len(content.get("text") or "")
+    data = content.get("data") or {}
+    size = sum(len(v) for v in data.values() if isinstance(v, str)) if isinstance(data, dict) else 0
+    return size + len(str(content.get("evalue") or "")) + sum(len(t) for t in content.get("traceback") or [])
+
+
 def _patch_await_reply():
+    """Patch nbval's RunningKernel: notice a dead kernel at once, and bound what one cell may print.
+
+    nbval waits for a cell's reply on the shell channel before it reads the cell's output; meanwhile a
+    cell that prints without end would pile up gigabytes in the grader's process. So while waiting, the
+    output is read too (kept for nbval, in order), counted per cell, and the kernel is stopped when a
+    cell passes OUTPUT_LIMIT.
+    """
+    from collections import deque
     from queue import Empty
 
     from nbval.kernel import RunningKernel
 
     if getattr(RunningKernel.await_reply, "_grader", False):
         return
+    plain_get_message = RunningKernel.get_message
+
+    def counted(self, msg):
+        parent = (msg.get("parent_header") or {}).get("msg_id")
+        sizes = self.__dict__.setdefault("_grader_output", {})
+        sizes[parent] = sizes.get(parent, 0) + _output_size(msg)
+        if sizes[parent] > OUTPUT_LIMIT:
+            self.__dict__.get("_grader_pending", deque()).clear()
+            try:
+                self.km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 -- stopping it is all that matters
+                pass
+            raise OutputLimitExceeded(f"the cell printed more than {OUTPUT_LIMIT // 2 ** 20} MB of output")
+        return msg
+
+    def drain(self):
+        pending = self.__dict__.setdefault("_grader_pending", deque())
+        while True:
+            try:
+                pending.append(counted(self, plain_get_message(self, "iopub", timeout=0)))
+            except Empty:
+                return
+
+    def get_message(self, stream, timeout=None):
+        pending = self.__dict__.get("_grader_pending")
+        if stream == "iopub" and pending:
+            return pending.popleft()
+        msg = plain_get_message(self, stream, timeout)
+        return counted(self, msg) if stream == "iopub" else msg
 
     def await_reply(self, msg_id, timeout=None):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+            drain(self)
+            wait = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
             if wait <= 0:
                 raise Empty
             try:
-                msg = self.get_message(stream="shell", timeout=wait)
+                msg = plain_get_message(self, "shell", timeout=wait)
             except Empty:
                 if not self.is_alive():
                     try:
@@ -58,6 +112,7 @@ def _patch_await_reply():
 
     await_reply._grader = True
     RunningKernel.await_reply = await_reply
+    RunningKernel.get_message = get_message
 
 
 def _patch_start_new_kernel(spec):
@@ -101,6 +156,9 @@ def _patch_start_new_kernel(spec):
             kc.stop_channels()
             km.shutdown_kernel(now=True)
             raise
+        if os.geteuid() == 0:  # its sockets exist now: the kernel may not create any other file here
+            os.chown(sockets, 0, 0)
+        os.chmod(sockets, 0o755)
         return km, kc
 
     nbval.kernel.start_new_kernel = start_new_kernel

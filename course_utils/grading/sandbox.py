@@ -6,7 +6,9 @@ spec allows -- the others are absent from the file system). It runs as an unpriv
 capabilities and no new privileges, with no network, in its own PID, IPC and UTS namespaces (it can
 neither see nor signal the grader, other kernels or other students), with limits on address space,
 CPU time, processes, file size and open files, and a private writable /tmp (a size-limited tmpfs)
-that is on no sys.path. Its working folder is read-only. Everything in it is killed when its first
+that is on no sys.path. Its working folder is read-only. It starts with an empty environment (only
+what command() sets: no secret of the grader's reaches it) in a new session (it cannot type into the
+grader's terminal). Everything in it is killed when its first
 process ends (PID namespace) or the process that started it dies (--die-with-parent).
 
 Without bubblewrap (a student's laptop) `available()` says why, and the grader runs unsandboxed and
@@ -129,7 +131,7 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
     env -- extra environment variables
     mpl_cache -- a matplotlib font cache file (matplotlib_cache) bound read-only into /tmp/matplotlib
     """
-    args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    args = ["bwrap", "--new-session", "--clearenv", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", *_system_binds(), "--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp"]
     made = {"/tmp"}
@@ -158,14 +160,13 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
         args += ["--ro-bind", str(workdir), "/notebook", "--chdir", "/notebook"]
     else:
         args += ["--chdir", "/tmp"]
-    base_env = {"HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
+    base_env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+                "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
                 "JUPYTER_RUNTIME_DIR": "/tmp/jupyter", "JUPYTER_DATA_DIR": "/tmp/jupyter-data",
                 "JUPYTER_CONFIG_DIR": "/tmp/jupyter-config", "PYTHONPATH": str(PACKAGE.parent),
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                 "PYTHONDONTWRITEBYTECODE": "1"}
     base_env.update(env or {})
-    for key in ("JPY_PARENT_PID", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "MPLBACKEND"):
-        args += ["--unsetenv", key]
     for key, value in base_env.items():
         args += ["--setenv", key, value]
     args += ["prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}",
