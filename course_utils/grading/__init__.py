@@ -163,4 +163,5 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
                           "notes": judge.notebook_notes(job), "seconds": round(job.seconds, 3)})
     settings = {"jobs": jobs, "timeout": timeout, "strategy": strategy, "sandbox": sandbox_note,
                 "sandboxed": sandboxed}
-    return Report(str(rel.path), records, notebooks, settings, time.perf_counter() - start)
+    return Report(str(rel.path), records, notebooks, settings, time.perf_counter() - start,
+                  release_notebooks=list(rel.notebooks))

@@ -2,11 +2,29 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from course_utils.grading import DEFAULT_TIMEOUT, grade, run
 from course_utils.grading.release import DEFAULT_RELEASE, UsageError, load_release
+from course_utils.grading.submissions import find_submissions
+
+EPILOG = """\
+outputs for a class:
+  --csv FILE               one row per student: student, points per notebook, total, max (for an LMS)
+  --feedback DIR           one HTML page per student plus index.html, to hand back
+  --fail-under POINTS      exit 1 when a student's total is below POINTS (after writing everything)
+outputs for one student (a platform grading each submission on its own; exactly one student):
+  --gradescope-results FILE    Gradescope's results.json, e.g. /autograder/results/results.json
+  --classroom-results FILE     GitHub Classroom's runner result; with --classroom-encoding base64 the text
+                               for the reporter's <RUNNER-ID>_RESULTS variable:
+      python -m course_utils.grade . --release REL --classroom-results /tmp/r.b64 --classroom-encoding base64
+      echo "result=$(cat /tmp/r.b64)" >> "$GITHUB_OUTPUT"
+    then classroom-resources/autograding-grading-reporter with runners: <step id> and
+    env <STEP ID>_RESULTS: ${{ steps.<step id>.outputs.result }}
+exit status: 0 graded, 1 graded but a total is below --fail-under, 2 usage error
+"""
 
 
 def _inside(path, folder):
@@ -17,10 +35,37 @@ def _inside(path, folder):
         return False
 
 
+def _check_output(flag, target, release, submitted, folder=False):
+    """Refuse an output path before grading: a folder where a file is wanted, a missing parent folder,
+    or a place inside the release or a submission."""
+    if folder:
+        if target.exists() and not target.is_dir():
+            raise UsageError(f"{flag}: {target} exists and is not a folder")
+    elif target.is_dir():
+        raise UsageError(f"{flag}: {target} is a folder; expected a file name")
+    elif not target.parent.is_dir():
+        raise UsageError(f"{flag}: the folder {target.parent} does not exist")
+    for where in [release.path] + submitted:
+        if _inside(target, where):
+            raise UsageError(f"{flag}: {target} is inside {where}; the grader never writes into the release or a "
+                             "submission -- choose a place elsewhere")
+
+
+def _fail_under(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"--fail-under POINTS: expected a number >= 0, got {text!r}")
+    return value
+
+
 def main(argv=None):
-    """Command line entry point. Returns the exit status: 0 when grading ran, 2 for usage errors."""
+    """Command line entry point. Returns the exit status: 0 when grading ran, 1 when it ran but a student's
+    total is below --fail-under, 2 for usage errors (argparse exits)."""
     parser = argparse.ArgumentParser(
-        prog="python -m course_utils.grade",
+        prog="python -m course_utils.grade", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Grade notebooks: exercise cells from the submission, everything else from the release; "
                     "each notebook runs under nbval in its own sandbox and is verified on fresh inputs.")
     parser.add_argument("submission", nargs="+", metavar="SUBMISSION",
@@ -28,6 +73,19 @@ def main(argv=None):
     parser.add_argument("--release", metavar="DIR", default=None,
                         help=f"the released notebooks (default: {DEFAULT_RELEASE})")
     parser.add_argument("--json", metavar="FILE", default=None, help="also write the results as JSON to FILE")
+    parser.add_argument("--csv", metavar="FILE", default=None,
+                        help="also write a gradebook CSV: student, one column per release notebook, total, max")
+    parser.add_argument("--feedback", metavar="DIR", default=None,
+                        help="also write one HTML feedback page per student and index.html into DIR")
+    parser.add_argument("--gradescope-results", metavar="FILE", default=None,
+                        help="also write Gradescope's results.json for the one student graded")
+    parser.add_argument("--classroom-results", metavar="FILE", default=None,
+                        help="also write GitHub Classroom's runner result for the one student graded")
+    parser.add_argument("--classroom-encoding", choices=("json", "base64"), default=None,
+                        help="--classroom-results as JSON (default) or base64 of it, the form the reporter's "
+                             "<RUNNER-ID>_RESULTS variable takes")
+    parser.add_argument("--fail-under", metavar="POINTS", default=None,
+                        help="exit with status 1 when any student's total is below POINTS (a number >= 0)")
     parser.add_argument("--jobs", metavar="N", default="1", help="notebooks graded at once (default 1)")
     parser.add_argument("--timeout", metavar="SECONDS", default=str(DEFAULT_TIMEOUT),
                         help=f"time limit per cell (default {DEFAULT_TIMEOUT:g})")
@@ -48,25 +106,66 @@ def main(argv=None):
     except ValueError:
         parser.error(f"--timeout SECONDS: expected a number > 0, got {args.timeout!r}")
     require = True if args.require_sandbox else (False if args.no_sandbox else None)
+    outputs = [(flag, value) for flag, value in (
+        ("--json FILE", args.json), ("--csv FILE", args.csv), ("--gradescope-results FILE", args.gradescope_results),
+        ("--classroom-results FILE", args.classroom_results)) if value]
+    one_student = [flag.split()[0] for flag, value in outputs if flag.startswith(("--gradescope", "--classroom"))]
     try:
+        fail_under = None if args.fail_under is None else _fail_under(args.fail_under)
+        if args.classroom_encoding and not args.classroom_results:
+            raise UsageError("--classroom-encoding: only with --classroom-results FILE")
         release = load_release(args.release)
-        if args.json:
-            target = Path(args.json)
-            if target.is_dir():
-                raise UsageError(f"--json FILE: {target} is a folder; expected a file name")
-            submitted = [Path(s) if Path(s).is_dir() else Path(s).parent for s in args.submission]
-            for folder in [release.path] + submitted:
-                if _inside(target, folder):
-                    raise UsageError(f"--json FILE: {target} is inside {folder}; the grader never writes into "
-                                     "the release or a submission -- choose a file elsewhere")
+        submitted = [Path(s) if Path(s).is_dir() else Path(s).parent for s in args.submission]
+        seen = {}
+        for flag, value in outputs:
+            target = Path(value)
+            _check_output(flag, target, release, submitted)
+            key = target.resolve()
+            if key in seen:
+                raise UsageError(f"{flag}: {target} is also the file of {seen[key]}; choose another name")
+            seen[key] = flag
+        if args.feedback:
+            target = Path(args.feedback)
+            _check_output("--feedback DIR", target, release, submitted, folder=True)
+            if target.resolve() in seen:
+                raise UsageError(f"--feedback DIR: {target} is also the file of {seen[target.resolve()]}")
+        if one_student:
+            students = find_submissions(args.submission, release)
+            if len(students) != 1:
+                raise UsageError(f"{' and '.join(one_student)}: for exactly one student; the submissions hold "
+                                 f"{len(students)} ({', '.join(s.student for s in students[:5])}"
+                                 f"{', ...' if len(students) > 5 else ''})")
         report = grade(args.submission, release=release, jobs=jobs, timeout=timeout, strategy=args.strategy,
                        require_sandbox=require)
     except UsageError as exc:
         parser.error(str(exc))
+    if report.release_notebooks is None:
+        report.release_notebooks = list(release.notebooks)
     print(report.format_table())
-    if args.json:
-        report.write_json(args.json)
-        print(f"results written to {args.json}")
+    try:
+        if args.json:
+            report.write_json(args.json)
+            print(f"results written to {args.json}")
+        if args.csv:
+            report.write_csv(args.csv)
+            print(f"gradebook CSV written to {args.csv}")
+        if args.feedback:
+            pages = report.write_feedback(args.feedback)
+            print(f"feedback pages written to {args.feedback} ({len(pages)} student(s); open index.html)")
+        if args.gradescope_results:
+            report.write_gradescope_results(args.gradescope_results)
+            print(f"Gradescope results written to {args.gradescope_results}")
+        if args.classroom_results:
+            report.write_classroom_results(args.classroom_results, encoding=args.classroom_encoding or "json")
+            print(f"GitHub Classroom results ({args.classroom_encoding or 'json'}) written to {args.classroom_results}")
+    except ValueError as exc:  # one-student outputs on a report of several (checked before grading too)
+        parser.error(str(exc))
+    if fail_under is not None:
+        below = report.students_below(fail_under)
+        if below:
+            print(f"--fail-under {fail_under:g}: {len(below)} student(s) below: "
+                  + ", ".join(f"{s} ({p}/{m})" for s, p, m in below), file=sys.stderr)
+            return 1
     return 0
 
 
