@@ -36,6 +36,7 @@ TEST_UIDS = {name: n for n, name in enumerate([
     "test_grader_environment_not_inherited", "test_tmp_is_private"])}
 TEST_UIDS["test_other_sandbox_is_invisible_b"] = len(TEST_UIDS)
 TEST_UIDS["test_tmp_is_private_b"] = len(TEST_UIDS)
+TEST_UIDS["test_a_spinning_fork_bomb_gets_one_cpu_and_a_memory_hog_its_limit_in_total"] = len(TEST_UIDS)
 
 PRELUDE = """\
 import errno, json, os, sys
@@ -120,7 +121,45 @@ def shared(path):
 def test_available():
     assert sandbox.available() == (True, "")
     argv = sandbox.command(["true"], uid=UID)
-    assert argv[0] == "bwrap" and argv[-1] == "true"
+    assert "bwrap" in argv[:5] and argv[-1] == "true"
+    assert (argv[0] == "/bin/sh") == sandbox.cgroups_available()
+
+
+def test_a_spinning_fork_bomb_gets_one_cpu_and_a_memory_hog_its_limit_in_total(uid):
+    if not sandbox.cgroups_available():
+        pytest.skip("cgroups cannot be created here: only the per-process limits apply")
+    limits = sandbox.Limits(memory=600 * 2 ** 20, cpus=0.5)
+    out = run("""
+        import time
+        children = []
+        for _ in range(4):
+            pid = os.fork()
+            if pid == 0:
+                end = time.time() + 1.5
+                while time.time() < end:
+                    pass
+                os._exit(0)
+            children.append(pid)
+        start_cpu = time.time()
+        for pid in children:
+            os.waitpid(pid, 0)
+        usage = os.times()
+        out["cpu seconds"] = usage.children_user + usage.children_system
+        kids = []
+        for _ in range(3):
+            pid = os.fork()
+            if pid == 0:
+                block = bytearray(300 * 2 ** 20)
+                for i in range(0, len(block), 4096):
+                    block[i] = 1
+                time.sleep(1)
+                os._exit(0)
+            kids.append(pid)
+        out["memory hogs"] = sorted(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in kids)
+    """, uid, limits=limits)
+    assert out["cpu seconds"] < 0.5 * 1.5 * 1.5  # 4 spinning processes for 1.5 s got half a CPU between them
+    assert -9 in out["memory hogs"]  # 3 x 300 MB touched > 600 MB: the out-of-memory killer stopped one
+    sandbox.remove_cgroups()
 
 
 def test_unprivileged_without_capabilities(uid):

@@ -100,22 +100,35 @@ def test_deeply_nested_data_is_refused():
 
 
 # --------------------------------------------------------------------------------------- specs
+NEVER_EXPOSED = {"checks.py", "gradcheck.py", "backprop.py", "fastcost.py", "bugs.py", "widgets.py", "build.py",
+                 "grade.py"}
+
+
 def test_every_course_exercise_has_a_spec_whose_policy_hides_its_answer():
     for rnb in COURSE.notebooks.values():
         loaded = {n: verify.load_spec(e.verify, COURSE.path) for n, e in rnb.exercises.items()}
-        namespace, modules = verify.notebook_policy(loaded)
-        for name, spec in loaded.items():
-            assert spec.function == name
-            assert not set(spec.reference_modules) & set(modules), name
-        assert "checks.py" not in modules and "gradcheck.py" not in modules and "backprop.py" not in modules
-        assert all((sandbox.PACKAGE / m).is_file() for m in modules)
+        runs = verify.policies(loaded)
+        assert sorted(n for names, _, _ in runs for n in names) == sorted(loaded)
+        for names, namespace, modules in runs:
+            for name in names:
+                assert loaded[name].function == name
+                assert not set(loaded[name].reference_modules) & set(modules), name
+            assert not NEVER_EXPOSED & set(modules)
+            assert all((sandbox.PACKAGE / m).is_file() for m in modules)
+
+
+def test_04_verifies_the_backward_pass_without_the_forward_pass_that_gradient_check_n_needs():
+    rnb = COURSE.notebooks["04_check_an_nd_gradient.ipynb"]
+    runs = verify.policies({n: verify.load_spec(e.verify, COURSE.path) for n, e in rnb.exercises.items()})
+    modules_of = {n: modules for names, _, modules in runs for n in names}
+    assert "network.py" in modules_of["gradient_check_n"]
+    assert modules_of["backward_propagation_n"] == ["__init__.py"]
 
 
 def test_a_policy_that_exposes_an_answer_is_refused():
-    leaky = verify.Spec("f", lambda rng: [], modules=("vectors.py",))
-    careful = verify.Spec("g", lambda rng: [], reference_modules=("vectors.py",))
+    leaky = verify.Spec("f", lambda rng: [], modules=("vectors.py",), reference_modules=("vectors.py",))
     with pytest.raises(LookupError, match="its answer is in vectors.py"):
-        verify.notebook_policy({"f": leaky, "g": careful})
+        verify.policies({"f": leaky})
 
 
 def test_cases_are_drawn_fresh_for_every_seed():
@@ -229,6 +242,36 @@ def test_a_cell_that_does_not_run_is_named_in_the_message(workdir):
     verdicts = run({"warm_up_square": "def warm_up_square(x)\n    return x"}, workdir)
     assert "SyntaxError" in verdicts["warm_up_square"].message
     assert "NameError" in verdicts["warm_up_square"].message
+
+
+def test_timing_magics_run_their_code_and_other_magics_do_nothing(workdir):
+    timed = ("%time y = 3\n%timeit -n1 -r1 z = y + 1\n\ndef warm_up_square(x):\n    return x ** 2 + z - 4")
+    assert run({"warm_up_square": timed}, workdir)["warm_up_square"].ok
+    shell = "!ls\n%matplotlib inline\n\ndef warm_up_square(x):\n    return x ** 2"
+    assert run({"warm_up_square": shell}, workdir)["warm_up_square"].ok
+
+
+def test_numerical_gradients_do_not_pass_for_the_backward_pass(workdir):
+    source = ("def backward_propagation_n(X, Y, cache):\n"
+              "    import numpy as np\n"
+              "    (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = cache\n"
+              "    params = dict(W1=W1, b1=b1, W2=W2, b2=b2, W3=W3, b3=b3)\n"
+              "    def cost(p):\n"
+              "        relu = lambda z: np.maximum(z, 0)\n"
+              "        a1 = relu(p['W1'] @ X + p['b1']); a2 = relu(p['W2'] @ a1 + p['b2'])\n"
+              "        a3 = 1 / (1 + np.exp(-(p['W3'] @ a2 + p['b3'])))\n"
+              "        return float(np.mean(-Y * np.log(a3) - (1 - Y) * np.log(1 - a3)))\n"
+              "    grads = {}\n"
+              "    for k, v in params.items():\n"
+              "        g = np.zeros_like(v)\n"
+              "        for i in np.ndindex(v.shape):\n"
+              "            plus = {q: w.copy() for q, w in params.items()}; plus[k][i] += 1e-5\n"
+              "            minus = {q: w.copy() for q, w in params.items()}; minus[k][i] -= 1e-5\n"
+              "            g[i] = (cost(plus) - cost(minus)) / 2e-5\n"
+              "        grads['d' + k] = g\n"
+              "    return grads")
+    verdict = run({"backward_propagation_n": source}, workdir)["backward_propagation_n"]
+    assert not verdict.ok and "returned wrong" in verdict.message
 
 
 def test_what_the_function_prints_or_writes_to_stdout_does_not_spoil_the_results(workdir):

@@ -26,9 +26,11 @@ from course_utils.grading.release import (DEFAULT_RELEASE, Release, UsageError, 
                                           parse_release_notebook, pristine_text)
 from course_utils.grading.report import STATUSES, Record, Report
 from course_utils.grading.scan import scan_exercise_source
-from course_utils.grading.submissions import added_code_cells, find_submissions, pick_exercise_cells, read_notebook
+from course_utils.grading.submissions import (Pick, added_code_cells, find_submissions, pick_exercise_cells,
+                                             read_notebook)
 
 DEFAULT_TIMEOUT = 60.0
+MAX_CELL_CHARS = 100_000  # an exercise cell of the course is < 5,000; scanning costs ~0.5 s per 100,000
 VERIFY_FIRST_UID = sandbox.FIRST_UID + 500
 
 __all__ = ["grade", "Report", "Record", "UsageError", "load_release", "DEFAULT_RELEASE", "DEFAULT_TIMEOUT",
@@ -66,8 +68,11 @@ def prepare(sub, rnb, file, release):
             job.problem = ("error", problem)
             return job
         job.picks = pick_exercise_cells(data, rnb)
-        for name, pick in job.picks.items():
-            if pick.source is not None:
+        for name, pick in list(job.picks.items()):
+            if pick.source is not None and len(pick.source) > MAX_CELL_CHARS:
+                job.picks[name] = Pick(None, "error", f"exercise cell {rnb.exercises[name].cell_id!r} holds "
+                                                      f"{len(pick.source)} characters; the limit is {MAX_CELL_CHARS}")
+            elif pick.source is not None:
                 job.flags[name] = scan_exercise_source(pick.source, rnb.module_aliases)
                 job.notes[name] = (["exercise cell found by its tag (its id was missing or changed)"]
                                    if pick.how == "tag" else [])
@@ -154,6 +159,8 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
     finally:
         if owned:
             shutil.rmtree(folder, ignore_errors=True)
+        if sandboxed:
+            sandbox.remove_cgroups()
     records, notebooks = [], []
     for job in work_jobs:
         records += judge.records_for(job, timeout)

@@ -5,7 +5,9 @@ installation, the virtual environment and course_utils (for a verification run o
 spec allows -- the others are absent from the file system). It runs as an unprivileged uid with no
 capabilities and no new privileges, with no network, in its own PID, IPC and UTS namespaces (it can
 neither see nor signal the grader, other kernels or other students), with limits on address space,
-CPU time, processes, file size and open files, and a private writable /tmp (a size-limited tmpfs)
+CPU time, processes, file size and open files (prlimit, per process) and -- where cgroups can be
+created (root, cgroup v1) -- on the memory, CPU share and processes of the whole sandbox, and a
+private writable /tmp (a size-limited tmpfs)
 that is on no sys.path. Its working folder is read-only. It starts with an empty environment (only
 what command() sets: no secret of the grader's reaches it) in a new session (it cannot type into the
 grader's terminal). Everything in it is killed when its first
@@ -33,7 +35,9 @@ FIRST_UID = 61000  # sandboxes run as FIRST_UID + slot: one uid per concurrent s
 class Limits:
     """Resource limits of one sandbox (prlimit): bytes of address space, CPU seconds, processes, file bytes."""
 
-    address_space: int = 4 * 2 ** 30
+    address_space: int = 4 * 2 ** 30  # per process (prlimit --as)
+    memory: int = 4 * 2 ** 30  # all processes of the sandbox together (cgroup), where cgroups are available
+    cpus: float = 1.0  # CPU share of the whole sandbox (cgroup quota), where cgroups are available
     cpu_seconds: int = 900
     processes: int = 256
     file_size: int = 64 * 2 ** 20
@@ -62,6 +66,56 @@ def available():
         why = done.stderr.decode("utf-8", "replace").strip().splitlines()
         return False, "bubblewrap cannot create namespaces here" + (f" ({why[-1]})" if why else "")
     return True, ""
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_CONTROLLERS = ("memory", "cpu", "pids")
+CGROUP_PREFIX = "course-grader-"
+
+
+@functools.lru_cache(maxsize=None)
+def cgroups_available():
+    """True when this process may create cgroup v1 groups for memory, CPU and processes (root, writable)."""
+    if os.geteuid() != 0:
+        return False
+    probe = f"{CGROUP_PREFIX}probe-{os.getpid()}"
+    try:
+        for controller in CGROUP_CONTROLLERS:
+            folder = CGROUP_ROOT / controller / probe
+            folder.mkdir(exist_ok=True)
+            folder.rmdir()
+        return True
+    except OSError:
+        return False
+
+
+def _cgroup_prefix(uid, limits):
+    """argv that puts itself into fresh cgroups for this uid (memory, CPU quota, processes), then execs the rest.
+
+    Per-process limits (prlimit) cannot bound a sandbox's processes together: 256 processes of 4 GB, or
+    256 spinning processes, would take the machine from every other sandbox and from the grader.
+    """
+    name = f"{CGROUP_PREFIX}{uid}"
+    settings = {"memory": {"memory.limit_in_bytes": limits.memory},
+                "cpu": {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": int(limits.cpus * 100_000)},
+                "pids": {"pids.max": limits.processes}}
+    script = []  # made by the launching shell itself, so that a concurrent remove_cgroups() cannot race it
+    for controller in CGROUP_CONTROLLERS:
+        folder = CGROUP_ROOT / controller / name
+        script.append(f"mkdir -p {folder}")
+        script += [f"echo {value} > {folder / key}" for key, value in settings[controller].items()]
+        script.append(f"echo $$ > {folder / 'cgroup.procs'}")
+    return ["/bin/sh", "-c", " && ".join(script) + ' && exec "$@"', "sh"]
+
+
+def remove_cgroups():
+    """Remove the (empty) cgroups this grader created; busy ones stay (their processes are being killed)."""
+    for controller in CGROUP_CONTROLLERS:
+        for folder in (CGROUP_ROOT / controller).glob(f"{CGROUP_PREFIX}*"):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def _ancestors(path):
@@ -171,11 +225,14 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
         args += ["--setenv", key, value]
     args += ["prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}",
              f"--nproc={limits.processes}", f"--fsize={limits.file_size}", f"--nofile={limits.open_files}"]
+    if cgroups_available():
+        args = _cgroup_prefix(uid, limits) + args
     if os.geteuid() == 0:  # drop to an unprivileged uid: no capabilities, no way back
         args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
                  "--inh-caps=-all", "--bounding-set=-all"]
     else:  # unprivileged bwrap: a user namespace where the process is nobody
-        args[1:1] = ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
+        at = args.index("bwrap") + 1
+        args[at:at] = ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     return args + list(argv)
 
 

@@ -161,18 +161,26 @@ def spec_modules(release_path, exercises):
             if (Path(release_path) / (e.verify.partition(":")[0] + ".py")).is_file()}
 
 
-def notebook_policy(specs):
-    """(namespace, modules) of one notebook's verification sandbox; raises LookupError on a conflict."""
-    namespace, modules = {}, set(BASE_MODULES)
-    for spec in specs.values():
-        namespace.update(spec.namespace)
-        modules |= set(spec.modules)
+def policies(specs):
+    """How the exercises of one notebook are verified: [(names, namespace, modules)], one harness run each.
+
+    Exercises that may use the same course_utils modules share a run; each run's file system holds
+    BASE_MODULES plus those modules. Raises LookupError when a run would expose an exercise's answer.
+    """
+    groups = {}
     for name, spec in specs.items():
-        leaked = modules & set(spec.reference_modules)
-        if leaked:
-            raise LookupError(f"verification of {name!r}: its answer is in {', '.join(sorted(leaked))}, which "
-                              "another exercise of the notebook exposes")
-    return namespace, sorted(modules)
+        groups.setdefault(tuple(sorted(set(spec.modules))), []).append(name)
+    out = []
+    for modules, names in groups.items():
+        namespace, exposed = {}, sorted(set(BASE_MODULES) | set(modules))
+        for name in names:
+            namespace.update(specs[name].namespace)
+            leaked = set(exposed) & set(specs[name].reference_modules)
+            if leaked:
+                raise LookupError(f"verification of {name!r}: its answer is in {', '.join(sorted(leaked))}, "
+                                  "which its own verification run would expose")
+        out.append((names, namespace, exposed))
+    return out
 
 
 # ------------------------------------------------------------------------------------- the run
@@ -270,11 +278,29 @@ def _stream(argv, cwd, env, timeout, call_timeout):
 def verify_notebook(rnb, sources, release_path, workdir, *, uid, sandboxed, timeout, seed=None):
     """Verify every exercise of one notebook whose source is in `sources` ({exercise: str}).
 
-    Returns {exercise: Verdict}. Never raises for anything the student's code does.
+    Every exercise cell of the notebook runs in each harness run (they may call each other); the
+    exercises are called in the run their policy allows (policies()). Returns {exercise: Verdict}.
+    Never raises for anything the student's code does.
     """
     rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
     specs = {name: load_spec(rnb.exercises[name].verify, release_path) for name in sources}
-    namespace, modules = notebook_policy({n: load_spec(e.verify, release_path) for n, e in rnb.exercises.items()})
+    cell_sources = [[n, _python(sources[n])] for n in rnb.exercises if n in sources]
+    verdicts = {}
+    for names, namespace, modules in policies(specs):
+        verdicts.update(_verify_group({n: specs[n] for n in names}, cell_sources, namespace, modules, rng,
+                                      workdir, uid=uid, sandboxed=sandboxed, timeout=timeout))
+    return verdicts
+
+
+def _python(source):
+    """The cell's source with IPython syntax (%time, %%timeit, ...) turned into Python calls of get_ipython(),
+    which the harness provides for the timing magics; the source itself if IPython cannot."""
+    from course_utils.grading.scan import python_source
+
+    return python_source(source)
+
+
+def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid, sandboxed, timeout):
     calls, owners = [], []
     for name, spec in specs.items():
         for case in spec.cases(rng):
@@ -282,8 +308,7 @@ def verify_notebook(rnb, sources, release_path, workdir, *, uid, sandboxed, time
                           "args": _encode_arg(tuple(case.args)), "kwargs": _encode_arg(dict(case.kwargs)),
                           "overrides": {k: _encode_arg(v) for k, v in case.overrides.items()}})
             owners.append((name, case))
-    cell_sources = [[n, sources[n]] for n in rnb.exercises if n in sources]
-    verdicts, cell_errors, namespace_errors = {}, {}, {}
+    verdicts, cell_errors = {}, {}
     pending = list(range(len(calls)))
     deadline = time.monotonic() + timeout * (1 + len(specs))
     while pending and time.monotonic() < deadline:
@@ -294,8 +319,6 @@ def verify_notebook(rnb, sources, release_path, workdir, *, uid, sandboxed, time
         for event in events:
             if "cell" in event:
                 cell_errors.setdefault(str(event["cell"]), str(event.get("error", ""))[:500])
-            elif "namespace" in event:
-                namespace_errors.setdefault(str(event["namespace"]), str(event.get("error", ""))[:500])
             elif isinstance(event.get("start"), int) and 0 <= event["start"] < len(pending):
                 started.append(pending[event["start"]])
             elif isinstance(event.get("call"), int) and 0 <= event["call"] < len(pending):
