@@ -400,7 +400,22 @@ def main(argv=None):
                         help="build into a temporary folder and report which release files are out of date")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS, help=argparse.SUPPRESS)
     parser.add_argument("--release", type=Path, default=RELEASE, help=argparse.SUPPRESS)
+    delivery = parser.add_argument_group(
+        "delivery", "package the release as built (notebooks/ is not rebuilt; course_utils/delivery/)")
+    delivery.add_argument("--student-release", type=Path, metavar="DIR",
+                          help="write the students' repository into DIR (new, empty, or an earlier student release)")
+    delivery.add_argument("--gradescope", type=Path, metavar="FILE.zip",
+                          help="write the Gradescope autograder bundle to FILE.zip")
+    delivery.add_argument("--github", metavar="OWNER/NAME",
+                          help="with --student-release: the students' GitHub repository, for the README's clone "
+                               "and Binder links")
     args = parser.parse_args(argv)
+    if args.github and not args.student_release:
+        parser.error("--github: only with --student-release DIR")
+    if args.student_release or args.gradescope:
+        if args.only or args.check:
+            parser.error("--student-release and --gradescope package the built release; run --only/--check separately")
+        return deliver(args)
     try:
         paths = select(args.only, args.solutions)
         if not paths:
@@ -433,6 +448,25 @@ def main(argv=None):
             return 1
     except BuildError as error:
         print(f"build failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def deliver(args):
+    """--student-release DIR and/or --gradescope FILE.zip (course_utils.delivery); returns the exit status."""
+    from course_utils.delivery import DeliveryError
+    from course_utils.delivery.gradescope import build_gradescope
+    from course_utils.delivery.student_release import build_student_release
+
+    try:
+        if args.student_release:
+            count = build_student_release(args.student_release, args.release, args.solutions, args.github)
+            print(f"student release written to {args.student_release} ({count} files)")
+        if args.gradescope:
+            count = build_gradescope(args.gradescope, args.release, args.solutions)
+            print(f"Gradescope autograder written to {args.gradescope} ({count} entries)")
+    except (DeliveryError, BuildError) as error:
+        print(f"delivery failed: {error}", file=sys.stderr)
         return 1
     return 0
 

@@ -84,8 +84,8 @@ def test_stub_nested_blocks_and_quotes():
 
 @pytest.mark.parametrize("source, message", [
     ("def f():\n    # BEGIN SOLUTION:\n    pass\n    # END SOLUTION", "needs a one-line hint"),
-    ("def f():\n    # BEGIN SOLUTION: a\n    pass", "without END"),
-    ("def f():\n    pass\n    # END SOLUTION", "without BEGIN"),
+    ("def f():\n    # BEGIN SOLUTION: a\n    pass", "a begin marker without an end marker"),
+    ("def f():\n    pass\n    # END SOLUTION", "an end marker without a begin marker"),
     ("def f():\n    # BEGIN SOLUTION: a\n    # BEGIN SOLUTION: b\n    # END SOLUTION", "inside another"),
     ("def f():\n    pass", "without a '# BEGIN SOLUTION"),
 ])

@@ -117,8 +117,8 @@ def sandbox_mode(require):
     if require:
         raise UsageError(f"--require-sandbox: {why}; install bubblewrap (Debian: apt-get install bubblewrap) "
                          "or grade without --require-sandbox (self-check only)")
-    return False, (f"OFF ({why}): student code ran with your user's rights -- fine for checking your own "
-                   "work, not for grading others")
+    return False, (f"OFF ({why}): student code ran unsandboxed, with your user's rights -- fine for checking "
+                   "your own work, not for grading others")
 
 
 def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=None, workdir=None,

