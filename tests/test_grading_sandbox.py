@@ -159,7 +159,7 @@ def test_a_spinning_fork_bomb_gets_one_cpu_and_a_memory_hog_its_limit_in_total(u
     """, uid, limits=limits)
     assert out["cpu seconds"] < 0.5 * 1.5 * 1.5  # 4 spinning processes for 1.5 s got half a CPU between them
     assert -9 in out["memory hogs"]  # 3 x 300 MB touched > 600 MB: the out-of-memory killer stopped one
-    sandbox.remove_cgroups()
+    sandbox.remove_cgroups([uid])
 
 
 def test_unprivileged_without_capabilities(uid):

@@ -16,6 +16,7 @@ One module per stage, in the order grade() runs them:
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,6 @@ from course_utils.grading.submissions import (Pick, added_code_cells, find_submi
 
 DEFAULT_TIMEOUT = 60.0
 MAX_CELL_CHARS = 100_000  # an exercise cell of the course is < 5,000; scanning costs ~0.5 s per 100,000
-VERIFY_FIRST_UID = sandbox.FIRST_UID + 500
 
 __all__ = ["grade", "Report", "Record", "UsageError", "load_release", "DEFAULT_RELEASE", "DEFAULT_TIMEOUT",
            "STATUSES", "run"]
@@ -85,15 +85,17 @@ def prepare(sub, rnb, file, release):
     return job
 
 
-def _verify_all(pending, workdir, release, jobs, timeout, sandboxed):
-    """Run the verification of every job (jobs at a time); fills job.verdicts."""
-    uids = sandbox.UidPool(VERIFY_FIRST_UID)
+def _verify_all(pending, workdir, release, jobs, timeout, sandboxed, uids):
+    """Run the verification of every job (jobs at a time, each in a sandbox of its own uid); fills job.verdicts."""
+    free = queue.Queue()
+    for uid in uids[:jobs]:
+        free.put(uid)
 
     def one(job):
         sources = {n: p.source for n, p in job.picks.items() if p.source is not None}
         if not sources:
             return
-        uid = uids.take()
+        uid = free.get()
         try:
             job.verdicts = verify.verify_notebook(job.rnb, sources, release.path, workdir, uid=uid,
                                                   sandboxed=sandboxed, timeout=timeout)
@@ -101,7 +103,7 @@ def _verify_all(pending, workdir, release, jobs, timeout, sandboxed):
             job.verdicts = {n: verify.Verdict(False, f"verification could not run ({type(exc).__name__}: {exc})")
                             for n in sources}
         finally:
-            uids.give_back(uid)
+            free.put(uid)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, pending))
@@ -152,15 +154,21 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
                     job.nb_notes.append("not graded (not release notebooks): " + ", ".join(p.name for p in sub.extra))
                 work_jobs.append(job)
     folder, owned = run.new_workdir(workdir)
+    leases = []
     try:
         pending = [j for j in work_jobs if j.problem is None]
-        run.run_notebooks(pending, folder, rel, jobs, timeout, strategy, sandboxed)
-        _verify_all(pending, folder, rel, jobs, timeout, sandboxed)
+        # uids of this run's sandboxes, held machine-wide: a block per concurrent nbval run (its kernels;
+        # xdist workers add their number) and one uid per concurrent verification run
+        leases = [sandbox.Lease() for _ in range(jobs + -(-jobs // sandbox.LEASE_SIZE))] if sandboxed else []
+        blocks = [lease.uid for lease in leases[:jobs]] or [sandbox.LEASE_FIRST] * jobs
+        verify_uids = [uid for lease in leases[jobs:] for uid in lease.uids()] or [sandbox.LEASE_FIRST] * jobs
+        run.run_notebooks(pending, folder, rel, jobs, timeout, strategy, sandboxed, blocks)
+        _verify_all(pending, folder, rel, jobs, timeout, sandboxed, verify_uids)
     finally:
+        for lease in leases:
+            lease.release()
         if owned:
             shutil.rmtree(folder, ignore_errors=True)
-        if sandboxed:
-            sandbox.remove_cgroups()
     records, notebooks = [], []
     for job in work_jobs:
         records += judge.records_for(job, timeout)

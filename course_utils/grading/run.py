@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -28,7 +29,6 @@ from course_utils.grading import nbval_plugin, sandbox
 
 STRATEGIES = ("split", "xdist", "process")
 DEFAULT_STRATEGY = "split"
-NBVAL_FIRST_UID = sandbox.FIRST_UID + 100  # + 10 * share + xdist worker
 
 _NO_RFC3987 = ('raise ImportError("left out by the course grader: jsonschema only uses it to check the '
                '\'iri\' format, and importing it costs a second in every pytest process")\n')
@@ -128,8 +128,11 @@ def _groups(jobs_to_run, jobs, strategy):
     return shares
 
 
-def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandboxed):
-    """Write merged copies of jobs_to_run under workdir/tag and run nbval on them; fills job.rows."""
+def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandboxed, blocks):
+    """Write merged copies of jobs_to_run under workdir/tag and run nbval on them; fills job.rows.
+
+    blocks -- the first uid of a leased block (sandbox.Lease) per concurrent pytest process: its kernels
+    run as that uid (xdist worker k as uid + k)."""
     base = workdir / tag
     support = workdir / "support"  # the release's check modules: the kernels' read-only working folder
     if not support.exists():
@@ -160,15 +163,23 @@ def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandbox
             marker.write_text(str(sandbox.matplotlib_cache(workdir / "matplotlib") or ""), encoding="utf-8")
         mpl_cache = marker.read_text(encoding="utf-8") or None
 
+    free = queue.Queue()
+    for uid in blocks:
+        free.put(uid)
+
     def run(n_group):
         n, group = n_group
-        spec = None
-        if sandboxed:
-            spec = {"python": sys.executable, "uid": NBVAL_FIRST_UID + 10 * n, "support": str(support),
-                    "sockets": str(sockets), "mpl_cache": mpl_cache}
-        return _run_pytest([paths[id(j)] for j in group], workdir, workdir / f"results-{tag}-{n}.json",
-                           jobs if strategy == "xdist" else 1, timeout,
-                           sum(len(j.rnb.code_ids) for j in group), spec)
+        uid = free.get()
+        try:
+            spec = None
+            if sandboxed:
+                spec = {"python": sys.executable, "uid": uid, "support": str(support), "sockets": str(sockets),
+                        "mpl_cache": mpl_cache}
+            return _run_pytest([paths[id(j)] for j in group], workdir, workdir / f"results-{tag}-{n}.json",
+                               jobs if strategy == "xdist" else 1, timeout,
+                               sum(len(j.rnb.code_ids) for j in group), spec)
+        finally:
+            free.put(uid)
 
     pool = ThreadPoolExecutor(max_workers=1 if strategy == "xdist" else jobs)
     try:
@@ -221,7 +232,7 @@ def culprits(job, crash):
             if job.rnb.code_index(ex.cell_id) < crash and job.picks[n].source is not None} - job.stubbed
 
 
-def run_notebooks(pending, workdir, release, jobs, timeout, strategy, sandboxed):
+def run_notebooks(pending, workdir, release, jobs, timeout, strategy, sandboxed, blocks):
     """Run nbval on every job, re-running after kernel crashes; fills job.results / crashes / run_error."""
     (workdir / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
     starts = {id(j): 0 for j in pending}
@@ -229,7 +240,7 @@ def run_notebooks(pending, workdir, release, jobs, timeout, strategy, sandboxed)
     for attempt in range(2 + max((len(j.rnb.exercises) for j in pending), default=0)):
         if not pending:
             break
-        run_all(pending, workdir, release, jobs, timeout, strategy, f"run{attempt}", sandboxed)
+        run_all(pending, workdir, release, jobs, timeout, strategy, f"run{attempt}", sandboxed, blocks)
         again = []
         for job in pending:
             job.run_error = job.rows_error

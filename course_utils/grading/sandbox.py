@@ -21,9 +21,11 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import fcntl
 import subprocess
 import sys
-import threading
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,14 +110,24 @@ def _cgroup_prefix(uid, limits):
     return ["/bin/sh", "-c", " && ".join(script) + ' && exec "$@"', "sh"]
 
 
-def remove_cgroups():
-    """Remove the (empty) cgroups this grader created; busy ones stay (their processes are being killed)."""
-    for controller in CGROUP_CONTROLLERS:
-        for folder in (CGROUP_ROOT / controller).glob(f"{CGROUP_PREFIX}*"):
+def remove_cgroups(uids):
+    """Remove the cgroups of these uids, waiting a little for a sandbox that is still being torn down."""
+    if not cgroups_available():
+        return
+    folders = [CGROUP_ROOT / c / f"{CGROUP_PREFIX}{uid}" for uid in uids for c in CGROUP_CONTROLLERS]
+    for _ in range(20):
+        left = []
+        for folder in folders:
             try:
                 folder.rmdir()
-            except OSError:
+            except FileNotFoundError:
                 pass
+            except OSError:
+                left.append(folder)
+        if not left:
+            return
+        folders = left
+        time.sleep(0.1)
 
 
 def _ancestors(path):
@@ -236,21 +248,50 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
     return args + list(argv)
 
 
-class UidPool:
-    """Hands out one uid per concurrent sandbox of this process (thread-safe)."""
+LEASE_DIR = Path(tempfile.gettempdir()) / "course-grader-uids"
+LEASE_FIRST = FIRST_UID + 1000  # below it: uids for the tests and available()
+LEASE_SIZE, LEASES = 10, 900
 
-    def __init__(self, first):
-        self.first, self.used, self.lock = first, set(), threading.Lock()
 
-    def take(self):
-        with self.lock:
-            uid = next(u for u in range(self.first, self.first + 10000) if u not in self.used)
-            self.used.add(uid)
-            return uid
+class Lease:
+    """A block of LEASE_SIZE uids held by this process, machine-wide, until release() (or its death).
 
-    def give_back(self, uid):
-        with self.lock:
-            self.used.discard(uid)
+    Every sandbox of a grading run gets its uids from a lease, so two grading runs on one machine (two
+    classes at once, two test sessions) never share a uid -- and with it the per-uid process limit and
+    the uid's cgroups.
+    """
+
+    def __init__(self, first=LEASE_FIRST):
+        LEASE_DIR.mkdir(mode=0o700, exist_ok=True)
+        for k in range(LEASES):
+            uid = first + k * LEASE_SIZE
+            fd = os.open(LEASE_DIR / f"{uid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.uid, self._fd = uid, fd
+            return
+        raise RuntimeError(f"all {LEASES} uid leases in {LEASE_DIR} are held")
+
+    def uids(self):
+        return range(self.uid, self.uid + LEASE_SIZE)
+
+    def release(self):
+        """Remove this lease's cgroups (once its sandboxes are gone) and give the uids back."""
+        if self._fd is None:
+            return
+        remove_cgroups(self.uids())
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
 
 
 def shareable(path, mode=0o755):

@@ -272,6 +272,8 @@ def _stream(argv, cwd, env, timeout, call_timeout):
     proc.stdout.close()
     if not problem and proc.returncode != 0:
         problem = f"the verification run ended with exit status {proc.returncode}"
+    elif not problem and not any(e.get("done") is True for e in events):
+        problem = "the verification run ended before it was done (the exercise's code exited?)"
     return events, problem
 
 
