@@ -1,4 +1,4 @@
-"""Tests of course_utils/checks.py: correct solutions pass with their exact line, known mistakes fail
+"""Tests of course_utils/checks/ (one module per notebook): correct solutions pass with their exact line, known mistakes fail
 with a message naming the likely cause, a stub's NotImplementedError stays a NotImplementedError with a
 short message and a short traceback."""
 import numpy as np
@@ -222,7 +222,7 @@ def test_solution_passes_with_stable_line(exercise, capsys):
 
 
 def _checks_frames(info):
-    return [entry for entry in info.traceback if entry.path.name == "checks.py"]
+    return [entry for entry in info.traceback if entry.path.parent.name == "checks"]
 
 
 @pytest.mark.parametrize("exercise", sorted(LINES))
@@ -231,7 +231,7 @@ def test_stub_not_implemented_propagates(exercise):
         getattr(checks, f"check_{exercise}")(stub)
     assert type(info.value) is NotImplementedError
     assert str(info.value) == f"{exercise} is not written yet: write it"
-    # short traceback: no chained stub traceback, one frame of checks.py (not the check's source)
+    # short traceback: no chained stub traceback, one frame of course_utils/checks/ (not the check's source)
     assert info.value.__cause__ is None and info.value.__suppress_context__
     assert len(_checks_frames(info)) == 1
     assert all(entry.name != "stub" for entry in info.traceback)

@@ -345,7 +345,7 @@ def test_package_all(uid):
         import course_utils.checks, course_utils.gradcheck, course_utils.vectors
         out["file"] = course_utils.checks.__file__
     """, uid)
-    assert out["file"] == str(PACKAGE / "checks.py")
+    assert out["file"] == str(PACKAGE / "checks" / "__init__.py")
 
 
 def test_cannot_see_or_signal_outside(uid):

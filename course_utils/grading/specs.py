@@ -29,7 +29,7 @@ def _square_cases(rng):
             for x in xs]
 
 
-warm_up_square = Spec("warm_up_square", _square_cases, reference_modules=("checks.py",))
+warm_up_square = Spec("warm_up_square", _square_cases, reference_modules=("checks",))
 
 
 # --------------------------------------------------------------------------------------------- 01
@@ -52,11 +52,11 @@ def _quotient_cases(rng, name, formula):
 
 forward_difference = Spec(
     "forward_difference", lambda rng: _quotient_cases(rng, "forward_difference", lambda f, x, e: (f(x + e) - f(x)) / e),
-    reference_modules=("gradcheck.py", "checks.py", "widgets.py"))
+    reference_modules=("gradcheck.py", "checks", "widgets.py"))
 centered_difference = Spec(
     "centered_difference",
     lambda rng: _quotient_cases(rng, "centered_difference", lambda f, x, e: (f(x + e) - f(x - e)) / (2 * e)),
-    reference_modules=("gradcheck.py", "checks.py", "widgets.py"))
+    reference_modules=("gradcheck.py", "checks", "widgets.py"))
 
 
 def _relative_difference_cases(rng):
@@ -83,7 +83,7 @@ def _relative_difference_cases(rng):
 
 
 relative_difference = Spec("relative_difference", _relative_difference_cases,
-                           reference_modules=("gradcheck.py", "checks.py"))
+                           reference_modules=("gradcheck.py", "checks"))
 
 
 # --------------------------------------------------------------------------------------------- 02
@@ -98,9 +98,9 @@ def _jx_cases(rng, name, formula):
 
 
 forward_propagation = Spec("forward_propagation", lambda rng: _jx_cases(rng, "forward_propagation", lambda x, t: t * x),
-                           reference_modules=("checks.py", "widgets.py"))
+                           reference_modules=("checks", "widgets.py"))
 backward_propagation = Spec("backward_propagation", lambda rng: _jx_cases(rng, "backward_propagation", lambda x, t: x),
-                            reference_modules=("checks.py", "widgets.py"))
+                            reference_modules=("checks", "widgets.py"))
 
 
 def _gradient_check_cases(rng):
@@ -126,7 +126,7 @@ def _number(value):
     return as_number(value)
 
 
-gradient_check = Spec("gradient_check", _gradient_check_cases, reference_modules=("checks.py", "widgets.py"))
+gradient_check = Spec("gradient_check", _gradient_check_cases, reference_modules=("checks", "widgets.py"))
 
 
 # --------------------------------------------------------------------------------------------- 03
@@ -199,11 +199,11 @@ def _gradients_to_vector_cases(rng):
 
 
 dictionary_to_vector = Spec("dictionary_to_vector", _dictionary_to_vector_cases,
-                            reference_modules=("vectors.py", "checks.py"))
+                            reference_modules=("vectors.py", "checks"))
 vector_to_dictionary = Spec("vector_to_dictionary", _vector_to_dictionary_cases,
-                            reference_modules=("vectors.py", "checks.py"))
+                            reference_modules=("vectors.py", "checks"))
 gradients_to_vector = Spec("gradients_to_vector", _gradients_to_vector_cases,
-                           reference_modules=("vectors.py", "checks.py"))
+                           reference_modules=("vectors.py", "checks"))
 
 
 # --------------------------------------------------------------------------------------------- 04
@@ -271,7 +271,7 @@ gradient_check_n = Spec(
                "vector_to_dictionary": "course_utils.vectors:vector_to_dictionary",
                "gradients_to_vector": "course_utils.vectors:gradients_to_vector",
                "parameter_shapes": "course_utils.vectors:parameter_shapes"},
-    modules=NETWORK_MODULES, reference_modules=("gradcheck.py", "fastcost.py", "checks.py", "widgets.py"),
+    modules=NETWORK_MODULES, reference_modules=("gradcheck.py", "fastcost.py", "checks", "widgets.py"),
     policy="it may use forward_propagation_n and the vector helpers, but computes the differences itself")
 
 
@@ -283,7 +283,7 @@ def _suspects_cases(rng):
     return [Case((), judge, "name_the_suspects()")]
 
 
-name_the_suspects = Spec("name_the_suspects", _suspects_cases, reference_modules=("checks.py", "widgets.py"))
+name_the_suspects = Spec("name_the_suspects", _suspects_cases, reference_modules=("checks", "widgets.py"))
 
 
 def _backward_cases(rng):
@@ -310,7 +310,7 @@ def _backward_cases(rng):
 
 
 backward_propagation_n = Spec("backward_propagation_n", _backward_cases,
-                              reference_modules=("backprop.py", "bugs.py", "fastcost.py", "network.py", "checks.py",
+                              reference_modules=("backprop.py", "bugs.py", "fastcost.py", "network.py", "checks",
                                                  "widgets.py"),
                               policy="it computes the gradients itself; the course's backward pass is not there")
 
@@ -328,7 +328,7 @@ def _l2_cases(rng):
     return cases
 
 
-cost_with_l2 = Spec("cost_with_l2", _l2_cases, reference_modules=("network.py", "checks.py"))
+cost_with_l2 = Spec("cost_with_l2", _l2_cases, reference_modules=("network.py", "checks"))
 
 
 def _directional_cases(rng):
@@ -357,4 +357,4 @@ def _directional_cases(rng):
     return cases
 
 
-directional_check = Spec("directional_check", _directional_cases, reference_modules=("gradcheck.py", "checks.py"))
+directional_check = Spec("directional_check", _directional_cases, reference_modules=("gradcheck.py", "checks"))

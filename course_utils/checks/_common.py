@@ -1,0 +1,140 @@
+"""What every check shares: stub reporting, result coercion, comparisons, hints, test data."""
+import functools
+import numbers
+
+import numpy as np
+
+from course_utils import network, vectors
+
+SEED = 20240521  #: seed of the checks' own random inputs
+COLLEAGUE_BUGS = ("dW2_times_2", "db1_4_over_m")  #: the colleague's pass of notebook 04
+DEEP_DIMS = (3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 2, 1)  #: a 12-layer net, so W10 < W2 as strings
+THRESHOLD_N = 2e-7  #: the N-D threshold of the course (the correct classic pass reaches ~1.19e-7)
+
+
+
+
+def _require_function(fn, exercise):
+    if not callable(fn):
+        raise TypeError(f"check_{exercise} needs your function {exercise} itself (its name, without "
+                        f"calling it), got {type(fn).__name__}")
+
+
+def _stub_message(exercise, fn, error):
+    """The short message for a NotImplementedError raised by the student's code, or None if it was not.
+
+    The innermost frame of the student's notebook (the globals of `fn`) that the error went through
+    decides: `fn` itself (or code nested in it) -> its own stub; another function of the notebook,
+    known there by its name -> a helper exercise that is still the stub.
+    """
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    fn = getattr(fn, "__func__", fn)
+    namespace = getattr(fn, "__globals__", None)
+    if not isinstance(namespace, dict):
+        return None
+    frames, tb = [], error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals is namespace:
+            frames.append(tb.tb_frame.f_code)
+        tb = tb.tb_next
+    if not frames:
+        return None
+    raiser = frames[-1]
+    if raiser is not getattr(fn, "__code__", None) \
+            and getattr(namespace.get(raiser.co_name), "__code__", None) is raiser:
+        return (f"{exercise} calls your {raiser.co_name}, which is still the stub: "
+                "do that exercise first")
+    detail = str(error)
+    return f"{exercise} is not written yet" + (f": {detail}" if detail else "")
+
+
+def _reports_stubs(exercise):
+    """Decorate check_<exercise>: a stub's NotImplementedError comes out short (see the module doc)."""
+    def decorate(check):
+        @functools.wraps(check)
+        def run(fn):
+            try:
+                return check(fn)
+            except NotImplementedError as error:
+                message = _stub_message(exercise, fn, error)
+                if message is None:
+                    raise
+            raise NotImplementedError(message) from None
+        return run
+    return decorate
+
+
+def _fmt(value):
+    """A short, readable rendering of a value for messages."""
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
+        return repr(value)
+    if isinstance(value, numbers.Real):
+        return f"{float(value):.10g}"
+    if isinstance(value, np.ndarray):
+        if value.size <= 6 and np.issubdtype(value.dtype, np.number):
+            return f"array of shape {value.shape} {np.array2string(value.ravel(), precision=6)}"
+        return f"array of shape {value.shape}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _as_float(value, call):
+    """The student's result as a float, or AssertionError naming the usual type mistakes."""
+    if value is None:
+        raise AssertionError(f"{call} returned None. Did you forget `return` (maybe you printed the "
+                             "result instead of returning it)?")
+    if isinstance(value, (bool, np.bool_)):
+        raise AssertionError(f"{call} returned {value!r}, a bool: return the number itself.")
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0 and np.issubdtype(value.dtype, np.number):
+            return float(value)
+        raise AssertionError(f"{call} returned an array of shape {value.shape} instead of a float. Return "
+                             "a plain number, e.g. float(x) or x.item() (np.dot of (n,1) vectors gives (1,1)).")
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise AssertionError(f"{call} returned {_fmt(value)} ({type(value).__name__}); expected a float.")
+
+
+def _close(got, want, rtol=1e-9, atol=0.0):
+    return bool(np.isfinite(got)) and abs(got - want) <= atol + rtol * abs(want)
+
+
+def _hints(got, candidates, rtol=1e-6, atol=1e-15):
+    """Hints of every (value, hint) candidate that `got` matches, joined; '' if none."""
+    found = [hint for value, hint in candidates
+             if value is not None and np.isfinite(value) and _close(got, value, rtol, atol)]
+    return " Or: ".join(dict.fromkeys(found))
+
+
+def _fail(call, got, expected, hint=""):
+    message = f"{call} returned {_fmt(got)}, expected {_fmt(expected)}."
+    if hint:
+        message += f"\nMost likely: {hint}"
+    raise AssertionError(message)
+
+
+def _same_arrays(a, b):
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def _copy_dict(d):
+    return {k: np.array(v, copy=True) for k, v in d.items()}
+
+
+def _deep_parameters(seed=SEED):
+    """The 12-layer parameters (W1..W12) of the vector exercises."""
+    return network.initialize_parameters(list(DEEP_DIMS), seed=seed)
+
+
+def _random_classic_case(rng, m):
+    """A random 3-layer net (other sizes than the classic one), data X (4, m) and labels Y (1, m)."""
+    parameters = network.initialize_parameters([4, 6, 3, 1], seed=int(rng.integers(1 << 30)))
+    X = rng.standard_normal((4, m))
+    Y = (rng.random((1, m)) < 0.5).astype(np.int64)
+    Y[0, :2] = (0, 1)  # both labels present
+    return X, Y, parameters
+
+
+def _vector_cost(X, Y, shapes):
+    return lambda theta: network.forward_propagation_n(X, Y, vectors.vector_to_dictionary(theta, shapes))[0]
