@@ -1,0 +1,135 @@
+"""Shared machinery of the wrong-answer catalogs (tests/test_catalog_nbNN.py).
+
+A catalog entry is a whole exercise cell a student could write: a wrong answer (it must fail the
+notebook's check -- AssertionError -- with a message naming its mistake when `hint` is given, AND fail the
+grader's verification run) or a right but unusual one (it must pass both). Entries run against the real
+check (course_utils.checks) in a namespace like the notebook's: its Setup cell's imports and the reference
+solutions of the notebook's other exercises; and against course_utils.grading.verify on fresh inputs.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from course_utils import checks
+from course_utils.grading import cells, release as grading_release, sandbox, verify
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "tests" / "solutions"
+SUBTLE = ("canonical input only", "right shape wrong values", "right values wrong shape", "mutates its input",
+          "ignores an argument", "returns too early", "other")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One catalog entry: `source` is the whole exercise cell (it defines the exercise's function).
+
+    right -- True for a right answer (unusual: loops, hand-written norms, other valid orders, ...)
+    hint -- for a known mistake: a piece of the check's message that names it (None: any failure will do)
+    subtle -- for a wrong answer a lazy check misses: one of SUBTLE (None for the plain known mistakes)
+    """
+
+    exercise: str
+    label: str
+    source: str
+    right: bool = False
+    hint: str | None = None
+    subtle: str | None = None
+
+    def __post_init__(self):
+        assert self.subtle is None or self.subtle in SUBTLE, self.subtle
+        assert not (self.right and (self.hint or self.subtle)), self.label
+
+
+@lru_cache(maxsize=None)
+def _solutions():
+    """{exercise: (notebook file name, reference source)} and {notebook: Setup cell source}."""
+    exercises, setups = {}, {}
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        setups[path.name] = cells.source(code[0])
+        for cell in code:
+            if cells.role(cell) == cells.EXERCISE:
+                exercises[cells.course_meta(cell)["exercise"]] = (path.name, cells.source(cell))
+    return exercises, setups
+
+
+def notebook_of(exercise):
+    return _solutions()[0][exercise][0]
+
+
+def reference(exercise):
+    """The reference solution's source of an exercise."""
+    return _solutions()[0][exercise][1]
+
+
+def run_check(entry):
+    """Run the entry's cell in a notebook-like namespace and its check. Returns (error or None, printed text)."""
+    exercises, setups = _solutions()
+    notebook = notebook_of(entry.exercise)
+    namespace = {"__name__": "__main__"}
+    exec(compile(setups[notebook], "<setup>", "exec"), namespace)  # noqa: S102
+    for name, (nb, source) in exercises.items():
+        if nb == notebook and name != entry.exercise:
+            exec(compile(source, f"<reference {name}>", "exec"), namespace)  # noqa: S102
+    exec(compile(entry.source, f"<exercise {entry.exercise}>", "exec"), namespace)  # noqa: S102
+    check = getattr(checks, f"check_{entry.exercise}")
+    function = namespace[verify_function(entry.exercise)]
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            check(function)
+    except Exception as error:  # noqa: BLE001 -- the check's verdict
+        return error, printed.getvalue()
+    return None, printed.getvalue()
+
+
+@lru_cache(maxsize=None)
+def _course_release():
+    return grading_release.load_release(ROOT / "notebooks")
+
+
+def verify_function(exercise):
+    rnb = _course_release().notebooks[notebook_of(exercise)]
+    return verify.load_spec(rnb.exercises[exercise].verify, ROOT / "notebooks").function
+
+
+def run_verification(entry, workdir):
+    """The grader's verification verdict (verify.Verdict) of the entry's cell alone, on fresh inputs."""
+    rnb = _course_release().notebooks[notebook_of(entry.exercise)]
+    os.chmod(workdir, 0o755)
+    return verify.verify_notebook(rnb, {entry.exercise: entry.source}, ROOT / "notebooks", workdir,
+                                  uid=sandbox.FIRST_UID + 850, sandboxed=sandbox.available()[0],
+                                  timeout=30)[entry.exercise]
+
+
+def assert_entry(entry, workdir):
+    """The catalog's contract for one entry (see the module docstring)."""
+    error, printed = run_check(entry)
+    verdict = run_verification(entry, workdir)
+    if entry.right:
+        assert error is None, f"{entry.label}: the check rejected a right answer: {error!r}"
+        assert verdict.ok, f"{entry.label}: the verification rejected a right answer: {verdict.message}"
+        return
+    assert isinstance(error, AssertionError), f"{entry.label}: the check gave {error!r} (printed {printed!r})"
+    if entry.hint:
+        assert entry.hint in str(error), f"{entry.label}: the message does not name the mistake: {error}"
+    assert not verdict.ok, f"{entry.label}: the verification run passed a wrong answer"
+
+
+def assert_catalog_shape(catalog, exercises):
+    """At least 8 wrong (half of them subtle) and 2 right entries per exercise; unique labels."""
+    for exercise in exercises:
+        entries = [e for e in catalog if e.exercise == exercise]
+        wrong = [e for e in entries if not e.right]
+        assert len(wrong) >= 8, (exercise, len(wrong))
+        assert 2 * sum(1 for e in wrong if e.subtle) >= len(wrong), exercise
+        assert sum(1 for e in entries if e.right) >= 2, exercise
+    labels = [(e.exercise, e.label) for e in catalog]
+    assert len(labels) == len(set(labels))
