@@ -283,6 +283,8 @@ def release_from_executed(executed, name="notebook"):
                 cell.outputs = []
             else:
                 cell.outputs = clean_outputs(cell.get("outputs", []), count, where)
+                if is_check(cell):  # an unrun check must not look passed: its reference goes to metadata
+                    cells.hide_check_outputs(cell)
         release.cells.append(cell)
     nbformat.validate(release)
     return release

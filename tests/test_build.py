@@ -206,14 +206,18 @@ def test_build_output_is_clean(tiny_build):
     nb = nbformat.read(str(first), as_version=4)
     assert [c.id for c in nb.cells] == [c.id for c in nbformat.read(str(solution), as_version=4).cells]
     codes = [c for c in nb.cells if c.cell_type == "code"]
-    assert [c.execution_count for c in codes] == list(range(1, len(codes) + 1))
+    counts = [c.metadata.course.execution_count if build.is_check(c) else c.execution_count for c in codes]
+    assert counts == list(range(1, len(codes) + 1))
     by_id = {c.id: c for c in nb.cells}
     noise = by_id["demo-noise"].outputs[0].text  # ANSI stripped; cwd = the release folder, path scrubbed
     assert noise.startswith("bold red\n<tmp>/") and noise.endswith("/one\n")
     assert by_id["ex-square"].outputs == []
     assert "raise NotImplementedError(\"square it\")" in by_id["ex-square"].source
     assert "return x ** 2" not in by_id["ex-square"].source
-    assert by_id["check-square"].outputs[0].text == "warm_up_square passed: warm_up_square(3) = 9\n"
+    check = by_id["check-square"]  # an unrun check shows nothing; its reference output is in metadata
+    assert (check.outputs, check.execution_count) == ([], None)
+    assert check.metadata.course.outputs[0]["text"] == "warm_up_square passed: warm_up_square(3) = 9\n"
+    assert check.metadata.course.execution_count == by_id["ex-square"].execution_count + 1
     assert "image/png" in by_id["demo-plot"].outputs[0].data
     assert len(by_id["demo-plot"].outputs) == 1  # plt.show(): the picture, no stray "<Figure size ...>" result
     assert "Widget smoke test" in by_id["demo-widget"].outputs[0].data["text/plain"]
@@ -247,7 +251,9 @@ def test_release_matches_its_solution(path):
     assert (release.nbformat, release.nbformat_minor) == (4, 5)
     assert [c.id for c in release.cells] == [c.id for c in solution.cells]
     codes = [c for c in release.cells if c.cell_type == "code"]
-    assert [c.execution_count for c in codes] == list(range(1, len(codes) + 1))
+    counts = [c.metadata.course.execution_count if build.is_check(c) else c.execution_count for c in codes]
+    assert counts == list(range(1, len(codes) + 1))
+    assert all(c.outputs == [] and c.execution_count is None for c in codes if build.is_check(c))  # none looks run
     text = path.read_text(encoding="utf-8")
     assert "\\u001b" not in text and str(ROOT) not in text and str(Path.home()) not in text
     for rel, sol in zip(release.cells, solution.cells):
@@ -258,7 +264,7 @@ def test_release_matches_its_solution(path):
             assert rel.source == sol.source
             assert "BEGIN SOLUTION" not in rel.source
         if rel.cell_type == "code" and not build.is_exercise(rel):
-            for output in rel.outputs:
+            for output in (rel.metadata.course.outputs if build.is_check(rel) else rel.outputs):
                 assert output.get("name") != "stderr", f"{path.name}: cell {rel.id!r} stores stderr"
                 data = output.get("data", {})  # a figure's own text/plain next to its picture is fine
                 assert not ("<Figure size" in str(data.get("text/plain", "")) and "image/png" not in data), \

@@ -348,7 +348,11 @@ def test_merged_notebook_trusts_only_the_exercise_cells():
     assert by_id["ex-square"]["source"] == "def square(x):\n    return 42"
     assert (by_id["ex-square"]["outputs"], by_id["ex-square"]["execution_count"]) == ([], None)
     assert by_id["ex-forward-difference"]["source"] == "".join(release["cells"][7]["source"])  # the stub
-    assert by_id["check-square"] == release["cells"][4]
+    check = release["cells"][4]  # in the release an unrun check shows nothing; merged, its reference is back
+    assert (check["outputs"], check["execution_count"]) == ([], None) and check["metadata"]["course"]["outputs"]
+    assert by_id["check-square"]["outputs"] == check["metadata"]["course"]["outputs"]
+    assert by_id["check-square"]["execution_count"] == check["metadata"]["course"]["execution_count"] == 3
+    assert by_id["check-square"]["source"] == check["source"] and by_id["check-square"]["metadata"] == check["metadata"]
     assert by_id["demo-table"] == release["cells"][5]
     assert load(RELEASE / NB1) == release  # the release's dict was not modified
 

@@ -1,10 +1,16 @@
 """What every check shares: stub reporting, result coercion, comparisons, hints, test data."""
+import contextlib
 import functools
+import io
 import numbers
+import os
+import sys
+import types
 
 import numpy as np
 
 from course_utils import network, vectors
+from course_utils.grading.cells import PRINTS_ADVICE
 
 SEED = 20240521  #: seed of the checks' own random inputs
 COLLEAGUE_BUGS = ("dW2_times_2", "db1_4_over_m")  #: the colleague's pass of notebook 04
@@ -49,18 +55,86 @@ def _stub_message(exercise, fn, error):
     return f"{exercise} is not written yet" + (f": {detail}" if detail else "")
 
 
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # course_utils/
+
+
+def _students_frames(tb):
+    """The traceback `tb` without the frames of course_utils (the checks' own code, which can state the answer)."""
+    kept = []
+    while tb is not None:
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(PACKAGE + os.sep):
+            kept.append(tb)
+        tb = tb.tb_next
+    chain = None
+    for entry in reversed(kept):
+        chain = types.TracebackType(chain, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return chain
+
+
+class CheckFailed(AssertionError):
+    """The check's verdict: an AssertionError that IPython shows as its message alone.
+
+    IPython renders an exception with `_render_traceback_` by calling it, so no frame of course_utils (whose
+    source could state the answer) reaches the student; nbval and the grader see ename "AssertionError".
+    """
+
+    def _render_traceback_(self):
+        return [f"AssertionError: {self}"]
+
+
+CheckFailed.__name__ = CheckFailed.__qualname__ = "AssertionError"
+
+
+class NotWrittenYet(NotImplementedError):
+    """A stub's NotImplementedError, shown by IPython as its one line (see CheckFailed)."""
+
+    def _render_traceback_(self):
+        return [f"NotImplementedError: {self}"]
+
+
+NotWrittenYet.__name__ = NotWrittenYet.__qualname__ = "NotImplementedError"
+
+
+PRINTS_RULE = "{exercise} gives the right results, but it also printed {printed!r}: " + PRINTS_ADVICE
+
+
+def _clip(text, width):
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _reports_stubs(exercise):
-    """Decorate check_<exercise>: a stub's NotImplementedError comes out short (see the module doc)."""
+    """Decorate check_<exercise>: what a failing check shows the student is only what helps.
+
+    - AssertionError (the check's verdict): the message alone -- no line of course_utils, no chained error;
+    - a stub's NotImplementedError: short (see the module doc);
+    - any other error of the student's code: unchanged, with the student's own frames only.
+    """
     def decorate(check):
         @functools.wraps(check)
         def run(fn):
+            __tracebackhide__ = True  # noqa: F841 -- IPython and pytest leave this frame out
+            printed = io.StringIO()
             try:
-                return check(fn)
+                with contextlib.redirect_stdout(printed):
+                    result = check(fn)
             except NotImplementedError as error:
+                sys.stdout.write(printed.getvalue())
                 message = _stub_message(exercise, fn, error)
                 if message is None:
-                    raise
-            raise NotImplementedError(message) from None
+                    raise error.with_traceback(_students_frames(error.__traceback__)) from None
+                raise NotWrittenYet(message) from None
+            except AssertionError as error:
+                sys.stdout.write(printed.getvalue())  # what the student's code printed helps them debug
+                raise CheckFailed(*error.args).with_traceback(_students_frames(error.__traceback__)) from None
+            except Exception as error:
+                sys.stdout.write(printed.getvalue())
+                raise error.with_traceback(_students_frames(error.__traceback__))
+            lines = printed.getvalue().splitlines(keepends=True)
+            extra = "".join(lines[:-1]).strip()
+            if extra:  # the rule the grader applies too: a function prints nothing of its own
+                raise CheckFailed(PRINTS_RULE.format(exercise=exercise, printed=_clip(extra, 200))) from None
+            sys.stdout.write("".join(lines[-1:]))
+            return result
         return run
     return decorate
 

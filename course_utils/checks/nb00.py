@@ -1,4 +1,12 @@
-"""Checks of notebook 00 start here."""
+"""Checks of notebook 00 start here.
+
+Also home of the evidence-based hints the checks of notebook 01 share (`_evidence`, `_consistent_hints`):
+a known mistake is named only when it explains the student's results on EVERY input the check tried,
+not just on the one that failed, so that two mistakes which agree on one input by chance are never
+confused.
+"""
+import numbers
+
 import numpy as np
 
 from course_utils.checks._common import (
@@ -6,10 +14,99 @@ from course_utils.checks._common import (
     _as_float,
     _close,
     _fail,
-    _hints,
     _reports_stubs,
     _require_function,
 )
+
+
+def _evidence(value):
+    """A student's result as evidence for the hints: a float, a numeric array, or None (no evidence)."""
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
+            return None
+        return float(value) if value.ndim == 0 else np.asarray(value, dtype=float)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return None
+
+
+def _matches(got, value, tol):
+    """Whether evidence `got` (float or array) is `value` (float or array) within `tol`."""
+    if got is None or value is None:
+        return False
+    if isinstance(got, np.ndarray) or isinstance(value, np.ndarray):
+        if not (isinstance(got, np.ndarray) and isinstance(value, np.ndarray)) or got.shape != value.shape:
+            return False
+        return bool(np.all(np.isfinite(got)) and np.all(np.isfinite(value))
+                    and np.all(np.abs(got - value) <= tol + 1e-6 * np.abs(value)))
+    return bool(np.isfinite(got) and np.isfinite(value) and abs(got - value) <= tol + 1e-6 * abs(value))
+
+
+def _consistent_hints(results, failing, mistakes):
+    """The hints of the mistakes that explain every result, the failing one included.
+
+    results -- one entry per input the check tried: None (no usable result) or (evidence, tol)
+    failing -- the index of the input whose result was wrong
+    mistakes -- [(predict, hint)]: predict(i) -> what the mistake gives on input i (None: it cannot say)
+    A mistake must predict the failing result; on every other input with a result it must either
+    predict that result too or say nothing. Returns the hints found, distinct, in order.
+    """
+    found = []
+    if results[failing] is None:
+        return found
+    for predict, hint in mistakes:
+        agreed = False
+        for i, result in enumerate(results):
+            if result is None:
+                continue
+            try:
+                value = predict(i)
+            except (ArithmeticError, ValueError, TypeError, IndexError):
+                value = None
+            if value is None:
+                if i == failing:
+                    break
+                continue
+            if not _matches(result[0], _evidence(value), result[1]):
+                break
+            agreed = agreed or i == failing
+        else:
+            if agreed and hint not in found:
+                found.append(hint)
+    return found
+
+
+def _gather(call, inputs, start):
+    """The student's results on inputs[start:], each None when it raised (evidence for the hints only)."""
+    out = []
+    for args in inputs[start:]:
+        try:
+            out.append(_evidence(call(*args)))
+        except Exception:  # noqa: BLE001 -- evidence only: the failing input is already known
+            out.append(None)
+    return out
+
+
+def _square_inputs(rng):
+    """3 first (the success line), then -1.5, then other signs, sizes and a non-integer under 1."""
+    return [3, -1.5, round(float(rng.uniform(-10, -2)), 3), int(rng.integers(-60, -11)), 0.5,
+            round(float(rng.uniform(100, 1000)), 2), 12345]
+
+
+def _square_mistakes(xs):
+    return [
+        (lambda i: 2.0 * xs[i], "you computed 2 * x; the square is x ** 2 (or x * x)."),
+        (lambda i: float(xs[i] ^ 2) if isinstance(xs[i], int) else None,
+         "`x ^ 2` is bitwise XOR in Python; write x ** 2."),
+        (lambda i: float(xs[i]), "you returned x unchanged."),
+        (lambda i: float(xs[i]) ** 3, "you computed x ** 3."),
+        (lambda i: float(xs[i]) ** 0.5 if xs[i] >= 0 else None, "you computed the square root; the square is x ** 2."),
+        (lambda i: float(xs[i]) * abs(xs[i]),
+         "your result is negative for a negative x: a square never is (x * abs(x)? write x ** 2)."),
+        (lambda i: float(int(xs[i])) ** 2, "you truncated x to an integer (int(x)) before squaring it."),
+    ]
 
 
 @_reports_stubs("warm_up_square")
@@ -17,14 +114,15 @@ def check_warm_up_square(warm_up_square):
     """warm_up_square(x) must return x ** 2."""
     _require_function(warm_up_square, "warm_up_square")
     rng = np.random.default_rng(SEED)
-    for x in (3, -1.5, round(float(rng.uniform(-10, 10)), 3)):
+    xs = _square_inputs(rng)
+    results = []
+    for n, x in enumerate(xs):
         call = f"warm_up_square({x})"
+        want = x ** 2
         got = _as_float(warm_up_square(x), call)
-        if not _close(got, x ** 2, 1e-12):
-            _fail(call, got, x ** 2, _hints(got, [
-                (2 * x, "you computed 2 * x; the square is x ** 2 (or x * x)."),
-                (float(x ^ 2) if isinstance(x, int) else None, "`x ^ 2` is bitwise XOR in Python; write x ** 2."),
-                (x, "you returned x unchanged."),
-                (x ** 3, "you computed x ** 3."),
-            ]))
+        results.append((got, 0.0))
+        if not _close(got, want, 1e-12):
+            later = _gather(warm_up_square, [(v,) for v in xs], n + 1)
+            results += [None if r is None else (r, 0.0) for r in later]
+            _fail(call, got, want, " Or: ".join(_consistent_hints(results, n, _square_mistakes(xs))))
     print("warm_up_square passed: warm_up_square(3) = 9")

@@ -9,7 +9,10 @@ Cells (nbformat 4.5, readable unique ids):
   the student's code; in the release the solution block (between the begin and end markers, see
   BEGIN_RE and END_RE) is a stub raising NotImplementedError(hint).
 - check -- tag ``check``, metadata ``{"course": {"exercise": NAME}}``, exactly one per exercise, after it;
-  source exactly ``from <checks module> import check_NAME`` / ``check_NAME(function)``.
+  source exactly ``from <checks module> import check_NAME`` / ``check_NAME(function)``. In the release a
+  check cell shows no output (an unrun check must not look passed): its reference outputs and execution
+  count are kept in ``metadata.course.outputs`` / ``metadata.course.execution_count`` (hide_check_outputs),
+  and grading puts them back before nbval compares (merge).
 - demo -- every other code cell.
 """
 from __future__ import annotations
@@ -22,6 +25,9 @@ _MARK = "SOLUTION"  # the markers are "# BEGIN " + _MARK + ": hint" and "# END "
 BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN " + _MARK + r":?(?P<hint>.*)$")
 END_RE = re.compile(r"^[ \t]*# END " + _MARK + r"[ \t]*$")
 CHECKS_MODULE = "course_utils.checks"
+# The rule for a function that prints (apart from what an exercise asks, like print_msg): it fails, in the
+# notebook's check and in the grader alike, with these words.
+PRINTS_ADVICE = "remove the print calls from your function (a check prints only its own line, which the grader compares)"
 
 
 class ContractError(ValueError):
@@ -139,14 +145,33 @@ def has_solution_marker(text):
     return any(BEGIN_RE.match(line) or END_RE.match(line) for line in text.splitlines())
 
 
+def hide_check_outputs(cell):
+    """Move a check cell's outputs and execution count into metadata.course (in place); returns the cell."""
+    meta = cell.setdefault("metadata", {})
+    course = meta.setdefault("course", {})
+    course["outputs"] = list(cell.get("outputs") or [])
+    course["execution_count"] = cell.get("execution_count")
+    cell["outputs"], cell["execution_count"] = [], None
+    return cell
+
+
+def with_reference_outputs(cell):
+    """A copy of a release check cell with its reference outputs back in place (hide_check_outputs undone)."""
+    course = course_meta(cell)
+    if "outputs" not in course:
+        return cell
+    return dict(cell, outputs=course["outputs"], execution_count=course.get("execution_count"))
+
+
 def merge(release_nb, roles, stubs, sources):
     """The notebook grading runs: the release with the student's exercise sources put in.
 
     release_nb -- the release notebook (dict); roles -- cell id -> (role, exercise name)
     stubs -- exercise name -> the release's source of its cell
     sources -- exercise name -> the student's source, or None for the stub
-    Exercise cells lose outputs and execution counts (nbval then does not compare them); every other
-    cell, its metadata and its reference outputs are the release's. Returns a new notebook dict.
+    Exercise cells lose outputs and execution counts (nbval then does not compare them); check cells get
+    their reference outputs back from metadata (with_reference_outputs); every other cell, its metadata and
+    its reference outputs are the release's. Returns a new notebook dict.
     """
     cells = []
     for cell in release_nb["cells"]:
@@ -154,5 +179,7 @@ def merge(release_nb, roles, stubs, sources):
         if kind == EXERCISE:
             text = sources.get(name)
             cell = dict(cell, source=stubs[name] if text is None else text, outputs=[], execution_count=None)
+        elif kind == CHECK:
+            cell = with_reference_outputs(cell)
         cells.append(cell)
     return dict(release_nb, cells=cells)

@@ -6,7 +6,7 @@ for a person to review (run_status/run_points say what it would have got).
 """
 from __future__ import annotations
 
-from course_utils.grading import nbval_plugin
+from course_utils.grading import cells, nbval_plugin
 from course_utils.grading.report import Record
 
 
@@ -60,7 +60,7 @@ def _nbval_verdict(job, ex, timeout):
     elif r.get("text") == nbval_plugin.OUTPUTS_DIFFER:
         expected, got = r.get("expected", ""), r.get("got", "")
         status, message = "failed", (f"check cell {cid!r} printed {_clip(got.strip(), 200)!r} but the reference "
-                                     f"output is {_clip(expected.strip(), 200)!r} (does your function print?)")
+                                     f"output is {_clip(expected.strip(), 200)!r}: {cells.PRINTS_ADVICE}")
     elif ename:
         status, message = "error", f"{ename}: {evalue}"
         if ename == "NameError":
