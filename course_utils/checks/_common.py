@@ -10,6 +10,7 @@ import types
 import numpy as np
 
 from course_utils import network, vectors
+from course_utils.compare import within
 from course_utils.grading.cells import PRINTS_ADVICE
 
 SEED = 20240521  #: seed of the checks' own random inputs
@@ -171,7 +172,8 @@ def _as_float(value, call):
 
 
 def _close(got, want, rtol=1e-9, atol=0.0):
-    return bool(np.isfinite(got)) and abs(got - want) <= atol + rtol * abs(want)
+    """True when got is within atol + rtol |want| of want (course_utils.compare: the grader's verification uses it too)."""
+    return within(got, want, rtol, atol)
 
 
 def _hints(got, candidates, rtol=1e-6, atol=1e-15):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import math
 import os
 import queue
 import secrets
@@ -84,52 +83,8 @@ class Spec:
 BASE_MODULES = ("__init__.py",)
 
 
-# ------------------------------------------------------------------------------------ comparisons
-def as_number(value):
-    """value as a float when it is a real number (bool excluded), else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
-            return float(value.reshape(()))
-        return None
-    return float(value)
-
-
-def close_number(value, want, rtol=1e-9, atol=0.0):
-    """None when value is a real number within atol + rtol |want| of want, else the message."""
-    got = as_number(value)
-    if got is None:
-        return f"returned {describe(value)}, expected a number close to {want:.6g}"
-    if not math.isfinite(got) or abs(got - want) > atol + rtol * abs(want):
-        return f"returned {got:.6g}, expected {want:.6g}"
-    return None
-
-
-def close_array(value, want, rtol=1e-9, atol=0.0, what="returned"):
-    """None when value is an array of want's shape and values (within atol + rtol |want|), else the message."""
-    if not isinstance(value, np.ndarray):
-        return f"{what} {describe(value)}, expected an array of shape {want.shape}"
-    if value.shape != want.shape:
-        return f"{what} an array of shape {value.shape}, expected shape {want.shape}"
-    if value.dtype.kind not in "iuf" or not np.all(np.isfinite(value)):
-        return f"{what} an array with non-numbers or non-finite values"
-    bad = np.abs(value - want) > atol + rtol * np.abs(want)
-    if np.any(bad):
-        i = tuple(int(k) for k in np.argwhere(bad)[0])
-        return f"{what} an array whose entry {i} is {value[i]:.6g}, expected {want[i]:.6g}"
-    return None
-
-
-def describe(value):
-    """A short description of a returned value for messages."""
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    if isinstance(value, (list, tuple, dict)):
-        return f"a {type(value).__name__} of length {len(value)}"
-    if value is None:
-        return "None"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return f"a {type(value).__name__}"
+# The comparisons decide right/wrong for the notebook checks and for this verification run alike.
+from course_utils.compare import as_number, close_array, close_number, describe, within  # noqa: E402,F401
 
 
 # -------------------------------------------------------------------------------------------- specs

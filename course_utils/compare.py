@@ -1,0 +1,71 @@
+"""One comparison, two users: what decides right or wrong for the notebooks' checks (course_utils.checks)
+and for the grader's verification run (course_utils.grading.verify), so that a wrong answer that fails one
+fails the other, and a right answer that orders its float operations differently passes both.
+
+Every tolerance is |got - want| <= atol + rtol |want|: rtol for values that are not round-off, atol a noise
+bound computed by the caller from the actual inputs where the expected value is itself round-off (see
+noise_bound).
+"""
+import numpy as np
+
+EPS = np.finfo(float).eps
+
+
+def within(got, want, rtol=1e-9, atol=0.0):
+    """True where got is finite and |got - want| <= atol + rtol |want| (numbers or arrays, elementwise)."""
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: not within, and no warning
+        ok = np.isfinite(got) & (np.abs(got - want) <= atol + rtol * np.abs(want))
+    return bool(ok) if ok.ndim == 0 else ok
+
+
+def noise_bound(scale, epsilon=1.0, factor=16):
+    """The round-off of a difference quotient of values of size `scale` over a step epsilon: factor u scale / eps."""
+    return factor * EPS * max(float(scale), 1.0) / float(epsilon)
+
+
+def as_number(value):
+    """value as a float when it is a real number (bool excluded), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+            return float(value.reshape(()))
+        return None
+    return float(value)
+
+
+def close_number(value, want, rtol=1e-9, atol=0.0):
+    """None when value is a real number within atol + rtol |want| of want, else the message."""
+    got = as_number(value)
+    if got is None:
+        return f"returned {describe(value)}, expected a number close to {want:.6g}"
+    if not within(got, want, rtol, atol):
+        return f"returned {got:.6g}, expected {want:.6g}"
+    return None
+
+
+def close_array(value, want, rtol=1e-9, atol=0.0, what="returned"):
+    """None when value is an array of want's shape and values (within atol + rtol |want|), else the message."""
+    if not isinstance(value, np.ndarray):
+        return f"{what} {describe(value)}, expected an array of shape {want.shape}"
+    if value.shape != want.shape:
+        return f"{what} an array of shape {value.shape}, expected shape {want.shape}"
+    if value.dtype.kind not in "iuf" or not np.all(np.isfinite(value)):
+        return f"{what} an array with non-numbers or non-finite values"
+    bad = ~within(value, want, rtol, atol)
+    if np.any(bad):
+        i = tuple(int(k) for k in np.argwhere(bad)[0])
+        return f"{what} an array whose entry {i} is {value[i]:.6g}, expected {want[i]:.6g}"
+    return None
+
+
+def describe(value):
+    """A short description of a returned value for messages."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (list, tuple, dict)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if value is None:
+        return "None"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return f"a {type(value).__name__}"
