@@ -56,6 +56,16 @@ def _other_widgets_notebook(path):
     nbformat.write(nb, path)
 
 
+def _failing_check_notebook(path, body):
+    """An exercise cell (a function `body`) and its check, which fails (Run All stops at the first error)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.cells = [nbformat.v4.new_code_cell(f"def centered_difference(f, x, epsilon):\n    {body}"),
+                nbformat.v4.new_code_cell("from course_utils.checks import check_centered_difference\n"
+                                          "check_centered_difference(centered_difference)")]
+    nbformat.write(nb, path)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """(base_url, token, root) of a JupyterLab started for this module; stopped afterwards."""
@@ -64,6 +74,8 @@ def lab(tmp_path_factory):
         pytest.fail(f"{NOTEBOOK_04} is missing", pytrace=False)
     shutil.copy(NOTEBOOK_04, root / NOTEBOOK_04.name)
     _other_widgets_notebook(root / "widgets.ipynb")
+    _failing_check_notebook(root / "wrong_answer.ipynb", "return (f(x + epsilon) - f(x)) / (2 * epsilon)")
+    _failing_check_notebook(root / "raises.ipynb", "return f(x).my_typo_here")
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"), JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
     log = open(root / "jupyterlab.log", "w")
@@ -181,3 +193,20 @@ def test_other_widgets_render_and_react(page, lab, shots):
     page.wait_for_function("el => el.innerText.includes('backward pass is wrong')", arg=picker.element_handle())
     picker.scroll_into_view_if_needed()
     picker.screenshot(path=str(shots / "bug_picker_1d.png"))
+
+
+def _check_output(page, lab, name, marker):
+    _open_and_run_all(page, lab, name)
+    page.wait_for_function("m => [...document.querySelectorAll('.jp-OutputArea-output')]"
+                           ".some(el => el.innerText.includes(m))", arg=marker)
+    outputs = page.locator(".jp-OutputArea-output")
+    return next(t for t in (outputs.nth(i).inner_text() for i in range(outputs.count())) if marker in t)
+
+
+def test_a_failing_check_shows_the_message_and_the_students_frame_but_no_line_of_course_utils(page, lab):
+    wrong = _check_output(page, lab, "wrong_answer.ipynb", "Most likely")
+    assert wrong.strip().startswith("AssertionError: centered_difference(")
+    raised = _check_output(page, lab, "raises.ipynb", "my_typo_here")
+    assert "AttributeError" in raised and "return f(x).my_typo_here" in raised  # the student's own frame
+    for text in (wrong, raised):
+        assert "course_utils/" not in text and "_common" not in text and "def check_" not in text, text
