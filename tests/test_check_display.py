@@ -59,3 +59,13 @@ def test_a_right_function_that_prints_fails_with_the_graders_words(shell):
                         "    return (f(x + epsilon) - f(x - epsilon)) / (2 * epsilon)", CHECK)
     assert text.startswith("AssertionError: centered_difference gives the right results, but it also printed 'debug")
     assert cells.PRINTS_ADVICE in text  # judge.py gives the grader's mismatch the same words (test_grade.py)
+
+
+def test_the_readme_shows_a_real_failure_as_a_student_sees_it(shell):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- check-example:start -->")[1].split("<!-- check-example:end -->")[0]
+    code, output = re.findall(r"```(?:python)?\n(.*?)```", block, flags=re.S)
+    assert shown(shell, code, CHECK) == output

@@ -33,15 +33,19 @@ def _evidence(value):
 
 
 def _matches(got, value, tol):
-    """Whether evidence `got` (float or array) is `value` (float or array) within `tol`."""
+    """Whether evidence `got` (float or array) is `value` (float or array) within `tol`; the same infinities
+    and NaNs match (a division by zero the mistake makes too)."""
     if got is None or value is None:
         return False
-    if isinstance(got, np.ndarray) or isinstance(value, np.ndarray):
-        if not (isinstance(got, np.ndarray) and isinstance(value, np.ndarray)) or got.shape != value.shape:
-            return False
-        return bool(np.all(np.isfinite(got)) and np.all(np.isfinite(value))
-                    and np.all(np.abs(got - value) <= tol + 1e-6 * np.abs(value)))
-    return bool(np.isfinite(got) and np.isfinite(value) and abs(got - value) <= tol + 1e-6 * abs(value))
+    arrays = isinstance(got, np.ndarray), isinstance(value, np.ndarray)
+    if any(arrays) and (not all(arrays) or got.shape != value.shape):
+        return False
+    got, value = np.asarray(got, float), np.asarray(value, float)
+    finite = np.isfinite(got) & np.isfinite(value)
+    with np.errstate(invalid="ignore"):
+        close = np.abs(got - value) <= tol + 1e-9 * np.abs(value)
+    same = (got == value) | (np.isnan(got) & np.isnan(value))
+    return bool(np.all(np.where(finite, close, same)))
 
 
 def _consistent_hints(results, failing, mistakes):
@@ -49,7 +53,8 @@ def _consistent_hints(results, failing, mistakes):
 
     results -- one entry per input the check tried: None (no usable result) or (evidence, tol)
     failing -- the index of the input whose result was wrong
-    mistakes -- [(predict, hint)]: predict(i) -> what the mistake gives on input i (None: it cannot say)
+    mistakes -- [(predict, hint)]: predict(i) -> what the mistake gives on input i (None: it cannot say),
+        or (that, a bound on its round-off) when it is noisier than the results
     A mistake must predict the failing result; on every other input with a result it must either
     predict that result too or say nothing. Returns the hints found, distinct, in order.
     """
@@ -65,11 +70,14 @@ def _consistent_hints(results, failing, mistakes):
                 value = predict(i)
             except (ArithmeticError, ValueError, TypeError, IndexError):
                 value = None
+            tol = result[1]
+            if isinstance(value, tuple):  # (prediction, its own round-off bound)
+                value, tol = value[0], max(tol, value[1])
             if value is None:
                 if i == failing:
                     break
                 continue
-            if not _matches(result[0], _evidence(value), result[1]):
+            if not _matches(result[0], _evidence(value), tol):
                 break
             agreed = agreed or i == failing
         else:
@@ -83,7 +91,8 @@ def _gather(call, inputs, start):
     out = []
     for args in inputs[start:]:
         try:
-            out.append(_evidence(call(*args)))
+            with np.errstate(all="ignore"):
+                out.append(_evidence(call(*args)))
         except Exception:  # noqa: BLE001 -- evidence only: the failing input is already known
             out.append(None)
     return out

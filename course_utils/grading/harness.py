@@ -141,6 +141,29 @@ PROVIDERS = {"polynomial": polynomial, "wave": wave, "product": product, "scaled
              "quadratic": quadratic, "euclidean_norm": euclidean_norm}
 
 
+def _snapshot(value):
+    """A deep copy of the plain data in value (arrays copied), to tell later whether a call changed it."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_snapshot(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    return value
+
+
+def _same(before, after):
+    if isinstance(before, np.ndarray):
+        return isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(before, after,
+                                                                                                   equal_nan=True)
+    if isinstance(before, (list, tuple)):
+        return type(after) is type(before) and len(after) == len(before) and all(map(_same, before, after))
+    if isinstance(before, dict):
+        return isinstance(after, dict) and after.keys() == before.keys() and all(_same(before[k], after[k])
+                                                                                   for k in before)
+    return True  # numbers, strings, callables: immutable here
+
+
 # ------------------------------------------------------------------------------------------- main
 class _Shell:
     """get_ipython() in the verification run: %time and %timeit run their code once; every other magic and
@@ -215,8 +238,11 @@ def main(request_path):
             for name, provided in call["overrides"].items():
                 saved[name] = namespace.get(name, missing)
                 namespace[name] = decode(provided)
+            before = _snapshot((args, kwargs))
             with contextlib.redirect_stdout(buffer):
                 value = function(*args, **kwargs)
+            if not _same(before, (args, kwargs)):  # an exercise must leave its inputs as they were
+                raise ValueError("it changed one of its arguments in place; work on copies (np.copy) instead")
             emit({"call": i, "ok": True, "value": encode(value), "stdout": buffer.getvalue()[:MAX_STDOUT]})
         except EncodeError as exc:
             emit({"call": i, "ok": False, "error": f"returned {exc}, which is not a number, array, list, tuple "

@@ -1,12 +1,23 @@
 """Verification specs of notebook 00 start here (see course_utils/grading/verify.py)."""
+import numpy as np
 
+from course_utils.compare import close_number, describe
 from course_utils.grading.specs._common import _signed
-from course_utils.grading.verify import Case, Spec, close_number
+from course_utils.grading.verify import Case, Spec
+
+
+def _scalar_close(value, want, rtol=1e-9, atol=0.0):
+    """close_number, but a number only: an array of one entry ((1,), (1, 1)) is the wrong shape."""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return f"returned {describe(value)}, expected a number (a float) close to {want:.6g}"
+    return close_number(value, want, rtol=rtol, atol=atol)
 
 
 def _square_cases(rng):
-    xs = [int(rng.integers(-50, 50)), _signed(rng, 0.1, 10), _signed(rng, 1e3, 1e4)]
-    return [Case((x,), (lambda v, _, w=x * x: close_number(v, w, rtol=1e-12)), f"warm_up_square({x:.6g})")
+    """Integers and floats of both signs (at least one negative of each) and of small and large size."""
+    xs = [int(rng.integers(2, 50)), -int(rng.integers(2, 50)), _signed(rng, 0.1, 10), -float(rng.uniform(0.1, 10)),
+          float(rng.uniform(0.05, 0.95)), _signed(rng, 1e3, 1e4)]
+    return [Case((x,), (lambda v, _, w=x * x: _scalar_close(v, w, rtol=1e-12)), f"warm_up_square({x:.6g})")
             for x in xs]
 
 

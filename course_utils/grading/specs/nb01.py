@@ -1,57 +1,157 @@
-"""Verification specs of notebook 01 approximate a derivative (see course_utils/grading/verify.py)."""
+"""Verification specs of notebook 01 approximate a derivative (see course_utils/grading/verify.py).
+
+Every case is drawn from the rng the spec gets. A difference quotient's expected value is compared within a
+noise bound computed from the actual f values and epsilon (a right answer may order its float operations
+differently), and each case is drawn so that the usual mistakes -- the other one-sided or centered
+quotient, a hard-coded epsilon, a flipped sign -- land far outside that bound. The cases come in pairs that
+differ in one argument only (f, x or epsilon), so a function that ignores one of them fails.
+"""
+import math
+
 import numpy as np
 
+from course_utils.compare import noise_bound
 from course_utils.gradcheck import relative_difference as _reference_rd
-from course_utils.grading.specs._common import U, _signed
-from course_utils.grading.verify import Case, Provided, Spec, close_number
+from course_utils.grading.specs._common import _signed
+from course_utils.grading.specs.nb00 import _scalar_close
+from course_utils.grading.verify import Case, Provided, Spec
 
 
-def _quotient_cases(rng, name, formula):
+def _forward(f, x, e):
+    return (f(x + e) - f(x)) / e
+
+
+def _centered(f, x, e):
+    return (f(x + e) - f(x - e)) / (2 * e)
+
+
+def _draw_function(rng):
+    """A cubic polynomial (|c3| >= 0.5) or a wave a sin(b x) + c x**3, as a Provided."""
+    if rng.integers(2) == 0:
+        c = [float(v) for v in rng.normal(0, 2, size=3)] + [_signed(rng, 0.5, 2)]
+        return Provided("polynomial", (tuple(c),))
+    return Provided("wave", (_signed(rng, 0.5, 3), _signed(rng, 0.5, 3), _signed(rng, 0.1, 1)))
+
+
+def _derivatives(f, x):
+    """f'(x), f''(x), f'''(x) of a Provided function of _draw_function."""
+    if f.name == "polynomial":
+        _, c1, c2, c3 = f.params[0]
+        return c1 + 2 * c2 * x + 3 * c3 * x * x, 2 * c2 + 6 * c3 * x, 6 * c3
+    a, b, c = f.params
+    return (a * b * math.cos(b * x) + 3 * c * x * x, -a * b * b * math.sin(b * x) + 6 * c * x,
+            -a * b ** 3 * math.cos(b * x) + 6 * c)
+
+
+def _tolerance(fn, x, e, want):
+    """How far a right answer may be from `want`: round-off of any order of the quotient's operations (the
+    same bound as the check's, course_utils.checks.nb01)."""
+    return 1e-9 * abs(want) + noise_bound(abs(fn(x + e)) + abs(fn(x)) + abs(fn(x - e)), e)
+
+
+def _separates(f, x, e, kind):
+    """Whether the case tells the right quotient from the usual mistakes: a slope of clear size, and a
+    truncation error (epsilon f''/2 forward, epsilon**2 f'''/6 centered) far above the tolerance, so that
+    the other quotient or another epsilon cannot pass."""
+    fn = f.build()
+    d1, d2, d3 = _derivatives(f, x)
+    want = (_forward if kind == "forward" else _centered)(fn, x, e)
+    tol = _tolerance(fn, x, e, want)
+    truncation = abs(d2) * e / 2 if kind == "forward" else abs(d3) * e * e / 6
+    return abs(d1) >= 0.2 and truncation >= 1e3 * tol and abs(d2) * e / 2 >= 1e3 * tol
+
+
+def _quotient_cases(rng, name, kind):
+    """Six calls: (f, x, e) and (f, x, k e) with a negative slope; (g, y, d) with a positive slope, (g, y', d)
+    and (h, y, d); and a large |x|."""
+    formula = _forward if kind == "forward" else _centered
+    low, high = (-5.0, -2.0) if kind == "forward" else (-3.5, -1.5)
+
+    def epsilon():
+        return float(10 ** rng.uniform(low, high))
+
+    def draw(make, accept):
+        for _ in range(1000):
+            group = make()
+            if all(_separates(f, x, e, kind) for f, x, e in group) and accept(group):
+                return group
+        raise RuntimeError("no separating case drawn")  # pragma: no cover -- 1000 draws never all miss
+
+    def slope(f, x):
+        return _derivatives(f, x)[0]
+
+    def pair_in_epsilon():
+        f, x, e = _draw_function(rng), _signed(rng, 0.2, 2.5), epsilon()
+        return [(f, x, e), (f, x, e * float(rng.uniform(3, 8)))]
+
+    def triple_in_x_and_f():
+        f, x, e = _draw_function(rng), _signed(rng, 0.2, 2.5), epsilon()
+        return [(f, x, e), (f, x + _signed(rng, 0.3, 1.0), e), (_draw_function(rng), x, e)]
+
+    group = (draw(pair_in_epsilon, lambda g: slope(*g[0][:2]) < 0)
+             + draw(triple_in_x_and_f, lambda g: slope(*g[0][:2]) > 0)
+             + draw(lambda: [(_draw_function(rng), _signed(rng, 5, 30), epsilon())], lambda g: True))
     cases = []
-    for _ in range(4):
-        kind = rng.integers(2)
-        if kind == 0:
-            f = Provided("polynomial", (tuple(float(c) for c in rng.normal(0, 2, size=4)),))
-        else:
-            f = Provided("wave", (_signed(rng, 0.5, 3), _signed(rng, 0.5, 3), _signed(rng, 0.1, 1)))
-        x, eps = _signed(rng, 0.1, 2.5), float(10 ** rng.uniform(-5, -2))
+    for f, x, e in group:
         fn = f.build()
-        want = formula(fn, x, eps)
-        noise = 8 * U * max(abs(fn(x + eps)), abs(fn(x - eps)), abs(fn(x)), 1.0) / eps  # round-off of any order
-        cases.append(Case((f, x, eps), (lambda v, _, w=want, a=noise: close_number(v, w, rtol=1e-9, atol=a)),
-                          f"{name}(f, {x:.6g}, {eps:.3g})"))
+        want = formula(fn, x, e)
+        tol = _tolerance(fn, x, e, want)
+        cases.append(Case((f, x, e), (lambda v, _, w=want, a=tol: _scalar_close(v, w, rtol=0.0, atol=a)),
+                          f"{name}(f, {x:.6g}, {e:.3g})"))
     return cases
 
 
 forward_difference = Spec(
-    "forward_difference", lambda rng: _quotient_cases(rng, "forward_difference", lambda f, x, e: (f(x + e) - f(x)) / e),
+    "forward_difference", lambda rng: _quotient_cases(rng, "forward_difference", "forward"),
     reference_modules=("gradcheck.py", "checks", "widgets.py"))
 centered_difference = Spec(
-    "centered_difference",
-    lambda rng: _quotient_cases(rng, "centered_difference", lambda f, x, e: (f(x + e) - f(x - e)) / (2 * e)),
+    "centered_difference", lambda rng: _quotient_cases(rng, "centered_difference", "centered"),
     reference_modules=("gradcheck.py", "checks", "widgets.py"))
+
+
+def _rd_noise(grad, approx):
+    """Round-off of any right way to compute the relative difference: about u times the entries' size over
+    the norms (forming grad - gradapprox, or scaled copies of them), plus a relative 1e-9."""
+    g, a = np.ravel(np.asarray(grad, float)), np.ravel(np.asarray(approx, float))
+    return noise_bound((np.sum(np.abs(g)) + np.sum(np.abs(a))) / max(np.linalg.norm(g) + np.linalg.norm(a), 1e-300))
 
 
 def _relative_difference_cases(rng):
+    """Shapes (n, 1), (n,), (m, k) and scalars; sizes from 1e-3 to 1e3; close, unrelated, opposite, equal,
+    a correct gradient's round-off (~1e-10) and a zero grad. (An answer that changes its arguments in place
+    fails in the harness, which compares every argument before and after the call.)"""
     cases = []
-    shapes = [(int(rng.integers(3, 9)), 1), (int(rng.integers(2, 5)), int(rng.integers(2, 5))),
-              (int(rng.integers(3, 9)), 1), ()]
-    for n, shape in enumerate(shapes):
-        scale = float(10 ** rng.uniform(-3, 3))
-        grad = np.asarray(rng.normal(0, scale, size=shape))
-        if n == 0:  # close: a good gradient
-            approx = grad * (1 + rng.normal(0, float(10 ** rng.uniform(-6, -2)), size=shape))
-        elif n == 1:  # unrelated: not aligned, so ||g + a|| differs from ||g|| + ||a||
-            approx = np.asarray(rng.normal(0, scale, size=shape))
-        else:  # a wrong sign and size
-            approx = -float(rng.uniform(0.2, 3)) * grad
-        grad, approx = (float(grad), float(approx)) if shape == () else (grad, approx)
-        want = float(_reference_rd(grad, approx))
-        cases.append(Case((grad, approx), (lambda v, _, w=want: close_number(v, w, rtol=1e-9, atol=1e-15)),
-                          f"relative_difference(grad, gradapprox) with shape {shape}"))
-    same = rng.normal(0, 1, size=(4, 1))
-    cases.append(Case((same, same.copy()), (lambda v, _: close_number(v, 0.0, atol=1e-15)),
-                      "relative_difference(g, g)"))
+
+    def add(grad, approx, label):
+        want = float(_reference_rd(np.asarray(grad, float), np.asarray(approx, float)))
+        tol = 1e-9 * want + _rd_noise(grad, approx)
+        cases.append(Case((grad, approx), (lambda v, _, w=want, a=tol: _scalar_close(v, w, rtol=0.0, atol=a)),
+                          f"relative_difference(grad, gradapprox) with {label}"))
+
+    def scale():
+        return float(10 ** rng.uniform(-3, 3))
+
+    n = int(rng.integers(3, 9))
+    grad = rng.normal(0, scale(), size=(n, 1))
+    add(grad, grad * (1 + rng.normal(0, float(10 ** rng.uniform(-6, -2)), size=(n, 1))), f"shape {(n, 1)}, close")
+    shape = (int(rng.integers(2, 5)), int(rng.integers(2, 5)))
+    s = scale()
+    add(rng.normal(0, s, size=shape), rng.normal(0, s, size=shape), f"shape {shape}, unrelated")
+    n = int(rng.integers(3, 9))
+    grad = rng.normal(0, scale(), size=(n, 1))
+    add(grad, -float(rng.uniform(0.2, 3)) * grad, f"shape {(n, 1)}, opposite sign and another size")
+    n = int(rng.integers(3, 9))
+    grad = rng.normal(0, scale(), size=n)
+    add(grad, grad * (1 + 1e-10 * rng.normal(0, 1, size=n)), f"shape {(n,)}, a correct gradient's round-off")
+    n = int(rng.integers(3, 9))
+    grad = rng.normal(0, scale(), size=(n, 1))
+    add(grad, grad + rng.normal(0, float(np.abs(grad).mean()), size=(n, 1)), f"shape {(n, 1)}, noisy")
+    n = int(rng.integers(2, 6))
+    add(np.zeros((n, 1)), rng.normal(0, scale(), size=(n, 1)), f"shape {(n, 1)}, grad = 0")
+    g = _signed(rng, 0.5, 5)
+    add(g, -float(rng.uniform(0.2, 3)) * g, "floats, opposite signs")
+    same = rng.normal(0, scale(), size=(4, 1))
+    add(same, same.copy(), "grad == gradapprox")
     return cases
 
 
