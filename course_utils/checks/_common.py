@@ -103,6 +103,19 @@ def _clip(text, width):
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+def exercise_check(check):
+    """Make `check_<exercise>` a check: the exercise comes from its name; it refuses what is not a function
+    and reports failures as _reports_stubs says. The one decorator every check of course_utils.checks wears."""
+    exercise = check.__name__.removeprefix("check_")
+
+    @functools.wraps(check)
+    def checked(fn):
+        __tracebackhide__ = True  # noqa: F841
+        _require_function(fn, exercise)
+        return check(fn)
+    return _reports_stubs(exercise)(checked)
+
+
 def _reports_stubs(exercise):
     """Decorate check_<exercise>: what a failing check shows the student is only what helps.
 

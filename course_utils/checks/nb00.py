@@ -14,8 +14,7 @@ from course_utils.checks._common import (
     _as_float,
     _close,
     _fail,
-    _reports_stubs,
-    _require_function,
+    exercise_check,
 )
 
 
@@ -118,10 +117,9 @@ def _square_mistakes(xs):
     ]
 
 
-@_reports_stubs("warm_up_square")
+@exercise_check
 def check_warm_up_square(warm_up_square):
     """warm_up_square(x) must return x ** 2."""
-    _require_function(warm_up_square, "warm_up_square")
     rng = np.random.default_rng(SEED)
     xs = _square_inputs(rng)
     results = []

@@ -31,8 +31,7 @@ from course_utils.checks._common import (
     _close,
     _fail,
     _fmt,
-    _reports_stubs,
-    _require_function,
+    exercise_check,
 )
 
 U = np.finfo(float).eps / 2  #: unit round-off of float64, 2**-53
@@ -94,10 +93,9 @@ def _power(x, theta):
     return float(x) ** theta if x > 0 else None
 
 
-@_reports_stubs("forward_propagation")
+@exercise_check
 def check_forward_propagation(forward_propagation):
     """forward_propagation(x, theta) must return J = theta * x."""
-    _require_function(forward_propagation, "forward_propagation")
     _check_1d(forward_propagation, "forward_propagation", lambda x, t: t * x, [
         (lambda x, t: x, ("you returned x, which is dJ/dtheta (the backward pass); the forward pass returns "
                           "J = theta * x.")),
@@ -108,10 +106,9 @@ def check_forward_propagation(forward_propagation):
     print("forward_propagation passed: J(x=2, theta=4) = 8")
 
 
-@_reports_stubs("backward_propagation")
+@exercise_check
 def check_backward_propagation(backward_propagation):
     """backward_propagation(x, theta) must return dtheta = x."""
-    _require_function(backward_propagation, "backward_propagation")
     _check_1d(backward_propagation, "backward_propagation", lambda x, t: x, [
         (lambda x, t: t, "you returned theta, the derivative of J with respect to x; dJ/dtheta = x."),
         (lambda x, t: t * x, "you returned J = theta * x (the forward pass); the derivative dJ/dtheta is x."),
@@ -336,11 +333,10 @@ def _gradient_check_hints(cases, recorded, backward_recorded):
     return list(dict.fromkeys(hints))
 
 
-@_reports_stubs("gradient_check")
+@exercise_check
 def check_gradient_check(gradient_check):
     """gradient_check(x, theta, epsilon=1e-7) -- with the notebook's forward/backward_propagation --
     must return the relative difference of the centered 1-D check (see the module doc)."""
-    _require_function(gradient_check, "gradient_check")
     namespace = getattr(gradient_check, "__globals__", None)
     namespace = namespace if isinstance(namespace, dict) else {}
     # The check runs the student's function with the notebook's own passes; check those first.

@@ -27,8 +27,7 @@ from course_utils.checks._common import (
     SEED,
     _deep_parameters,
     _fmt,
-    _reports_stubs,
-    _require_function,
+    exercise_check,
 )
 
 _BASE = re.compile(r"[Wb]\d+")
@@ -221,10 +220,9 @@ _D2V_COUNT = ("the layer count is wrong: len(parameters) counts the W's and the 
               "is len(parameters) // 2.")
 
 
-@_reports_stubs("dictionary_to_vector")
+@exercise_check
 def check_dictionary_to_vector(dictionary_to_vector):
     """dictionary_to_vector(parameters) must return (theta (n, 1), keys) in the order W1, b1, ..., WL, bL."""
-    _require_function(dictionary_to_vector, "dictionary_to_vector")
     cases = _parameter_cases()
     outcomes = []
     for label, params in cases:
@@ -359,10 +357,9 @@ def _offset_hint(theta, shapes, got):
             "one ended: theta[start:start + size], then start += size.")
 
 
-@_reports_stubs("vector_to_dictionary")
+@exercise_check
 def check_vector_to_dictionary(vector_to_dictionary):
     """vector_to_dictionary(theta, shapes) must undo dictionary_to_vector (views of theta are fine)."""
-    _require_function(vector_to_dictionary, "vector_to_dictionary")
     cases = []
     for label, params in _parameter_cases():
         shapes = {k: tuple(int(s) for s in v.shape) for k, v in params.items()}  # in the dict's own order
@@ -425,10 +422,9 @@ _G2V_HINTS["count"] = ("the layer count is wrong: len(gradients) also counts the
                        "dW keys instead.")
 
 
-@_reports_stubs("gradients_to_vector")
+@exercise_check
 def check_gradients_to_vector(gradients_to_vector):
     """gradients_to_vector(gradients) must return the dW, db in the order dW1, db1, ..., dWL, dbL, shape (n, 1)."""
-    _require_function(gradients_to_vector, "gradients_to_vector")
     cases = _gradient_cases()
     outcomes = []
     for label, gradients in cases:
