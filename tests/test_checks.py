@@ -111,7 +111,10 @@ def _gcn(mistake):
         if mistake == "mutates":
             parameters["W1"] += 0.0 * parameters["W1"] + 1e-3
         numerator = np.linalg.norm(grad - gradapprox)
-        return numerator / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+        difference = numerator / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))
+        if print_msg:
+            print(("There is a mistake" if difference > 2e-7 else "Works fine") + f": difference = {difference:.3g}")
+        return difference
     return gradient_check_n
 
 

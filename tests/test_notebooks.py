@@ -10,6 +10,7 @@
 nbval names a cell "Cell N", N counting the notebook's code cells from 0 (nbval/plugin.py,
 IPyNbFile.collect); results are read from a JUnit XML report and mapped back to cell ids.
 """
+import json
 import os
 import re
 import subprocess
@@ -40,7 +41,7 @@ def merge_solutions(release_path, solution_path):
     rnb = load_release(release_path.parent).notebooks[release_path.name]
     solution = {c.id: c for c in nbformat.read(str(solution_path), as_version=4).cells}
     sources = {name: solution[ex.cell_id].source for name, ex in rnb.exercises.items()}
-    return nbformat.from_dict(rnb.merged(sources))
+    return nbformat.reads(json.dumps(rnb.merged(sources)), as_version=4)  # reads joins multi-line sources
 
 
 def run_nbval(folder, mode):
