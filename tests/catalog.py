@@ -17,7 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from course_utils import checks
-from course_utils.grading import cells, release as grading_release, sandbox, verify
+from course_utils.grading import cells, sandbox, verify
+from course_utils.grading import release as grading_release
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "tests" / "solutions"
@@ -133,3 +134,26 @@ def assert_catalog_shape(catalog, exercises):
         assert sum(1 for e in entries if e.right) >= 2, exercise
     labels = [(e.exercise, e.label) for e in catalog]
     assert len(labels) == len(set(labels))
+
+
+def catalog_tests(catalog, exercises):
+    """The tests every catalog module runs, by name: its shape, every entry's contract (assert_entry), and
+    that a hinted mistake is named alone. Use: globals().update(catalog_tests(CATALOG, EXERCISES))."""
+    import pytest
+
+    def test_the_catalog_has_its_shape():
+        assert_catalog_shape(catalog, exercises)
+
+    @pytest.mark.parametrize("entry", catalog, ids=[f"{e.exercise}-{e.label}" for e in catalog])
+    def test_entry(entry, tmp_path):
+        assert_entry(entry, tmp_path)
+
+    hinted = [e for e in catalog if e.hint]
+
+    @pytest.mark.parametrize("entry", hinted, ids=[f"{e.exercise}-{e.label}" for e in hinted])
+    def test_a_hint_names_one_mistake(entry):
+        """A hinted mistake is named alone: no other mistake's hint explains the same results."""
+        error, _ = run_check(entry)
+        assert " Or: " not in str(error), str(error)
+
+    return {f.__name__: f for f in (test_the_catalog_has_its_shape, test_entry, test_a_hint_names_one_mistake)}

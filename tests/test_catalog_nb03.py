@@ -13,7 +13,12 @@ import textwrap
 
 import numpy as np
 import pytest
-from catalog import Entry, assert_catalog_shape, assert_entry, reference, run_check
+from catalog import (
+    Entry,
+    catalog_tests,
+    reference,
+    run_check,
+)
 
 EXERCISES = ["forward_propagation", "backward_propagation", "gradient_check", "dictionary_to_vector",
              "vector_to_dictionary", "gradients_to_vector"]
@@ -299,13 +304,7 @@ CATALOG += [
 ]
 
 
-def test_catalog_shape():
-    assert_catalog_shape(CATALOG, EXERCISES)
-
-
-@pytest.mark.parametrize("entry", CATALOG, ids=[f"{e.exercise}-{e.label}" for e in CATALOG])
-def test_entry(entry, tmp_path):
-    assert_entry(entry, tmp_path)
+globals().update(catalog_tests(CATALOG, EXERCISES))  # shape, every entry, hints named alone
 
 
 # ------------------------------------------------------------------------------------ inputs left alone

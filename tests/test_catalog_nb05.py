@@ -1,14 +1,13 @@
-"""The wrong-answer catalog of notebooks 04 and 05 (see tests/catalog.py): gradient_check_n, backward_propagation_n,
-cost_with_l2, directional_check (name_the_suspects is not here).
+"""The wrong-answer catalog of notebooks 04 and 05 (see tests/catalog.py): gradient_check_n, name_the_suspects,
+backward_propagation_n, cost_with_l2, directional_check.
 
 Every wrong entry must fail its check with AssertionError (naming its mistake when it has a hint) and fail
 the grader's verification run; every right one, however unusually written, must pass both. Most entries are
 the reference solution with one or two lines edited (edit() asserts that the edited text is there).
 """
-import pytest
-from catalog import Entry, assert_catalog_shape, assert_entry, reference, run_check
+from catalog import Entry, catalog_tests, reference
 
-EXERCISES = ["gradient_check_n", "backward_propagation_n", "cost_with_l2", "directional_check"]
+EXERCISES = ["gradient_check_n", "name_the_suspects", "backward_propagation_n", "cost_with_l2", "directional_check"]
 
 
 def edit(exercise, label, *pairs, **kw):
@@ -307,17 +306,24 @@ CATALOG = [
 ]
 
 
-def test_the_catalog_has_its_shape():
-    assert_catalog_shape(CATALOG, EXERCISES)
+def suspects(label, value, **kw):
+    return Entry("name_the_suspects", label, f"def name_the_suspects():\n    return {value}", **kw)
 
 
-@pytest.mark.parametrize("entry", CATALOG, ids=[e.label for e in CATALOG])
-def test_entry(entry, tmp_path):
-    assert_entry(entry, tmp_path)
+CATALOG += [
+    suspects("only W2", '["W2"]', hint="you named 1 of the 2 tensors"),
+    suspects("only b1", '["b1"]', hint="you named 1 of the 2 tensors"),
+    suspects("an innocent W1 as well", '["W2", "b1", "W1"]', hint="the gradient of W1 is correct"),
+    suspects("b2 instead of b1", '["W2", "b2"]', hint="the gradient of b2 is correct", subtle="right shape wrong values"),
+    suspects("the gradients' names", '["dW2", "db1"]', hint="not their gradients", subtle="other"),
+    suspects("one string", '"W2, b1"', hint="strings, even for a single name", subtle="right values wrong shape"),
+    suspects("lower-case names", '["w2", "b1"]', hint="which are not parameters of the network", subtle="other"),
+    suspects("forgot to return", 'print(["W2", "b1"])', hint="Did you forget `return`?", subtle="other"),
+    suspects("every tensor", '["W1", "b1", "W2", "b2", "W3", "b3"]', hint="are correct", subtle="other"),
+    suspects("nobody", '[]', hint="you named 0 of the 2 tensors", subtle="returns too early"),
+    suspects("the other order", '["b1", "W2"]', right=True),
+    suspects("a tuple", '("W2", "b1")', right=True),
+]
 
 
-@pytest.mark.parametrize("entry", [e for e in CATALOG if e.hint], ids=[e.label for e in CATALOG if e.hint])
-def test_a_hint_names_one_mistake(entry):
-    """A hinted mistake is named alone: no other mistake's hint explains the same results."""
-    error, _ = run_check(entry)
-    assert " Or: " not in str(error), str(error)
+globals().update(catalog_tests(CATALOG, EXERCISES))  # shape, every entry, hints named alone

@@ -7,7 +7,6 @@ tests/fixtures/grading/make_fixtures.py (test_fixtures_are_reproducible checks t
 """
 import hashlib
 import json
-import os
 import runpy
 import shutil
 import subprocess
@@ -15,10 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from needs import sandbox_needed
 
 from course_utils import grade as g
 from course_utils import grading
-from course_utils.grading import cells, release as grading_release, sandbox, scan, submissions
+from course_utils.grading import release as grading_release
+from course_utils.grading import sandbox, scan, submissions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
 RELEASE = FIXTURES / "release"
@@ -591,14 +592,6 @@ def test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_ow
     assert (shadower.status, shadower.points) == ("failed", 0) and "2 * x" in shadower.message
     swapper = records(report, "swapper", "00_start_here.ipynb")["warm_up_square"]
     assert (swapper.status, swapper.points) == ("flagged", 0) and "sys.modules" in swapper.message
-
-
-def sandbox_needed():
-    """Skip without bubblewrap, except in CI (CI=true), where its absence is a failure."""
-    why = sandbox.available()[1]
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and the grading sandbox is unavailable: {why}", pytrace=False)
-    pytest.skip(f"the grading sandbox is unavailable here: {why}")
 
 
 def test_fixtures_are_reproducible(tmp_path):

@@ -35,6 +35,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from needs import sandbox_needed
 
 from course_utils import grade as g
 from course_utils.grading import sandbox, scan
@@ -50,16 +51,6 @@ TIMEOUT = 10  # seconds per cell; the fixture cells take milliseconds
 SANDBOX_UIDS = range(sandbox.FIRST_UID, sandbox.LEASE_FIRST + sandbox.LEASE_SIZE * sandbox.LEASES)
 TOKEN = "gatk" + secrets.token_hex(4)  # processes an attack starts name themselves this (/proc/self/comm)
 VERIFIED = "the notebook's check passed, but the verification run on fresh inputs drawn at grading time did not"
-
-
-def sandbox_needed():
-    """Skip without bubblewrap, except in CI (CI=true), where its absence is a failure."""
-    ok, why = sandbox.available()
-    if ok:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and the grading sandbox is unavailable: {why}", pytrace=False)
-    pytest.skip(f"the grading sandbox is unavailable here: {why}")
 
 
 def tree_hashes(*roots):
