@@ -104,6 +104,12 @@ def run(body, uid, *, timeout=60, **options):
     return json.loads(done.stdout.splitlines()[-1])
 
 
+# A checkout under /tmp (a CI clone) puts the first folder of its bound paths (venv, package) into the
+# sandbox's /tmp: an empty, read-only mount point, nothing of the host's /tmp.
+IN_TMP = sorted({Path(p).parts[2] for p in [*sandbox._python_paths(), str(sandbox.PACKAGE)]
+                 if Path(p).parts[1:2] == ("tmp",) and len(Path(p).parts) > 2})
+
+
 def shared(path):
     """A host folder the sandboxed uid may read (pytest makes tmp_path 0700)."""
     path.mkdir(parents=True, exist_ok=True)
@@ -288,7 +294,7 @@ def test_host_files_are_invisible(uid, tmp_path):
             out["ls"] = {{p: ls(p) for p in ("/", "/tmp", {str(ROOT)!r}, {str(home)!r})}}
         """, uid)
         assert not [p for p, there in out["exists"].items() if there]
-        assert out["ls"]["/tmp"] == []
+        assert out["ls"]["/tmp"] == IN_TMP
         assert set(out["ls"][str(ROOT)]) <= {"course_utils", ".venv"}
         assert out["ls"][str(home)] == "ENOENT" or set(out["ls"][str(home)]) <= needed
         assert set(out["ls"]["/"]) <= {"bin", "dev", "etc", "lib", "lib64", "proc", "sbin", "tmp", "usr", "notebook",
@@ -469,8 +475,8 @@ def test_tmp_is_private(uid):
     finally:
         first.kill()
         first.wait()
-    assert out["before"] == [] and out["after"] == [os.path.basename(theirs)]
-    assert first_out["tmp"] == [os.path.basename(mine)]
+    assert out["before"] == IN_TMP and out["after"] == sorted(IN_TMP + [os.path.basename(theirs)])
+    assert first_out["tmp"] == sorted(IN_TMP + [os.path.basename(mine)])
     assert not os.path.exists(mine) and not os.path.exists(theirs)
 
 
