@@ -6,7 +6,10 @@ corrupts exactly those tensors and nothing else.
 """
 from dataclasses import dataclass
 
-CLASSIC_PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
+from course_utils.network import CLASSIC_SHAPES
+
+CLASSIC_PARAMETERS = tuple(CLASSIC_SHAPES)  #: the classic net's parameters, in parameter order
+COLLEAGUE_BUGS = ("dW2_times_2", "db1_4_over_m")  #: the colleague's backward pass of notebook 04 (the original's two bugs)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ from course_utils.vectors import _check_layers, parameter_order
 # Inputs
 
 
+CLASSIC_SHAPES = {"W1": (5, 4), "b1": (5, 1), "W2": (3, 5), "b2": (3, 1), "W3": (1, 3), "b3": (1, 1)}  #: the classic net
+
+
 def gradient_check_n_test_case():
     """The classic test case of the original assignment, so its published numbers reproduce.
 
@@ -35,8 +38,7 @@ def gradient_check_n_test_case():
     X = rs.randn(4, 3)
     Y = np.array([1, 1, 0])
     parameters = {}
-    for name, shape in [("W1", (5, 4)), ("b1", (5, 1)), ("W2", (3, 5)),
-                        ("b2", (3, 1)), ("W3", (1, 3)), ("b3", (1, 1))]:
+    for name, shape in CLASSIC_SHAPES.items():
         parameters[name] = rs.randn(*shape)
     return X, Y, parameters
 

@@ -29,19 +29,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from course_utils import plots
-from course_utils.bugs import BUGS, validate_bugs
-from course_utils.gradcheck import check_gradients, relative_difference
+from course_utils.bugs import BUGS, COLLEAGUE_BUGS, validate_bugs
+from course_utils.gradcheck import THRESHOLD, check_gradients, relative_difference
+from course_utils.network import CLASSIC_SHAPES as network_classic_shapes
 from course_utils.network import (NetworkCost, backward_propagation_deep, backward_propagation_n, classic_cost,
                                   forward_propagation_deep, forward_propagation_n, gradient_check_n_test_case)
 
 #: the pass/fail line of the N-D check (the fixed classic pass gives about 1.19e-7, see COURSE.md)
-THRESHOLD_ND = 2e-7
+THRESHOLD_ND = THRESHOLD  # course_utils.gradcheck.THRESHOLD
 #: the pass/fail line of the 1-D check
 THRESHOLD_1D = 1e-7
 #: the two bugs of the colleague's backward pass of the original assignment
-CLASSIC_BUGS = ("dW2_times_2", "db1_4_over_m")
+CLASSIC_BUGS = COLLEAGUE_BUGS  # course_utils.bugs
 #: shapes of the classic network, in the order the classic test case draws them (after X)
-CLASSIC_SHAPES = (("W1", (5, 4)), ("b1", (5, 1)), ("W2", (3, 5)), ("b2", (3, 1)), ("W3", (1, 3)), ("b3", (1, 1)))
+CLASSIC_SHAPES = tuple(network_classic_shapes.items())  # course_utils.network.CLASSIC_SHAPES
 #: data seeds offered by the Bug Lab (1 is the classic test case)
 SEEDS = (1, 2, 3, 4, 5)
 #: L2 strengths offered by the Bug Lab
