@@ -77,7 +77,12 @@ def lab(tmp_path_factory):
     _failing_check_notebook(root / "wrong_answer.ipynb", "return (f(x + epsilon) - f(x)) / (2 * epsilon)")
     _failing_check_notebook(root / "raises.ipynb", "return f(x).my_typo_here")
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"), JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
+    settings = root / ".settings"  # no "get notified about Jupyter news?" toast over the screenshots
+    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        '{"fetchNews": "false", "checkForUpdates": false}', encoding="utf-8")
+    env = dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"), JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings))
     log = open(root / "jupyterlab.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
                                f"--IdentityProvider.token={token}", "--ServerApp.ip=127.0.0.1",
