@@ -53,7 +53,8 @@ class ReleaseNotebook:
 
 @dataclass(frozen=True)
 class Release:
-    """The release folder: notebooks by file name, support files (copied beside every run) and its path."""
+    """The release folder: notebooks by file name, support files (the check modules, copied beside every notebook
+    run; not the verification specs) and its path."""
 
     path: Path
     notebooks: dict
@@ -132,7 +133,9 @@ def load_release(path=None):
             support.append(entry)
     if not notebooks:
         raise UsageError(f"--release DIR: {path} holds no .ipynb notebooks")
-    return Release(path, notebooks, tuple(support))
+    # the release's own verification specs hold reference answers: never copied beside a notebook run
+    specs = {e.verify.partition(":")[0] + ".py" for rnb in notebooks.values() for e in rnb.exercises.values()}
+    return Release(path, notebooks, tuple(p for p in support if p.name not in specs))
 
 
 def pristine_text(release_file):

@@ -292,9 +292,3 @@ class Lease:
 
     def __exit__(self, *exc):
         self.release()
-
-
-def shareable(path, mode=0o755):
-    """chmod path (a folder the sandboxed uid must read or write) and return it."""
-    os.chmod(path, mode)
-    return path

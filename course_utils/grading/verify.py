@@ -110,12 +110,6 @@ def load_spec(reference, release_path):
     return spec
 
 
-def spec_modules(release_path, exercises):
-    """The names of the release folder's .py files that hold verification specs (never copied into a sandbox)."""
-    return {e.verify.partition(":")[0] + ".py" for e in exercises
-            if (Path(release_path) / (e.verify.partition(":")[0] + ".py")).is_file()}
-
-
 def policies(specs):
     """How the exercises of one notebook are verified: [(names, namespace, modules)], one harness run each.
 
@@ -327,8 +321,3 @@ def _judge_call(spec, case, event, cell_error):
     except Exception as exc:  # noqa: BLE001 -- a judge must never crash the grader on odd values
         message = f"returned {describe(value)}, which could not be compared ({type(exc).__name__})"
     return None if message is None else f"{case.label} {message}"
-
-
-def run_seed():
-    """A fresh seed for one grading run (the submission cannot know it)."""
-    return secrets.randbits(64)
