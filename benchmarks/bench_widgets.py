@@ -6,8 +6,10 @@ recompute (backward pass with bugs + gradient check) plus drawing (plot + PNG en
 
     python benchmarks/bench_widgets.py [--rounds 5] [--budget-ms 100]
 
-Prints the median and 90th percentile latency and the share spent recomputing vs drawing; exits
-with status 1 when the median is over the budget (100 ms, from issue 5).
+Prints the median and 90th percentile latency and the share spent recomputing vs drawing, and
+whether the median is within the budget (100 ms); the exit status is 0 either way (slowness is
+reported, not asserted). This is the kernel's share only: benchmarks/bench_browser.py measures the
+whole path in JupyterLab, from the input event to the repainted plot.
 """
 import argparse
 import statistics
@@ -15,7 +17,8 @@ import sys
 import time
 
 from course_utils.bugs import BUGS
-from course_utils.widgets import bug_lab, bug_order
+from course_utils.lab import bug_order
+from course_utils.widgets import bug_lab
 
 
 def measure(rounds=5):
@@ -54,9 +57,8 @@ def main(argv=None):
           f"(budget {args.budget_ms:.0f} ms)")
     print(f"  recompute {share:.0%} (median {statistics.median(s['recompute'] for s in samples) * 1e3:.1f} ms), "
           f"draw {1 - share:.0%} (median {statistics.median(s['draw'] for s in samples) * 1e3:.1f} ms)")
-    ok = median < args.budget_ms
-    print("OK" if ok else "TOO SLOW")
-    return 0 if ok else 1
+    print("within the budget" if median < args.budget_ms else "OVER the budget")
+    return 0
 
 
 if __name__ == "__main__":

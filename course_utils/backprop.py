@@ -6,7 +6,7 @@ course_utils.network as before.
 """
 import numpy as np
 
-from course_utils.bugs import validate_bugs
+from course_utils.bugs import injector, validate_bugs
 from course_utils.network import DeepCache, check_network_inputs
 
 
@@ -14,51 +14,34 @@ def backward_propagation_deep(X, Y, cache, bugs=()):
     """Backward pass of the deep network: the gradient of the cost of forward_propagation_deep.
 
     X, Y -- as in the forward pass; cache -- its DeepCache
-    bugs -- names from course_utils.bugs.BUGS to inject (layer-specific bugs need that layer)
+    bugs -- names from course_utils.bugs.BUGS to inject (a bug tied to a layer needs that layer)
     Returns a dict with dW_l, db_l (shapes of W_l, b_l) and dZ_l, dA_{l-1} for every layer.
+
+    Each inject(stage, ...) call below is a point of course_utils.bugs.STAGES: it returns the correct
+    value it is given unless a requested bug acts there (the catalog owns what each bug does).
     """
     if not isinstance(cache, DeepCache):
         raise TypeError(f"cache must be the DeepCache returned by forward_propagation_deep, got {type(cache).__name__}")
     X, Y, L, _ = check_network_inputs(X, Y, cache.parameters)
-    bugs = validate_bugs(bugs, n_layers=L)
+    inject = injector(validate_bugs(bugs, n_layers=L))
     m = X.shape[1]
     A, params = cache.A, cache.parameters
-    AL = A[L]
-    if "output_sign_flipped" in bugs:
-        dZ = Y - AL
-    else:
-        dZ = AL - Y
-    if "sigmoid_derivative_twice" in bugs:
-        dZ = dZ * AL * (1 - AL)
+    dZ = inject("dZ_out", L, A[L] - Y, m=m, Y=Y, A=A[L])
     grads = {}
     for l in range(L, 0, -1):
         grads[f"dZ{l}"] = dZ
         W = params[f"W{l}"]
-        dW = 1.0 / m * (dZ @ A[l - 1].T)
-        if l == 3 and "dW3_missing_1_over_m" in bugs:
-            dW = dW * m
-        if l == 2 and "dW2_times_2" in bugs:
-            dW = dW * 2
-        if cache.lambd and "l2_term_missing" not in bugs:
-            dW = dW + cache.lambd / m * W
-        if l == 2 and "db2_sum_without_axis" in bugs:
-            db = np.full((dZ.shape[0], 1), 1.0 / m * np.sum(dZ))
-        else:
-            db = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)
-        if l == 1 and "db1_4_over_m" in bugs:
-            db = db * 4
+        dW = inject("dW", l, 1.0 / m * (dZ @ A[l - 1].T), m=m, dZ=dZ, A_prev=A[l - 1])
+        if cache.lambd:
+            dW = inject("dW_l2", l, dW + cache.lambd / m * W, m=m, W=W, dW=dW, lambd=cache.lambd)
+        db = inject("db", l, 1.0 / m * np.sum(dZ, axis=1, keepdims=True), m=m, dZ=dZ)
         grads[f"dW{l}"], grads[f"db{l}"] = dW, db
         if l > 1:
             dA = W.T @ dZ
             if cache.D[l - 1] is not None:
                 dA = dA * cache.D[l - 1]  # dropout: the same mask as in the forward pass
             grads[f"dA{l - 1}"] = dA
-            if l - 1 == 1 and "relu_grad_missing_layer1" in bugs:
-                dZ = dA
-            elif l - 1 == 2 and "relu_mask_uses_dA2" in bugs:
-                dZ = dA * (dA > 0)
-            else:
-                dZ = dA * (A[l - 1] > 0)
+            dZ = inject("dZ_relu", l - 1, dA * (A[l - 1] > 0), m=m, dA=dA, A=A[l - 1])
     return grads
 
 
@@ -66,7 +49,7 @@ def backward_propagation_n(X, Y, cache, bugs=()):
     """Backward pass of the classic network, optionally with bugs from the catalog injected.
 
     X, Y -- as in forward_propagation_n; cache -- the 12-tuple it returned
-    bugs -- names from course_utils.bugs.BUGS, e.g. ("dW2_times_2", "db1_4_over_m") for the
+    bugs -- names from course_utils.bugs.BUGS, e.g. course_utils.bugs.COLLEAGUE_BUGS for the
             colleague's pass of the original assignment
     Returns gradients: dict dZ3, dW3, db3, dA2, dZ2, dW2, db2, dA1, dZ1, dW1, db1 (shapes of the
     matching Z, W, b, A).

@@ -9,7 +9,8 @@ import numpy as np
 
 from course_utils._validate import as_float_array, check_epsilon
 from course_utils.activations import relu
-from course_utils.network import (check_network_inputs, forward_propagation_deep, _check_regularization, COST_FORMULAS)
+from course_utils.network import (check_network_inputs, forward_propagation_deep, _check_regularization, COST_FORMULAS,
+                                  _forward_deep)
 
 
 CACHE_FLOATS = 2 ** 19  # about 4 MB of float64 per working array in central_differences
@@ -58,9 +59,24 @@ class NetworkCost:
         return self.forward(parameters)[0]
 
     def forward(self, parameters):
-        """(cost, DeepCache) at `parameters`."""
-        return forward_propagation_deep(self.X, self.Y, parameters, self.lambd, self.keep_prob,
-                                        self.dropout_seed, self.cost_formula)
+        """(cost, DeepCache) at `parameters`.
+
+        The first call with a given layout of parameters (names, shapes, dtypes) validates everything,
+        as forward_propagation_deep does; later calls with the same layout (a gradient check's thousands
+        of perturbed copies) only check that the values are finite.
+        """
+        layout = _layout(parameters)
+        checked = getattr(self, "_checked", None)
+        if layout is not None and checked is not None and checked[0] == layout and _all_finite(parameters):
+            _, Y, L = checked
+            return _forward_deep(self.X, Y, L, parameters, self.lambd, self.keep_prob, self.dropout_seed,
+                                 self.cost_formula)
+        result = forward_propagation_deep(self.X, self.Y, parameters, self.lambd, self.keep_prob,
+                                          self.dropout_seed, self.cost_formula)
+        if layout is not None:
+            _, Y, L, _ = check_network_inputs(self.X, self.Y, parameters)
+            self._checked = (layout, Y, L)
+        return result
 
     def gradients(self, parameters, bugs=()):
         """Backprop gradients at `parameters` (dict dW1, db1, ...), with optional bugs."""
@@ -187,6 +203,17 @@ class NetworkCost:
 def _output_loss(z, Y):
     """Per-entry cross-entropy of pre-activations z against labels Y (broadcast), stable."""
     return np.logaddexp(0.0, np.where(Y == 1, -z, z))
+
+
+def _layout(parameters):
+    """(name, shape, dtype) of every entry of a dict of numpy arrays, in order; None for anything else."""
+    if type(parameters) is not dict or not all(type(v) is np.ndarray for v in parameters.values()):
+        return None
+    return tuple((k, v.shape, v.dtype) for k, v in parameters.items())
+
+
+def _all_finite(parameters):
+    return all(np.isfinite(v).all() for v in parameters.values())
 
 
 def classic_cost(X, Y):

@@ -178,6 +178,12 @@ def forward_propagation_deep(X, Y, parameters, lambd=0.0, keep_prob=1.0, dropout
     lambd, keep_prob = _check_regularization(lambd, keep_prob)
     if cost_formula not in COST_FORMULAS:
         raise ValueError(f"cost_formula must be one of {COST_FORMULAS}, got {cost_formula!r}")
+    return _forward_deep(X, Y, L, parameters, lambd, keep_prob, dropout_seed, cost_formula)
+
+
+def _forward_deep(X, Y, L, parameters, lambd, keep_prob, dropout_seed, cost_formula):
+    """forward_propagation_deep without its argument checks: X, Y (1, m) and L as check_network_inputs
+    returned them for parameters of this layout (fastcost.NetworkCost validates a layout once)."""
     rng = np.random.default_rng(dropout_seed) if keep_prob < 1 else None
     A, Z, D = [X], [None], [None]
     for l in range(1, L + 1):

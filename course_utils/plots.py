@@ -23,6 +23,27 @@ def _axes(ax, figsize):
     return ax.figure, ax
 
 
+#: a tensor's name sits a little above (or below) its bar, so two names on either side never touch
+LABEL_NUDGE = {"above": 1.15, "below": 1 / 1.3}
+
+
+def label_sides(centers, heights, min_gap=4.0, min_decades=0.8):
+    """Where to put each tensor's name in the per-parameter error plot: "above" or "below" its bar.
+
+    centers -- x of each label (entries of θ), in order; heights -- y of each bar (> 0, log axis)
+    A label goes above its bar unless a label already placed above is closer than `min_gap` entries
+    in x and `min_decades` powers of ten in y (it would overlap, e.g. b2, W3 and b3 all at 1): then
+    below, if that side is free (else above all the same). Returns a list of "above"/"below".
+    """
+    placed, sides = [], []
+    for x, y in zip(centers, np.log10(np.maximum(np.asarray(heights, dtype=float), 1e-300))):
+        clash = {side for px, py, side in placed if abs(px - x) < min_gap and abs(py - y) < min_decades}
+        side = "below" if "above" in clash and "below" not in clash else "above"
+        placed.append((x, y, side))
+        sides.append(side)
+    return sides
+
+
 def plot_parameter_errors(result, ax=None, title=None):
     """Per-parameter error of a gradient check, on a log scale, one colour per tensor.
 
@@ -40,6 +61,7 @@ def plot_parameter_errors(result, ax=None, title=None):
     floor = 1e-12  # exact matches (error 0) and round-off dust are drawn at this floor, not lost
     shown = np.where(errors > floor, errors, floor)
     index = np.arange(errors.size)
+    labels = []
     for k, name in enumerate(dict.fromkeys(result.keys)):
         colour, marker = tensor_style(k)
         where = (keys == name) & result.checked
@@ -55,8 +77,10 @@ def plot_parameter_errors(result, ax=None, title=None):
         span = np.flatnonzero(keys == name)
         block = max(result.block_differences[name], floor)
         ax.hlines(block, span[0] - 0.4, span[-1] + 0.4, color=colour, linewidth=2.5, alpha=0.6, zorder=2)
-        ax.text((span[0] + span[-1]) / 2, block, f" {name}", color=colour,
-                ha="center", va="bottom", fontsize=9, fontweight="bold" if suspect else "normal")
+        labels.append(((span[0] + span[-1]) / 2, block, f" {name}", colour, suspect))
+    for (x, y, text, colour, suspect), side in zip(labels, label_sides([lb[0] for lb in labels], [lb[1] for lb in labels])):
+        ax.text(x, y * LABEL_NUDGE[side], text, color=colour, ha="center", va="bottom" if side == "above" else "top",
+                fontsize=9, fontweight="bold" if suspect else "normal")
     ax.axhline(result.threshold, color=THRESHOLD_COLOR, linestyle="--", linewidth=1,
                label=f"threshold {result.threshold:.0e}")
     if result.kinks.any():

@@ -2,13 +2,14 @@
 
 Starts JupyterLab on a free loopback port with a random token and a temporary root folder holding
 a copy of the solved notebook 04 (and a small notebook with the other three widgets), runs all
-cells from the Run menu, ticks a bug in the Bug Lab and checks that the plot image changed and the
-sentence names the bug's tensor. Screenshots of every widget after interaction go to a temporary
+cells from the Run menu, ticks a bug in the Bug Lab and checks that the plot image changed, the
+sentence names the bug's tensor and every bug's description shows under its checkbox. Screenshots of every widget after interaction go to a temporary
 folder; with UPDATE_SCREENSHOTS=1 they are also copied to docs/img/ for the README.
 
 Needs /usr/bin/chromium (`apt-get install -y chromium`): skipped without it, except with CI=true,
 where a missing browser is a failure.
 """
+import contextlib
 import os
 import secrets
 import shutil
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from course_utils.bugs import BUGS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_04 = ROOT / "tests" / "solutions" / "04_check_an_nd_gradient.ipynb"
@@ -66,6 +69,57 @@ def _failing_check_notebook(path, body):
     nbformat.write(nb, path)
 
 
+def write_lab_settings(root):
+    """JupyterLab user settings under root/.settings: no "get notified about Jupyter news?" toast."""
+    settings = root / ".settings"
+    folder = settings / "@jupyterlab" / "apputils-extension"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}',
+                                                              encoding="utf-8")
+    return settings
+
+
+@contextlib.contextmanager
+def jupyterlab(root, startup_timeout=30):
+    """Run JupyterLab on a free loopback port with a random token, serving `root`; yields (base_url, token).
+
+    Settings, workspaces and runtime files live under root (nothing of the user's JupyterLab is read);
+    the server's log is root/jupyterlab.log. Raises RuntimeError when the server does not start.
+    Used by this test and by benchmarks/bench_browser.py.
+    """
+    port, token = _free_port(), secrets.token_hex(16)
+    settings = write_lab_settings(root)
+    env = dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"), JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings))
+    with open(root / "jupyterlab.log", "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+                                   f"--IdentityProvider.token={token}", "--ServerApp.ip=127.0.0.1",
+                                   f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+                                   "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+                                  + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+                                  cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + startup_timeout
+            while True:
+                try:
+                    urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).read()
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("JupyterLab did not start; log:\n"
+                                           + (root / "jupyterlab.log").read_text()[-2000:]) from None
+                    time.sleep(0.3)
+            yield base, token
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=5)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """(base_url, token, root) of a JupyterLab started for this module; stopped afterwards."""
@@ -76,40 +130,11 @@ def lab(tmp_path_factory):
     _other_widgets_notebook(root / "widgets.ipynb")
     _failing_check_notebook(root / "wrong_answer.ipynb", "return (f(x + epsilon) - f(x)) / (2 * epsilon)")
     _failing_check_notebook(root / "raises.ipynb", "return f(x).my_typo_here")
-    port, token = _free_port(), secrets.token_hex(16)
-    settings = root / ".settings"  # no "get notified about Jupyter news?" toast over the screenshots
-    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
-    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        '{"fetchNews": "false", "checkForUpdates": false}', encoding="utf-8")
-    env = dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"), JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(settings))
-    log = open(root / "jupyterlab.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
-                               f"--IdentityProvider.token={token}", "--ServerApp.ip=127.0.0.1",
-                               f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
-                               "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-                             + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
-                              cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start; log:\n{(root / 'jupyterlab.log').read_text()[-2000:]}")
-                time.sleep(0.3)
-        yield base, token, root
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
-        log.close()
+        with jupyterlab(root) as (base, token):
+            yield base, token, root
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +142,7 @@ def page(lab):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context = browser.new_context(viewport={"width": 1400, "height": 1400})  # the whole Bug Lab in view
             page = context.new_page()
             page.set_default_timeout(TIMEOUT_MS)
             yield page
@@ -166,6 +191,9 @@ def test_bug_lab_in_notebook_04_reacts_to_a_ticked_bug(page, lab, shots):
         "el => el.innerText.includes('W3') && el.innerText", arg=sentence.element_handle()).json_value()
     assert "W3 looks wrong" in sentence_text
     assert "W3" in bug_lab.locator(".bug-lab-table").inner_text()
+    # every bug is described in a line under its checkbox
+    for name, bug in BUGS.items():
+        assert bug_lab.locator(f".bug-{name}-description").inner_text().strip() == bug.description
     bug_lab.scroll_into_view_if_needed()
     bug_lab.screenshot(path=str(shots / "bug_lab.png"))
     # the real image bytes changed too, not only the blob URL

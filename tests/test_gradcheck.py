@@ -1,17 +1,23 @@
 """Tests of course_utils/gradcheck.py.
 
 Oracles: hand-computed values, a quadratic built from np.linspace, the published numbers of the
-classic assignment, and the one-entry-at-a-time loop for the batched fast path.
+classic assignment, and the one-entry-at-a-time loop for the batched fast path. For the causes
+("bug", "epsilon too large", "round-off", "kink"): which tensors a bug corrupts is read off the
+gradients themselves (buggy vs correct backprop), truncation is checked against the epsilon^2 law of
+centered differences, round-off against a cost rounded on purpose and against float32.
 """
+import re
+
 import numpy as np
 import pytest
 
 from course_utils import gradcheck
+from course_utils.bugs import BUGS, validate_bugs
 from course_utils.gradcheck import check_directions, check_gradients, numerical_gradient, relative_difference
 from course_utils.network import (
     NetworkCost, backward_propagation_n, classic_cost, forward_propagation_n, gradient_check_n_test_case,
     initialize_parameters)
-from course_utils.vectors import dictionary_to_vector, parameter_shapes, vector_to_dictionary
+from course_utils.vectors import dictionary_to_vector, gradients_to_vector, parameter_shapes, vector_to_dictionary
 
 
 def deep_case(dims, seed=0, m=6, **cost_kwargs):
@@ -118,15 +124,32 @@ def classic():
     return X, Y, parameters, buggy, fixed
 
 
+def plain_loop_difference(X, Y, parameters, gradients, epsilon=1e-7):
+    """The original assignment's number: numerical_gradient over theta, then relative_difference."""
+    theta, _ = dictionary_to_vector(parameters)
+    shapes = parameter_shapes(parameters)
+    approx = numerical_gradient(lambda t: forward_propagation_n(X, Y, vector_to_dictionary(t, shapes))[0], theta, epsilon)
+    return relative_difference(gradients_to_vector(gradients, parameters), approx), approx.ravel()
+
+
 def test_classic_numbers_with_both_bugs(classic):
     X, Y, parameters, buggy, _ = classic
     result = check_gradients(classic_cost(X, Y), parameters, buggy)
     assert abs(result.difference - 0.2851) < 1e-4
+    # bit for bit the plain loop's number: the second look decides causes, it never changes the difference
+    assert result.difference == plain_loop_difference(X, Y, parameters, buggy)[0]
     assert abs(result.block_differences["W2"] - 1 / 3) < 1e-6
     assert abs(result.block_differences["b1"] - 3 / 5) < 1e-6
     assert result.suspects == ["b1", "W2"]  # parameter order
-    assert result.verdict == "fail"
-    assert result.summary().startswith("b1 and W2 look wrong")
+    assert list(result.causes) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert [result.causes[n] for n in ("b1", "W2")] == ["bug", "bug"]
+    assert all(result.causes[n] in ("ok", "round-off") for n in ("W1", "b2", "W3", "b3"))
+    assert result.verdict == "bug"
+    assert result.summary() == "b1 and W2 look wrong; everything else agrees to 1e-06."
+    assert result.recheck_epsilon == pytest.approx(1e-8, rel=1e-12)
+    # each stays put at epsilon / 10: a factor k error does not depend on epsilon
+    assert result.recheck_ratios["b1"] == pytest.approx(1, abs=1e-3)
+    assert result.recheck_ratios["W2"] == pytest.approx(1, abs=1e-3)
 
 
 def test_classic_numbers_without_bugs(classic):
@@ -136,11 +159,11 @@ def test_classic_numbers_without_bugs(classic):
     assert 1e-7 < result.difference < 2e-7  # why the threshold is 2e-7
     assert result.suspects == [] and result.kink_tensors == []
     assert result.verdict == "pass"
-    # the same numbers as the plain loop over theta through numerical_gradient
-    theta, _ = dictionary_to_vector(parameters)
-    shapes = parameter_shapes(parameters)
-    approx = numerical_gradient(lambda t: forward_propagation_n(X, Y, vector_to_dictionary(t, shapes))[0], theta)
-    assert np.allclose(result.gradapprox, approx.ravel(), rtol=0, atol=1e-12)
+    assert not result.rechecked.any() and result.recheck_ratios == {}  # nothing above round-off: no second look
+    # the same numbers as the plain loop over theta through numerical_gradient, bit for bit
+    difference, approx = plain_loop_difference(X, Y, parameters, fixed)
+    assert result.difference == difference
+    assert np.array_equal(result.gradapprox, approx)
 
 
 # ------------------------------------------------------------------ verdicts on deep nets
@@ -152,7 +175,7 @@ def test_correct_gradients_are_never_suspects(dims, seed, lambd):
     cost, parameters, grads = deep_case(dims, seed=seed, lambd=lambd)
     result = check_gradients(cost, parameters, grads)
     assert result.suspects == []
-    assert result.verdict != "fail"
+    assert result.verdict != "bug"
     loop = check_gradients(lambda p: cost(p), parameters, grads)  # a plain function: the loop path
     assert loop.suspects == []
 
@@ -163,7 +186,7 @@ def test_one_tensor_scaled_by_1_01_is_exactly_the_suspect(name):
     result = check_gradients(cost, parameters, scaled(grads, name, 1.01))
     assert result.suspects == [name]
     assert result.block_differences[name] == pytest.approx(0.01 / 2.01, rel=1e-4)
-    assert result.verdict == "fail"
+    assert result.verdict == "bug"
 
 
 def kink_case():
@@ -185,7 +208,7 @@ def test_kink_is_reported_not_suspected(path):
     assert list(np.flatnonzero(result.kinks)) == kink_entries
     assert result.kink_tensors == ["W1", "b1"]
     assert result.suspects == []
-    assert result.difference > result.threshold and result.verdict == "false alarm"
+    assert result.difference > result.threshold and result.verdict == "kink"
     assert "ReLU kinks" in result.summary()
     w1 = np.asarray(result.keys) == "W1"
     assert np.nanargmax(np.where(w1, result.errors, np.nan)) in kink_entries  # largest error at a kink
@@ -389,3 +412,273 @@ def test_central_differences_refuses_indices_outside_theta():
     n = dictionary_to_vector(parameters)[0].shape[0]
     with pytest.raises(ValueError, match="indices must be entries of theta"):
         NetworkCost(X, Y).central_differences(parameters, 1e-7, indices=[0, n])
+
+
+# ------------------------------------------------------------------ causes: truncation, round-off or a bug
+
+EPSILONS = [1e-1, 3e-2, 1e-2, 1e-3, 1e-5, 1e-7]
+#: deep nets for the bug matrix: 3, 4 and 5 layers (the 5-layer one crosses ReLU kinks on whole tensors at 0.1)
+DEEP_NETS = [([4, 5, 3, 1], 0), ([5, 8, 6, 4, 1], 1), ([3, 6, 6, 6, 6, 1], 2)]
+
+
+def corrupted(gradients, correct, parameters):
+    """The tensors whose gradient a bug actually changed, in parameter order (the oracle: the gradients)."""
+    return [name for name in parameters
+            if np.linalg.norm(gradients["d" + name] - correct["d" + name]) > 1e-9 * np.linalg.norm(correct["d" + name])]
+
+
+def test_cause_from_recheck_hand_cases():
+    decide = gradcheck._cause_from_recheck
+    assert decide(1e-3, 1.0, 0.01, 2e-7) == "epsilon too large"  # fell 100x: epsilon^2
+    assert decide(1e-3, 1.0, 1 / 19, 2e-7) == "bug"  # fell less than TRUNCATION_FALL, still far above threshold
+    assert decide(1e-3, 1.0, 1 / 20, 2e-7) == "epsilon too large"
+    assert decide(1e-3, 1.0, 1.0, 2e-7) == "bug"  # stayed put
+    assert decide(1e-3, 1.0, 2.9, 2e-7) == "bug"
+    assert decide(1e-3, 1.0, 3.0, 2e-7) == "round-off"  # grew like 1/epsilon
+    assert decide(3e-7, 1.0, 0.5, 2e-7) == "epsilon too large"  # halved and passes at epsilon / 10
+    assert decide(5e-7, 1.0, 0.5, 2e-7) == "bug"  # halved, but still above the threshold there
+
+
+@pytest.mark.parametrize("epsilon", EPSILONS)
+@pytest.mark.parametrize("bug", [None, *BUGS])
+def test_every_bug_is_named_at_every_epsilon_on_the_classic_net(classic, bug, epsilon):
+    X, Y, parameters, _, fixed = classic
+    _, cache = forward_propagation_n(X, Y, parameters)
+    gradients = backward_propagation_n(X, Y, cache, bugs=(bug,) if bug else ())
+    expected = corrupted(gradients, fixed, parameters)
+    assert bug is None or expected or BUGS[bug].needs_l2  # only the L2 bug is harmless without L2
+    result = check_gradients(classic_cost(X, Y), parameters, gradients, epsilon=epsilon)
+    assert result.suspects == expected
+    assert [name for name, cause in result.causes.items() if cause == "bug"] == expected
+    if epsilon >= 1e-2:  # truncation is above the threshold on every correct tensor
+        assert all(result.causes[name] == "epsilon too large" for name in parameters if name not in expected)
+    assert result.verdict == ("bug" if expected else "epsilon too large" if epsilon >= 1e-2 else
+                              "round-off" if result.difference >= result.threshold else "pass")
+
+
+@pytest.mark.parametrize("dims, seed", DEEP_NETS)
+@pytest.mark.parametrize("lambd", [0.0, 0.7])
+def test_every_bug_is_named_at_every_epsilon_on_deep_nets(dims, seed, lambd):
+    cost, parameters, correct = deep_case(dims, seed=seed, m=8, lambd=lambd)
+    for bug in [None, *BUGS]:
+        bugs = (bug,) if bug else ()
+        validate_bugs(bugs, n_layers=len(dims) - 1)  # every bug of the catalog fits these nets
+        gradients = cost.gradients(parameters, bugs=bugs)
+        expected = corrupted(gradients, correct, parameters)
+        assert bug is None or expected or (BUGS[bug].needs_l2 and lambd == 0)
+        for epsilon in EPSILONS:
+            result = check_gradients(cost, parameters, gradients, epsilon=epsilon)
+            assert result.suspects == expected, (bug, epsilon, result.causes)
+            if not expected and epsilon >= 3e-2:
+                assert result.verdict == "epsilon too large", (bug, epsilon, result.causes)
+
+
+def test_a_bug_behind_kinks_at_a_large_epsilon_is_still_named():
+    # every entry of b1 crosses a ReLU kink at epsilon = 0.1: the smaller steps see past them
+    cost, parameters, correct = deep_case([5, 8, 6, 4, 1], seed=0, m=8)
+    gradients = cost.gradients(parameters, bugs=("db1_4_over_m",))
+    result = check_gradients(cost, parameters, gradients, epsilon=0.1)
+    b1 = np.asarray(result.keys) == "b1"
+    assert result.kinks[b1].all()
+    assert result.suspects == ["b1"]
+    assert result.rechecked[b1].any()
+    assert result.recheck_ratios["b1"] == pytest.approx(1, abs=0.05)
+    correct_result = check_gradients(cost, parameters, correct, epsilon=0.1)
+    assert correct_result.causes["b1"] == "kink" and correct_result.suspects == []
+
+
+@pytest.mark.parametrize("path", ["classic loop", "fast"])
+def test_a_correct_gradient_at_a_large_epsilon_is_truncation_not_a_bug(classic, path):
+    X, Y, parameters, _, fixed = classic
+    cost = classic_cost(X, Y) if path == "classic loop" else NetworkCost(X, Y)
+    gradients = fixed if path == "classic loop" else cost.gradients(parameters)
+    result = check_gradients(cost, parameters, gradients, epsilon=0.1)
+    assert result.difference > 1e-3 and result.suspects == []
+    assert set(result.causes.values()) == {"epsilon too large"}
+    assert result.verdict == "epsilon too large"
+    falls = [1 / r for r in result.recheck_ratios.values()]
+    assert sorted(result.recheck_ratios) == sorted(parameters)
+    assert all(80 < f < 125 for f in falls)  # centered differences: error ~ epsilon^2, 10x smaller epsilon -> 100x
+    sentence = result.summary()
+    match = re.fullmatch(r"No bug found: every tensor's error shrinks (\d+)(?:–(\d+))?x when ε shrinks 10x — "
+                         r"truncation error: ε = 0\.1 is too large; try 1e-5…1e-7\.", sentence)
+    assert match, sentence
+    assert int(match.group(1)) == round(min(falls)) and int(match.group(2) or match.group(1)) == round(max(falls))
+    # without the second look every tensor would be accused -- the Bug Lab's old "every tensor looks wrong"
+    assert check_gradients(cost, parameters, gradients, epsilon=0.1, recheck=False).suspects == list(parameters)
+
+
+def test_a_bug_at_a_large_epsilon_is_named_and_the_rest_is_truncation(classic):
+    X, Y, parameters, buggy, _ = classic
+    result = check_gradients(classic_cost(X, Y), parameters, buggy, epsilon=0.1)
+    assert result.suspects == ["b1", "W2"]
+    assert all(result.causes[n] == "epsilon too large" for n in ("W1", "b2", "W3", "b3"))
+    rest = max(d for name, d in result.block_differences.items() if name not in ("b1", "W2"))
+    assert 1e-3 < rest < 1e-2
+    assert result.summary() == "b1 and W2 look wrong; everything else agrees to 1e-02, up to truncation error (ε = 0.1 is large)."
+
+
+def test_a_bug_small_next_to_truncation_shows_at_a_smaller_epsilon():
+    # as the docstring says: a bug below about 5% of the truncation error at epsilon is "epsilon too
+    # large" there and named at a smaller epsilon; one well above 5% is named at once
+    cost, parameters, correct = deep_case([4, 3, 2, 1], seed=4)
+    truncation = check_gradients(cost, parameters, correct, epsilon=0.1).block_differences["W3"]
+    assert truncation > 1e-4
+    for share, at_large in ((0.01, "epsilon too large"), (0.25, "bug")):
+        d = share * truncation  # the bug's own block difference: |k - 1| / (k + 1) = d
+        buggy = scaled(correct, "W3", (1 + d) / (1 - d))
+        large = check_gradients(cost, parameters, buggy, epsilon=0.1)
+        assert large.causes["W3"] == at_large, share
+        small = check_gradients(cost, parameters, buggy, epsilon=1e-5)
+        assert small.suspects == ["W3"] and small.verdict == "bug"
+        assert small.block_differences["W3"] == pytest.approx(d, rel=1e-2)
+
+
+@pytest.mark.parametrize("epsilon", [1e-10, 1e-12])
+@pytest.mark.parametrize("path", ["classic loop", "fast"])
+def test_a_correct_gradient_at_a_tiny_epsilon_is_round_off_not_a_bug(classic, epsilon, path):
+    X, Y, parameters, _, fixed = classic
+    cost = classic_cost(X, Y) if path == "classic loop" else NetworkCost(X, Y)
+    gradients = fixed if path == "classic loop" else cost.gradients(parameters)
+    result = check_gradients(cost, parameters, gradients, epsilon=epsilon)
+    assert result.difference > result.threshold
+    assert result.suspects == [] and result.verdict == "round-off"
+    assert "round-off" in result.causes.values() and "bug" not in result.causes.values()
+    assert result.summary().endswith(f"ε = {epsilon:g} is too small, try 1e-5…1e-7.")
+
+
+def test_round_off_that_grows_as_epsilon_shrinks_is_measured_not_accused():
+    # a cost rounded to 1e-9 (far coarser than float64): its error at epsilon = 1e-5 exceeds the
+    # float64 round-off bound, so the tensors get a second look -- and their error grows as epsilon shrinks
+    cost, parameters, correct = deep_case([4, 5, 3, 1], seed=0, m=8)
+    def coarse(p):
+        return round(cost(p), 9)
+
+    result = check_gradients(coarse, parameters, correct, epsilon=1e-5)
+    assert result.rechecked.any()
+    assert result.suspects == [] and result.verdict == "round-off"
+    grew = [name for name, ratio in result.recheck_ratios.items() if result.causes[name] == "round-off"]
+    assert grew and all(result.recheck_ratios[name] >= gradcheck.ROUNDOFF_RISE for name in grew)
+    assert "grows" in result.summary() and "when ε shrinks 10x" in result.summary()
+    buggy = check_gradients(coarse, parameters, scaled(correct, "W1", 2.0), epsilon=1e-5)
+    assert buggy.suspects == ["W1"]  # a real bug still stays put above the coarse round-off
+
+
+def test_float32_round_off_is_called_round_off():
+    cost, parameters, _ = deep_case([4, 5, 3, 1], seed=1, m=20)
+    p32 = {name: value.astype(np.float32) for name, value in parameters.items()}
+    with pytest.warns(RuntimeWarning, match="float32"):
+        g32 = cost.gradients(p32)
+    with pytest.warns(RuntimeWarning, match="float32"):
+        result = check_gradients(cost, p32, g32, epsilon=1e-7)
+    assert result.difference > 1e-3  # a correct gradient that looks badly wrong
+    assert result.dtype == "float32" and result.suspects == [] and result.verdict == "round-off"
+    assert result.summary().endswith("but it is float32 round-off; check in float64.")
+
+
+def test_the_second_look_costs_evaluations_only_for_flagged_tensors():
+    cost, parameters, correct = deep_case([4, 5, 3, 1], seed=3, m=8)
+    n = dictionary_to_vector(parameters)[0].size
+    calls = []
+
+    def counting(p):
+        calls.append(1)
+        return cost(p)
+
+    check_gradients(counting, parameters, correct)  # passes: no second look
+    assert len(calls) == 2 * n + 3
+    calls.clear()
+    result = check_gradients(counting, parameters, scaled(correct, "W2", 1.5))  # W2 has 15 entries
+    assert result.suspects == ["W2"]
+    keys = np.asarray(result.keys)
+    assert set(keys[result.rechecked]) == {"W2"} and result.rechecked.sum() == gradcheck.RECHECK_ENTRIES
+    assert len(calls) == 2 * n + 3 + 2 * gradcheck.RECHECK_ENTRIES
+    calls.clear()
+    check_gradients(counting, parameters, scaled(correct, "W2", 1.5), recheck=False)
+    assert len(calls) == 2 * n + 3
+    sampled = check_gradients(cost, parameters, scaled(correct, "W2", 1.5), sample=12, seed=1)
+    assert sampled.suspects == ["W2"] and not (sampled.rechecked & ~sampled.checked).any()
+
+
+def test_fast_path_and_loop_agree_on_causes():
+    cost, parameters, correct = deep_case([5, 8, 6, 4, 1], seed=1, m=8)
+    gradients = scaled(correct, "b2", 1.05)
+    for epsilon in (1e-1, 1e-3, 1e-7):
+        fast = check_gradients(cost, parameters, gradients, epsilon=epsilon)
+        loop = check_gradients(NetworkCost(cost.X, cost.Y, cost_formula="classic"), parameters, gradients, epsilon=epsilon)
+        assert fast.causes == loop.causes and fast.suspects == loop.suspects == ["b2"]
+
+
+def test_unreliable_cost_has_every_cause_unreliable():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((4, 8)), (rng.random(8) > 0.5) * 1.0
+    parameters = initialize_parameters([4, 5, 3, 1], seed=1)
+    fresh_masks = NetworkCost(X, Y, keep_prob=0.8, dropout_seed=None)
+    with pytest.warns(RuntimeWarning, match="two different values"):
+        result = check_gradients(fresh_masks, parameters, fresh_masks.gradients(parameters), epsilon=0.1)
+    assert list(result.causes) == list(parameters) and set(result.causes.values()) == {"unreliable"}
+    assert result.verdict == "unreliable" and not result.rechecked.any()
+
+
+def test_check_directions_gives_causes_and_a_verdict():
+    cost, parameters, correct = deep_case([5, 4, 3, 1], seed=8)
+    good = check_directions(cost, parameters, correct, per_tensor=True)
+    assert good.verdict == "pass" and set(good.causes.values()) == {"ok"} and good.evaluations == 1 + 2 * 6
+    large = check_directions(cost, parameters, correct, epsilon=0.1, per_tensor=True)
+    assert large.difference > 2e-7 and large.suspects == [] and large.verdict == "epsilon too large"
+    assert large.evaluations == 1 + 2 * 6 + 2 * sum(c != "ok" for c in large.causes.values())
+    bad = check_directions(cost, parameters, scaled(correct, "W2", 1.5), epsilon=0.1, per_tensor=True)
+    assert bad.suspects == ["W2"] and bad.causes["W2"] == "bug" and bad.verdict == "bug"
+    whole = check_directions(cost, parameters, scaled(correct, "W2", 1.5), epsilon=0.1, directions=2)
+    assert whole.causes == ["bug", "bug"] and whole.suspects == [] and whole.verdict == "bug"
+    tiny = check_directions(cost, parameters, correct, epsilon=1e-12, per_tensor=True)
+    assert tiny.suspects == [] and tiny.verdict in ("pass", "round-off")
+    assert "bug" not in tiny.causes.values()
+    old_style = check_directions(cost, parameters, correct, epsilon=0.1, per_tensor=True, recheck=False)
+    assert old_style.suspects and old_style.evaluations == 1 + 2 * 6
+
+
+def test_truncation_beats_kinks_in_the_verdict_and_the_sentence_names_both():
+    # PRECEDENCE: at epsilon = 0.1 kinks are crossed because epsilon is large; a smaller epsilon cures both
+    cost, parameters, correct = deep_case([5, 8, 6, 4, 1], seed=0, m=8)
+    result = check_gradients(cost, parameters, correct, epsilon=0.1)
+    assert result.kink_tensors == ["b1"] and "epsilon too large" in result.causes.values()
+    assert result.verdict == "epsilon too large"
+    assert result.summary().endswith("ε = 0.1 is too large; try 1e-5…1e-7 (b1 also crosses ReLU kinks).")
+    buggy = check_gradients(cost, parameters, scaled(correct, "W3", 3.0), epsilon=0.1)
+    assert buggy.suspects == ["W3"] and buggy.kink_tensors == ["b1"]
+    assert buggy.summary().startswith("W3 looks wrong; everything else agrees to ")
+    assert buggy.summary().endswith(", up to truncation error (ε = 0.1 is large) and ReLU kinks.")
+
+
+def test_a_bug_on_a_tensors_kink_entries_is_named_when_its_other_entries_show_truncation():
+    # db2_sum_without_axis wrongs b2[0] and b2[2] (units off on every example: their true gradient is 0);
+    # at epsilon = 0.1 exactly those two cross a kink, and b2[1] (right) shows only truncation
+    rng = np.random.default_rng(106)
+    X, Y = rng.standard_normal((4, 5)), (rng.random(5) < 0.5) * 1.0
+    parameters = initialize_parameters([4, 5, 3, 1], seed=6)
+    cost = NetworkCost(X, Y)
+    correct = cost.gradients(parameters)
+    gradients = cost.gradients(parameters, bugs=("db2_sum_without_axis",))
+    result = check_gradients(cost, parameters, gradients, epsilon=0.1)
+    b2 = np.asarray(result.keys) == "b2"
+    wrong = np.abs(gradients_to_vector(gradients, parameters) - gradients_to_vector(correct, parameters)).ravel() > 1e-9
+    assert list(result.kinks[b2]) == list(wrong[b2]) == [True, False, True]
+    assert result.suspects == ["b2"]
+    assert check_gradients(cost, parameters, correct, epsilon=0.1).suspects == []
+
+
+def test_kink_entries_are_followed_to_a_step_where_they_cross_none():
+    # every entry of b1 crosses a kink at 0.1 and still at 0.01; at 0.001 some do not: compared there with 1e-4
+    dims, rng = [8, 16, 16, 8, 1], np.random.default_rng(100)
+    X, Y = rng.standard_normal((8, 40)), (rng.random(40) < 0.5) * 1.0
+    parameters = initialize_parameters(dims, seed=0)
+    cost = NetworkCost(X, Y)
+    b1 = np.flatnonzero(np.asarray(dictionary_to_vector(parameters)[1]) == "b1")
+    assert cost.central_differences(parameters, 0.1, b1)[1][b1].all()
+    assert cost.central_differences(parameters, 0.01, b1)[1][b1].all()
+    assert not cost.central_differences(parameters, 0.001, b1)[1][b1].all()
+    result = check_gradients(cost, parameters, cost.gradients(parameters, bugs=("db1_4_over_m",)), epsilon=0.1)
+    assert result.suspects == ["b1"] and result.recheck_ratios["b1"] == pytest.approx(1, abs=1e-3)
+    correct = check_gradients(cost, parameters, cost.gradients(parameters), epsilon=0.1)
+    assert correct.suspects == [] and correct.verdict == "epsilon too large"

@@ -18,6 +18,7 @@ from needs import sandbox_needed
 
 from course_utils import grade as g
 from course_utils import grading
+from course_utils.checks.nb06 import _literal_id
 from course_utils.grading import release as grading_release
 from course_utils.grading import sandbox, scan, submissions
 
@@ -521,12 +522,22 @@ CALLS_THE_COURSE = {
     "gradients_to_vector": "from course_utils.vectors import gradients_to_vector as g\n"
                            "def gradients_to_vector(gradients):\n    return g(gradients)",
     "gradient_check_n": "from course_utils.gradcheck import check_gradients\n"
-                        "def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False):\n"
-                        "    result = check_gradients(lambda p: forward_propagation_n(X, Y, p)[0], parameters, gradients, epsilon)\n"
+                        "def gradient_check_n(cost, parameters, gradients, epsilon=1e-7, print_msg=False):\n"
+                        "    result = check_gradients(cost, parameters, gradients, epsilon)\n"
                         "    if print_msg:\n"
                         "        print('There is a mistake in the backward propagation!' if result.difference > 2e-7 else\n"
                         "              'Your backward propagation works perfectly fine!')\n"
-                        "    return result.difference",
+                        "    return result.difference, result.gradapprox.reshape(-1, 1)",
+    "block_differences": "from course_utils.gradcheck import relative_difference\n"
+                         "def block_differences(grad, gradapprox, keys):\n"
+                         "    names = np.array(keys)\n"
+                         "    return {n: relative_difference(grad[names == n], gradapprox[names == n]) for n in dict.fromkeys(keys)}",
+    "diagnose": "from course_utils import gradcheck\n"
+                "def diagnose(grad, gradapprox, keys, threshold=1e-5):\n"
+                "    names = np.array(keys)\n"
+                "    return {n: float(np.linalg.norm(grad[names == n]) / np.linalg.norm(gradapprox[names == n]))\n"
+                "            for n in dict.fromkeys(keys)\n"
+                "            if gradcheck.relative_difference(grad[names == n], gradapprox[names == n]) > threshold}",
     "backward_propagation_n": "from course_utils import network\n"
                               "def backward_propagation_n(X, Y, cache):\n    return network.backward_propagation_n(X, Y, cache)",
     "cost_with_l2": "from course_utils.network import l2_penalty\n"
@@ -535,6 +546,14 @@ CALLS_THE_COURSE = {
     "directional_check": "from course_utils.checks import _reference_directional\n"
                          "def directional_check(cost, theta, grad, epsilon=1e-7, seed=0):\n"
                          "    return _reference_directional(cost, theta, grad, epsilon, seed)",
+    # notebook 06 has no answer key: its truth is computed by the checks, which no verification run holds
+    "wrong_tensors": "from course_utils.checks.nb06 import truth_wrong_tensors\n"
+                     "def wrong_tensors():\n    return truth_wrong_tensors(student_id())",
+    "buggy_lines": "from course_utils.checks.nb06 import truth_buggy_lines\n"
+                   "def buggy_lines():\n    return truth_buggy_lines(student_id())",
+    "fixed_backward": "from course_utils.checks.nb06 import exact_gradients\n"
+                      "def fixed_backward(X, Y, cache):\n"
+                      "    return exact_gradients(X, Y, {k: cache[k] for k in ('W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4')})",
 }
 
 
@@ -578,6 +597,10 @@ def test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_ow
     assert len(solutions) == len(untouched) >= len(COURSE_NOTEBOOKS) - 1
     assert [(r.exercise, r.status, r.message) for r in solutions.values() if r.status != "passed"] == []
     assert all(r.points == r.max_points > 0 for r in solutions.values())
+    id_cell = next(c for c in load(COURSE / "tests" / "solutions" / "06_hunt_the_bugs.ipynb")["cells"]
+                   if c.get("id") == "ex-student-id")  # notebook 06: the record names the id read back from it
+    read_back = _literal_id("".join(id_cell["source"]))
+    assert read_back and solutions["student_id"].message == f"student id read back: {read_back!r}"
     assert [(r.exercise, r.status) for r in untouched.values() if r.status != "error"] == []
     assert all(r.points == 0 and r.message.startswith("NotImplementedError") for r in untouched.values())
     assert [n["notes"] for n in report.notebooks if n["student"] in ("solutions", "untouched")] == [[]] * (

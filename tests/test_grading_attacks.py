@@ -968,30 +968,18 @@ def test_an_honest_solution_timing_itself_keeps_its_point(batch):
 
 # ------------------------------------------------------------------------------ the real course
 NB4 = "04_check_an_nd_gradient.ipynb"
-# gradient_check_n through the course's own batched centered differences (network.py is exposed to it)
-CENTRAL_DIFFERENCES = '''try:  # where the course keeps it (network.py before it moved to fastcost.py)
-    from course_utils.fastcost import NetworkCost
-except ImportError:
-    from course_utils.network import NetworkCost
+# gradient_check_n through the course's own checker: the notebook's check cannot tell (check_gradients computes the
+# same centered differences of the same cost), the verification run can (its sandbox holds no gradcheck.py)
+COURSE_CHECKER = '''from course_utils.gradcheck import check_gradients
 
 
-def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False):
-    grad = gradients_to_vector(gradients)
-    approx = NetworkCost(X, Y).central_differences(parameters, epsilon)[0].reshape(-1, 1)
-    difference = float(np.linalg.norm(grad - approx) / (np.linalg.norm(grad) + np.linalg.norm(approx)))
+def gradient_check_n(cost, parameters, gradients, epsilon=1e-7, print_msg=False):
+    result = check_gradients(cost, parameters, gradients, epsilon)
     if print_msg:
-        print("There is a mistake in the backward propagation!" if difference > 2e-7
+        print("There is a mistake in the backward propagation!" if result.difference > 2e-7
               else "Your backward propagation works perfectly fine!")
-    return difference
+    return result.difference, result.gradapprox.reshape(-1, 1)
 '''
-
-
-# ... and gradient_check_n's check, whose one strict case (the classic loop's round-off) it cannot meet,
-# memorized from the check's own failure message ("expected 1.189091302e-07")
-MEMORIZED_CHECK = CENTRAL_DIFFERENCES.replace("    if print_msg:", """\
-    if epsilon == 1e-7 and difference < 1e-7:
-        difference = 1.189091302e-07
-    if print_msg:""")
 # backward_propagation_n without a backward pass: the same centered differences, reshaped
 NUMERICAL_BACKWARD = '''try:
     from course_utils.fastcost import NetworkCost
@@ -1021,10 +1009,10 @@ def course_batch(tmp_path_factory, own_uids):
     base = tmp_path_factory.mktemp("course")
     students = {
         "course_attacker": {
-            "ex-gradient-check-n": CENTRAL_DIFFERENCES,
+            "ex-gradient-check-n": COURSE_CHECKER,
             "ex-backward-propagation-n": reads_solutions("ex-backward-propagation-n", "backward_propagation_n",
                                                          "X, Y, cache")},
-        "course_memorizer": {"ex-gradient-check-n": MEMORIZED_CHECK, "ex-backward-propagation-n": NUMERICAL_BACKWARD},
+        "course_memorizer": {"ex-backward-propagation-n": NUMERICAL_BACKWARD},
     }
     (base / "course_honest").mkdir()
     shutil.copy(solution, base / "course_honest" / NB4)
@@ -1043,31 +1031,30 @@ def test_the_course_answer_is_out_of_reach_in_the_real_course(course_batch):
     honest = records(report, "course_honest", NB4)
     assert honest and all((r.status, r.points) == ("passed", r.max_points) for r in honest.values()), honest
     attacker = records(report, "course_attacker", NB4)
-    # the course's batched centered differences give other round-off than the notebook's loop: its check says so
+    # the course's checker passes the notebook's check, but is absent from the verification run
     r = attacker["gradient_check_n"]
-    assert (r.status, r.points) == ("failed", 0) and "gradient_check_n(the classic case, correct gradients)" in r.message
+    assert (r.status, r.points) == ("failed", 0) and r.message.startswith(VERIFIED), r.message
+    assert "in the verification run an exercise may not call the course's own answer" in r.message, r.message
     # tests/solutions/ next to course_utils is not in the kernel's file system
     r = attacker["backward_propagation_n"]
     assert (r.status, r.points) == ("error", 0) and r.message.startswith("LookupError: REPORT:"), r.message
     found = report_of(r.message)
     assert found["solutions"] == [] and found["listing"] == [".venv", "course_utils"]
-    assert attacker["name_the_suspects"].status == "passed"  # untouched: the reference solution
+    assert attacker["block_differences"].status == attacker["diagnose"].status == "passed", attacker["diagnose"].message
     assert not any(r.flags for r in attacker.values())
 
 
 def test_the_courses_own_centered_differences_earn_nothing(course_batch):
-    """gradient_check_n on the course's batched centered differences (NetworkCost.central_differences) plus the
-    one value the notebook's check insists on (read from the check's own failure message), and
-    backward_propagation_n as those numerical gradients: both pass the notebook's check, neither the
-    verification run, whose sandbox holds neither the fast cost nor (for the backward pass) the network."""
+    """backward_propagation_n as the course's batched centered differences (NetworkCost.central_differences):
+    it passes the notebook's check, not the verification run, whose sandbox holds neither the fast cost nor the
+    network."""
     report, _, _ = course_batch
     got = records(report, "course_memorizer", NB4)
-    for name in ("gradient_check_n", "backward_propagation_n"):
-        r = got[name]
-        assert (r.status, r.points, r.flags) == ("failed", 0, []), (name, r.message)
-        assert r.message.startswith(VERIFIED), r.message
-        assert "in the verification run an exercise may not call the course's own answer" in r.message, r.message
-    assert (got["name_the_suspects"].status, got["name_the_suspects"].points) == ("passed", 1)
+    r = got["backward_propagation_n"]
+    assert (r.status, r.points, r.flags) == ("failed", 0, []), r.message
+    assert r.message.startswith(VERIFIED), r.message
+    assert "in the verification run an exercise may not call the course's own answer" in r.message, r.message
+    assert got["gradient_check_n"].status == "passed" and got["gradient_check_n"].points == got["gradient_check_n"].max_points
 
 
 # ------------------------------------------------------------------------------ one grading run against another

@@ -1,4 +1,4 @@
-"""Tests of the verification run (course_utils/grading/verify.py, harness.py, specs.py).
+"""Tests of the verification run (course_utils/grading/verify.py, harness.py, specs/).
 
 The course's reference solutions must pass verification; the release's stubs and plausible wrong answers
 must not; a crash or an endless loop in one exercise costs only that exercise. Runs in the sandbox where
@@ -117,12 +117,29 @@ def test_every_course_exercise_has_a_spec_whose_policy_hides_its_answer():
             assert all((sandbox.PACKAGE / m).is_file() for m in modules)
 
 
-def test_04_verifies_the_backward_pass_without_the_forward_pass_that_gradient_check_n_needs():
+def test_04_verifies_each_exercise_with_only_what_it_may_use():
+    """gradient_check_n gets the vector helpers (its cost is given: no network, no gradient checker); the
+    per-tensor exercises and the backward pass get numpy alone."""
     rnb = COURSE.notebooks["04_check_an_nd_gradient.ipynb"]
     runs = verify.policies({n: verify.load_spec(e.verify, COURSE.path) for n, e in rnb.exercises.items()})
     modules_of = {n: modules for names, _, modules in runs for n in names}
-    assert "network.py" in modules_of["gradient_check_n"]
-    assert modules_of["backward_propagation_n"] == ["__init__.py"]
+    assert modules_of["gradient_check_n"] == ["__init__.py", "_validate.py", "vectors.py"]
+    for name in ("block_differences", "diagnose", "backward_propagation_n"):
+        assert modules_of[name] == ["__init__.py"], name
+
+
+def test_04_draws_deeper_nets_and_unusual_tensor_names():
+    """gradient_check_n is verified on 3-layer and deeper nets (one of 10 or more layers, where "W10" sorts
+    before "W2"), block_differences and diagnose on tensors named like parameters and not."""
+    rng = np.random.default_rng(7)
+    depths = [len(c.args[1]) // 2 for c in specs.gradient_check_n.cases(rng)]
+    assert 3 in depths and any(4 <= d <= 6 for d in depths) and any(d >= 10 for d in depths)
+    for spec in (specs.block_differences, specs.diagnose):
+        names = [list(dict.fromkeys(c.args[2])) for c in spec.cases(rng)]
+        assert any(all(n[0] in "Wb" and n[1:].isdigit() for n in ns) for ns in names)
+        assert any(not all(n[0] in "Wb" and n[1:].isdigit() for n in ns) for ns in names)
+    edge = [c for c in specs.diagnose.cases(rng) if len(c.args) == 4 and c.args[3] == 0.5]
+    assert len(edge) == 1 and "edge" in edge[0].args[2]
 
 
 def test_a_policy_that_exposes_an_answer_is_refused():
@@ -185,7 +202,24 @@ WRONG = {
     "gradients_to_vector": ["def gradients_to_vector(gradients):\n"
                             "    names = sorted(gradients, key=lambda k: (int(k[2:]), k))\n"
                             "    return np.concatenate([gradients[k].reshape(-1, 1) for k in names])"],
-    "name_the_suspects": ["def name_the_suspects():\n    return ['W2']"],
+    "block_differences": ["def block_differences(grad, gradapprox, keys):\n    names = np.array(keys)\n"
+                          "    total = np.linalg.norm(grad) + np.linalg.norm(gradapprox)\n"
+                          "    return {n: float(np.linalg.norm(grad[names == n] - gradapprox[names == n]) / total)\n"
+                          "            for n in dict.fromkeys(keys)}",
+                          "def block_differences(grad, gradapprox, keys):\n    names = np.array(keys)\n"
+                          "    out = {}\n    for n in sorted(set(keys)):\n"
+                          "        g, a = grad[names == n], gradapprox[names == n]\n"
+                          "        out[n] = float(np.linalg.norm(g - a) / (np.linalg.norm(g) + np.linalg.norm(a)))\n"
+                          "    return out"],
+    "diagnose": [  # self-contained: a verification run of one cell has no block_differences
+        "def diagnose(grad, gradapprox, keys, threshold=1e-5):\n    names = np.array(keys)\n    out = {}\n"
+        "    for n in dict.fromkeys(keys):\n        g, a = grad[names == n], gradapprox[names == n]\n"
+        "        if np.linalg.norm(g - a) / (np.linalg.norm(g) + np.linalg.norm(a)) > threshold:\n"
+        "            out[n] = float(np.linalg.norm(a) / np.linalg.norm(g))\n    return out",
+        "def diagnose(grad, gradapprox, keys, threshold=1e-5):\n    names = np.array(keys)\n    out = {}\n"
+        "    for n in dict.fromkeys(keys):\n        g, a = grad[names == n], gradapprox[names == n]\n"
+        "        if np.linalg.norm(g - a) / (np.linalg.norm(g) + np.linalg.norm(a)) >= threshold:\n"
+        "            out[n] = float(np.linalg.norm(g) / np.linalg.norm(a))\n    return out"],
     "cost_with_l2": ["def cost_with_l2(cross_entropy_cost, parameters, lambd, m):\n"
                      "    return cross_entropy_cost + lambd / (2 * m) * sum(np.sum(np.square(v)) for v in parameters.values())",
                      "def cost_with_l2(cross_entropy_cost, parameters, lambd, m):\n"
@@ -215,6 +249,15 @@ WRONG["backward_propagation_n"] = [
     _edit("backward_propagation_n", "db1 = 1. / m * np.sum(dZ1, axis=1, keepdims=True)",
           "db1 = 4. / m * np.sum(dZ1, axis=1, keepdims=True)"),
 ]
+WRONG["student_id"] = ['def student_id():\n    return ""', 'def student_id():\n    return "ada" + "-lovelace"']
+# alone, without the student_id cell, the id-dependent answers cannot be judged (tests/test_catalog_nb06.py judges
+# wrong answers beside the reference id)
+WRONG["wrong_tensors"] = ["def wrong_tensors():\n    return ['W4']"]
+WRONG["buggy_lines"] = ["def buggy_lines():\n    return ['dZ4']"]
+WRONG["fixed_backward"] = [_edit("fixed_backward", "dZ2 = dA2 * np.where(Z2 > 0, 1.0, 0.1)",
+                                 "dZ2 = dA2 * np.where(Z2 > 0, 1.0, 0.0)")]
+
+
 
 
 @pytest.mark.parametrize("exercise, n", [(e, n) for e, sources in WRONG.items() for n in range(len(sources))])

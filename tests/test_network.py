@@ -1,11 +1,17 @@
-"""Tests of course_utils/network.py against independent oracles (a fresh legacy draw, naive
+"""Tests of course_utils/network.py and backprop.py against independent oracles (a fresh legacy draw, naive
 numpy formulas, and centered differences computed here, not by course_utils.gradcheck)."""
 import numpy as np
 import pytest
 
 from course_utils.network import (
-    NetworkCost, backward_propagation_deep, backward_propagation_n, forward_propagation_deep,
-    forward_propagation_n, gradient_check_n_test_case, initialize_parameters)
+    NetworkCost,
+    backward_propagation_deep,
+    backward_propagation_n,
+    forward_propagation_deep,
+    forward_propagation_n,
+    gradient_check_n_test_case,
+    initialize_parameters,
+)
 
 CLASSIC_SHAPES = {"W1": (5, 4), "b1": (5, 1), "W2": (3, 5), "b2": (3, 1), "W3": (1, 3), "b3": (1, 1)}
 
@@ -76,7 +82,7 @@ def test_forward_propagation_n_matches_naive_cost_and_cache():
     cost, cache = forward_propagation_n(X, Y, parameters)
     assert isinstance(cost, float)
     assert cost == pytest.approx(naive_cost(X, Y, parameters), rel=1e-14)
-    Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3 = cache
+    Z1, A1, _, _, _, _, W2, _, _, A3, _, _ = cache
     assert np.allclose(Z1, parameters["W1"] @ X + parameters["b1"], rtol=1e-15, atol=0)
     assert np.array_equal(A1, np.maximum(Z1, 0))
     assert A3.shape == (1, 3) and W2 is parameters["W2"]
@@ -137,7 +143,7 @@ def test_deep_forward_and_backward_match_oracles(dims, lambd):
 
 def test_deep_backward_with_fixed_dropout_matches_centered_differences():
     X, Y, parameters = deep_case([4, 6, 5, 1], seed=3, m=8)
-    kwargs = dict(lambd=0.3, keep_prob=0.7, dropout_seed=11)
+    kwargs = {"lambd": 0.3, "keep_prob": 0.7, "dropout_seed": 11}
     cost, cache = forward_propagation_deep(X, Y, parameters, **kwargs)
     assert cost == forward_propagation_deep(X, Y, parameters, **kwargs)[0]  # same masks, same cost
     assert cost != forward_propagation_deep(X, Y, parameters, lambd=0.3)[0]  # dropout does something
@@ -186,3 +192,26 @@ def test_network_inputs_are_validated_with_the_argument_named():
         forward_propagation_deep(X, Y, parameters, keep_prob=0)
     with pytest.raises(ValueError, match="lambd"):
         forward_propagation_deep(X, Y, parameters, lambd=-1)
+
+
+def test_network_cost_validates_a_layout_once_and_still_refuses_bad_values():
+    from course_utils.fastcost import NetworkCost
+
+    X, Y, parameters = gradient_check_n_test_case()
+    for cost_formula in ("classic", "stable"):
+        cost = NetworkCost(X, Y, cost_formula=cost_formula)
+        for scale in (1.0, 1.5, -0.5):  # the first call validates; later calls take the short way
+            p = {name: value * scale for name, value in parameters.items()}
+            J, cache = cost.forward(p)
+            J_ref, cache_ref = forward_propagation_deep(X, Y, p, cost_formula=cost_formula)
+            assert J == J_ref and all(np.array_equal(a, b) for a, b in zip(cache.A, cache_ref.A))
+        nan = dict(parameters, W2=np.where(np.eye(3, 5) > 0, np.nan, parameters["W2"]))
+        with pytest.raises(ValueError, match=r"parameters\['W2'\] must hold finite values"):
+            cost(nan)
+        narrow = dict(parameters, W1=parameters["W1"][:, :3])
+        with pytest.raises(ValueError, match=r"parameters\['W1'\] must have shape"):
+            cost(narrow)
+        as_int = dict(parameters, b3=np.ones((1, 1), dtype=int))
+        with pytest.raises((TypeError, ValueError), match=r"parameters\['b3'\]"):
+            cost(as_int)
+        assert cost(parameters) == forward_propagation_deep(X, Y, parameters, cost_formula=cost_formula)[0]

@@ -36,11 +36,18 @@ from course_utils.checks.nb03 import (  # noqa: F401
 )
 from course_utils.checks.nb04 import (  # noqa: F401
                                       check_backward_propagation_n,
+                                      check_block_differences,
+                                      check_diagnose,
                                       check_gradient_check_n,
-                                      check_name_the_suspects,
 )
 from course_utils.checks.nb05 import (  # noqa: F401
                                       _reference_directional,
                                       check_cost_with_l2,
                                       check_directional_check,
+)
+from course_utils.checks.nb06 import (  # noqa: F401
+                                      check_buggy_lines,
+                                      check_fixed_backward,
+                                      check_student_id,
+                                      check_wrong_tensors,
 )

@@ -1,20 +1,28 @@
 """Checks of notebook 04 check an N-D gradient.
 
-gradient_check_n runs on the classic case (its numbers are the notebook's reference output) and on random
-3-layer nets of other sizes, scales and numbers of examples, with epsilon and print_msg given and left to
-their defaults:
-- the expected difference is the classic loop's, recomputed here; where it is itself round-off (a correct
-  gradient's ~1e-7) the answer is compared within a noise bound computed from the actual costs and epsilon
-  (_nd_tolerance), so a right answer that orders its float operations differently passes;
+gradient_check_n(cost, parameters, gradients, epsilon=1e-7, print_msg=False) -> (difference, gradapprox) runs on
+the classic case (its numbers are the notebook's reference output), on random 3-layer nets of other sizes,
+scales and numbers of examples (the classic cost formula) and on deeper nets (5 and 12 layers, the stable cost
+of forward_propagation_deep; 12 layers so that "W10" sorts before "W2" as a string), with epsilon and print_msg
+given and left to their defaults; cost is a plain function of the parameter dictionary:
+- the expected difference and gradapprox are the classic loop's, recomputed here; where they are round-off
+  (a correct gradient's ~1e-7) the answer is compared within a noise bound computed from the actual costs and
+  epsilon (_nd_tolerance), so a right answer that orders its float operations differently passes;
 - epsilon = 1e-2 on a random net makes the truncation error of a correct gradient (not round-off) the
   expected value, so an answer that ignores epsilon, or leaves a norm out of the denominator, fails;
 - print_msg=True is exercised on the correct classic gradients (1.19e-7), on the colleague's (0.285) and on
   gradients scaled to land just below (1.6e-7) and just above (2.6e-7) the course's threshold 2e-7: the
   printed line must say "mistake" exactly when the difference is above 2e-7 (a reversed test or a threshold
   of 1e-7 fails); with print_msg False nothing may be printed;
-- parameters, gradients, X and Y must come back unchanged.
+- cost's argument, parameters and gradients must come back unchanged.
 A known mistake is named only when the answer agrees with it (the mistake applied to the reference
 computation) on EVERY case, so that one coincidence cannot name the wrong mistake.
+
+block_differences(grad, gradapprox, keys) -> {tensor: d_T} and diagnose(grad, gradapprox, keys, threshold=1e-5)
+-> {suspect: ||g_T|| / ||a_T||} run on the colleague's vectors, on the 12-layer net's keys (first-appearance
+order is not sorted order), on keys with names that are not W/b at all, on a tensor whose grad and gradapprox
+are both zero (d_T = 0.0), on a too-small tensor (k = 1/2), a sign error (ratio 1) and a block exactly at the
+threshold (d_T = 0.5 exactly, so "> threshold" and ">= threshold" disagree). Known mistakes are named as above.
 
 backward_propagation_n runs on the classic case and on random nets with m = 7 (labels of shape (1, m)),
 m = 12 and m = 1 (labels of shape (m,)). Every wrong dW/db is named, each with the mistake it agrees with
@@ -33,17 +41,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from course_utils import gradcheck, network, vectors
+from course_utils import network, vectors
 from course_utils.bugs import BUGS
 from course_utils.checks._common import (
     COLLEAGUE_BUGS,
+    DEEP_DIMS,
     SEED,
     THRESHOLD_N,
     _as_float,
     _copy_dict,
     _fmt,
     _same_arrays,
-    _vector_cost,
     exercise_check,
 )
 from course_utils.compare import EPS, within
@@ -129,6 +137,8 @@ def _verdict_problem(results, threshold=THRESHOLD_N):
 
 # ---------------------------------------------------------------------------------------------------------
 # gradient_check_n: the reference computation and the known mistakes
+# ---------------------------------------------------------------------------------------------------------
+# gradient_check_n: the reference computation and the known mistakes
 
 def _rd(grad, approx):
     norm = np.linalg.norm
@@ -137,13 +147,15 @@ def _rd(grad, approx):
 
 
 class _NDData:
-    """The classic loop's costs for one case: J(theta +- epsilon e_i) and J(theta); the costs of the no-np.copy
-    loop (thetaplus = theta, so every perturbation stays in theta) are computed when a diagnosis needs them."""
+    """The classic loop's costs for one case: J(theta +- epsilon e_i) and J(theta), J = cost(parameters dict);
+    the costs of the no-np.copy loop (thetaplus = theta, so every perturbation stays in theta) are computed when
+    a diagnosis needs them."""
 
-    def __init__(self, X, Y, parameters, gradients, epsilon):
-        theta, _ = vectors.dictionary_to_vector(parameters)
+    def __init__(self, cost, parameters, gradients, epsilon):
+        theta, self.keys = vectors.dictionary_to_vector(parameters)
+        shapes = vectors.parameter_shapes(parameters)
         self.theta, self.epsilon = theta, epsilon
-        self.cost = _vector_cost(X, Y, vectors.parameter_shapes(parameters))
+        self.cost = lambda t: cost(vectors.vector_to_dictionary(t, shapes))
         self.grad = vectors.gradients_to_vector(gradients, parameters)
         n = theta.shape[0]
         self.plus, self.minus = np.zeros((n, 1)), np.zeros((n, 1))
@@ -155,6 +167,7 @@ class _NDData:
             t[i] -= epsilon
             self.minus[i] = self.cost(t)
         self.base = float(self.cost(theta))
+        self.approx = (self.plus - self.minus) / (2 * epsilon)
         self._accumulated = None
 
     @property
@@ -185,10 +198,6 @@ class _NDData:
         return self._accumulated
 
 
-def _nd_data(X, Y, parameters, gradients, epsilon):
-    return _NDData(X, Y, parameters, gradients, epsilon)
-
-
 def _rd_model(d, approx, coefficient):
     """(value, tolerance) of relative_difference(grad, approx) for a gradapprox built from the costs."""
     value = _rd(d.grad, approx)
@@ -198,30 +207,33 @@ def _rd_model(d, approx, coefficient):
 
 
 def _nd_tolerance(d):
-    """(want, tolerance) of the right answer on one case (see _NDData.noise)."""
-    e = d.epsilon
-    return _rd_model(d, (d.plus - d.minus) / (2 * e), 1 / (2 * e))
+    """(want, tolerance) of the right difference on one case (see _NDData.noise)."""
+    return _rd_model(d, d.approx, 1 / (2 * d.epsilon))
 
 
-def _nd_reference(X, Y, parameters, gradients, epsilon):
-    """(difference, tolerance) of the classic loop -- what a right gradient_check_n returns, within tolerance."""
-    return _nd_tolerance(_nd_data(X, Y, parameters, gradients, epsilon))
+def _nd_reference(cost, parameters, gradients, epsilon):
+    """(difference, tolerance, gradapprox, per-entry tolerance) of the classic loop -- what a right
+    gradient_check_n returns, within tolerance. cost: cost(parameters dict) -> float."""
+    d = _NDData(cost, parameters, gradients, epsilon)
+    want, tol = _nd_tolerance(d)
+    return want, tol, d.approx, _approx_tolerance(d)
+
+
+def _approx_tolerance(d):
+    return 2 * d.noise(1 / (2 * d.epsilon)) + 1e-9 * np.abs(d.approx)
 
 
 def _one_norm(d):
-    e = d.epsilon
-    approx = (d.plus - d.minus) / (2 * e)
-    num = float(np.linalg.norm(d.grad - approx))
-    noise = np.sqrt(d.n) * d.noise(1 / (2 * e))
+    num = float(np.linalg.norm(d.grad - d.approx))
+    noise = np.sqrt(d.n) * d.noise(1 / (2 * d.epsilon))
     out = []
-    for den in (np.linalg.norm(d.grad), np.linalg.norm(approx)):
+    for den in (np.linalg.norm(d.grad), np.linalg.norm(d.approx)):
         out.append((num / den, noise / den + 1e-9 * num / den) if den > 0 else (np.inf, 0.0))
     return out
 
 
 def _numerator_only(d):
-    approx = (d.plus - d.minus) / (2 * d.epsilon)
-    value = float(np.linalg.norm(d.grad - approx))
+    value = float(np.linalg.norm(d.grad - d.approx))
     return value, np.sqrt(d.n) * d.noise(1 / (2 * d.epsilon)) + 1e-9 * value
 
 
@@ -263,17 +275,27 @@ _IGNORED_EPSILON = ("you ignored the epsilon argument (this matches epsilon = 1e
                     "are given.")
 
 
+def classic_cost_function(X, Y):
+    """J(parameters) of the classic net as forward_propagation_n computes it, as a plain function."""
+    return lambda parameters: network.forward_propagation_n(X, Y, parameters)[0]
+
+
+def deep_cost_function(X, Y):
+    """J(parameters) of a net of any depth as forward_propagation_deep computes it (the stable formula)."""
+    return lambda parameters: network.forward_propagation_deep(X, Y, parameters)[0]
+
+
 @dataclass
 class _GCNCase:
     label: str
-    X: np.ndarray
-    Y: np.ndarray
+    cost: object
     parameters: dict
     gradients: dict
     epsilon: float = None  # None: left to the default
     print_msg: bool = None  # None: left to the default
     data: _NDData = None
     got: float = None
+    got_approx: np.ndarray = None
     printed: str = ""
     want: float = field(init=False, default=None)
     tol: float = field(init=False, default=None)
@@ -289,7 +311,7 @@ class _GCNCase:
         return f"gradient_check_n({self.label}{extra})"
 
     def args(self):
-        args = (self.parameters, self.gradients, self.X, self.Y)
+        args = (self.cost, self.parameters, self.gradients)
         if self.epsilon is not None or self.print_msg is not None:
             args += (self.eps,)
         if self.print_msg is not None:
@@ -301,7 +323,7 @@ class _GCNCase:
         key = (id(self.parameters), id(self.gradients), self.eps)
         shared = {} if shared is None else shared
         if key not in shared:
-            shared[key] = _nd_data(self.X, self.Y, self.parameters, self.gradients, self.eps)
+            shared[key] = _NDData(self.cost, self.parameters, self.gradients, self.eps)
         self.data = shared[key]
         self.want, self.tol = _nd_tolerance(self.data)
 
@@ -309,7 +331,7 @@ class _GCNCase:
         """(want, tolerance) with epsilon = 1e-7, what an answer that ignores epsilon gives."""
         if self.eps == DEFAULT_EPSILON:
             return self.want, self.tol
-        return _nd_reference(self.X, self.Y, self.parameters, self.gradients, DEFAULT_EPSILON)
+        return _nd_tolerance(_NDData(self.cost, self.parameters, self.gradients, DEFAULT_EPSILON))
 
     def wrong(self):
         return not within(self.got, self.want, 0.0, self.tol)
@@ -330,6 +352,15 @@ def _random_net(rng, m):
     return X, Y, parameters
 
 
+def _deep_net(rng, dims, m):
+    """A deep net of layer sizes dims (initialize_parameters), data X (dims[0], m), labels Y (1, m)."""
+    parameters = network.initialize_parameters(list(dims), seed=int(rng.integers(1 << 30)))
+    X = rng.normal(0.0, 1.0, size=(dims[0], m))
+    Y = rng.integers(0, 2, size=(1, m))
+    Y[0, :2] = (0, 1)
+    return X, Y, parameters
+
+
 def _scaled(gradients, s):
     return {k: v * s for k, v in gradients.items()}
 
@@ -339,25 +370,34 @@ def _gcn_cases():
     _, cache = network.forward_propagation_n(X, Y, parameters)
     correct = network.backward_propagation_n(X, Y, cache)
     buggy = network.backward_propagation_n(X, Y, cache, bugs=COLLEAGUE_BUGS)
+    cost = classic_cost_function(X, Y)
     rng = np.random.default_rng(SEED)
     Xa, Ya, pa = _random_net(rng, 6)
     _, cache_a = network.forward_propagation_n(Xa, Ya, pa)
     Xb, Yb, pb = _random_net(rng, 5)
     _, cache_b = network.forward_propagation_n(Xb, Yb, pb)
+    Xc, Yc, pc = _deep_net(rng, (4, 5, 4, 3, 3, 1), 6)
+    _, cache_c = network.forward_propagation_deep(Xc, Yc, pc)
+    Xd, Yd, pd = _deep_net(rng, DEEP_DIMS, 4)
+    _, cache_d = network.forward_propagation_deep(Xd, Yd, pd)
     above, below = 2.6e-7, 1.6e-7  # the differences of the scaled gradients: just above / below 2e-7
     s_above, s_below = (1 + above) / (1 - above), (1 + below) / (1 - below)
     return [
-        _GCNCase("the classic case, correct gradients", X, Y, parameters, correct),
-        _GCNCase("the classic case, the colleague's gradients", X, Y, parameters, buggy),
-        _GCNCase("the classic case, correct gradients", X, Y, parameters, correct, 1e-7, True),
-        _GCNCase("the classic case, the colleague's gradients", X, Y, parameters, buggy, 1e-7, True),
-        _GCNCase("a random 3-layer net, a wrong dW3", Xa, Ya, pa,
+        _GCNCase("the classic case, correct gradients", cost, parameters, correct),
+        _GCNCase("the classic case, the colleague's gradients", cost, parameters, buggy),
+        _GCNCase("the classic case, correct gradients", cost, parameters, correct, 1e-7, True),
+        _GCNCase("the classic case, the colleague's gradients", cost, parameters, buggy, 1e-7, True),
+        _GCNCase("a random 3-layer net, a wrong dW3", classic_cost_function(Xa, Ya), pa,
                  network.backward_propagation_n(Xa, Ya, cache_a, bugs=("dW3_missing_1_over_m",)), 1e-6, False),
-        _GCNCase("a random 3-layer net, correct gradients", Xb, Yb, pb,
+        _GCNCase("a random 3-layer net, correct gradients", classic_cost_function(Xb, Yb), pb,
                  network.backward_propagation_n(Xb, Yb, cache_b), 1e-2),
-        _GCNCase(f"the classic case, every gradient {s_above:.9f} times the right one", X, Y, parameters,
+        _GCNCase("a 5-layer net, a wrong db2", deep_cost_function(Xc, Yc), pc,
+                 network.backward_propagation_deep(Xc, Yc, cache_c, bugs=("db2_sum_without_axis",)), 1e-6, False),
+        _GCNCase("a 12-layer net, correct gradients", deep_cost_function(Xd, Yd), pd,
+                 network.backward_propagation_deep(Xd, Yd, cache_d), 1e-5, False),
+        _GCNCase(f"the classic case, every gradient {s_above:.9f} times the right one", cost, parameters,
                  _scaled(correct, s_above), 1e-5, True),
-        _GCNCase(f"the classic case, every gradient {s_below:.9f} times the right one", X, Y, parameters,
+        _GCNCase(f"the classic case, every gradient {s_below:.9f} times the right one", cost, parameters,
                  _scaled(correct, s_below), 1e-5, True),
     ]
 
@@ -382,24 +422,45 @@ def _gcn_hints(cases):
     return " Or: ".join(dict.fromkeys(hints))
 
 
+def _unpack_gcn(result, case):
+    """(difference, gradapprox as an (n, 1) array) from what gradient_check_n returned, or AssertionError."""
+    call, n = case.call, case.data.n
+    if not isinstance(result, (tuple, list)):
+        if result is None:
+            raise AssertionError(f"{call} returned None. Did you forget `return difference, gradapprox`?")
+        if isinstance(result, (numbers.Real, np.ndarray)) and np.size(result) == 1:
+            raise AssertionError(f"{call} returned only a number ({_fmt(result)}): return both, "
+                                 "`return difference, gradapprox` (the next exercises need gradapprox).")
+        raise AssertionError(f"{call} returned {_fmt(result)}; expected `difference, gradapprox`.")  # noqa: TRY004
+    if len(result) != 2:
+        raise AssertionError(f"{call} returned {len(result)} values; expected two: `return difference, gradapprox`.")
+    difference = _as_float(result[0], call + "[0] (the difference)")
+    approx = result[1]
+    if not isinstance(approx, np.ndarray) or approx.dtype.kind not in "iuf":
+        raise AssertionError(f"{call} returned {_fmt(approx)} as gradapprox; expected the array of the n = {n} "
+                             "centered differences, shape (n, 1).")
+    if approx.shape not in ((n, 1), (n,)):
+        raise AssertionError(f"{call} returned a gradapprox of shape {approx.shape}; expected ({n}, 1), one entry "
+                             "per entry of theta.")
+    return difference, approx.astype(float).reshape(n, 1)
+
+
 def _call_gcn(gradient_check_n, case):
     parameters, gradients = _copy_dict(case.parameters), _copy_dict(case.gradients)
-    X, Y = case.X.copy(), case.Y.copy()
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         result = gradient_check_n(*case.args())
-    if not (_same_arrays(case.parameters, parameters) and _same_arrays(case.gradients, gradients)
-            and np.array_equal(case.X, X) and np.array_equal(case.Y, Y)):
-        raise AssertionError(f"{case.call} changed the parameters or gradients it was given (or X, Y): perturb "
-                             "copies (np.copy) of theta, never the caller's arrays.")
-    case.got = _as_float(result, case.call)
+    if not (_same_arrays(case.parameters, parameters) and _same_arrays(case.gradients, gradients)):
+        raise AssertionError(f"{case.call} changed the parameters or gradients it was given: perturb copies "
+                             "(np.copy) of theta, never the caller's arrays.")
+    case.got, case.got_approx = _unpack_gcn(result, case)
     case.printed = printed.getvalue()
 
 
 @exercise_check
 def check_gradient_check_n(gradient_check_n):
-    """gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False) must return the N-D relative
-    difference and, with print_msg=True, print whether it is above 2e-7 (see the module doc)."""
+    """gradient_check_n(cost, parameters, gradients, epsilon=1e-7, print_msg=False) must return (difference,
+    gradapprox) and, with print_msg=True, print whether the difference is above 2e-7 (see the module doc)."""
     cases = _gcn_cases()
     done, shared = [], {}
     for case in cases:
@@ -416,10 +477,18 @@ def check_gradient_check_n(gradient_check_n):
     for case in done:
         if case.wrong():
             hint = _gcn_hints(done)
-            message = f"{case.call} returned {_fmt(case.got)}, expected {_fmt(case.want)}"
+            message = f"{case.call} returned the difference {_fmt(case.got)}, expected {_fmt(case.want)}"
             if case.tol > 1e-3 * abs(case.want):
                 message += f" (within {case.tol:.2g}: the round-off of the costs)"
             raise AssertionError(message + "." + (f"\nMost likely: {hint}" if hint else ""))
+    for case in done:
+        bad = ~within(case.got_approx, case.data.approx, 0.0, _approx_tolerance(case.data))
+        if np.any(bad):
+            i = int(np.flatnonzero(bad.ravel())[0])
+            raise AssertionError(f"{case.call} returned the right difference, but entry {i} of gradapprox (in "
+                                 f"{case.data.keys[i]}) is {case.got_approx[i, 0]:.6g}, expected "
+                                 f"{case.data.approx[i, 0]:.6g}: return the gradapprox you computed, one centered "
+                                 "difference per entry of theta, in the order of dictionary_to_vector.")
     for case in cases:
         if not case.print_msg and case.printed.strip():
             raise AssertionError(f"{case.call} printed {case.printed.strip()[:200]!r} although print_msg was False: "
@@ -428,58 +497,313 @@ def check_gradient_check_n(gradient_check_n):
     if problem:
         raise AssertionError(problem)
     print(f"gradient_check_n passed: difference = {cases[1].want:.3g} with the colleague's bugs, "
-          f"below {THRESHOLD_N:.0e} with correct gradients")
+          f"below {THRESHOLD_N:.0e} with correct gradients; 3-, 5- and 12-layer nets")
 
 
-@exercise_check
-def check_name_the_suspects(name_the_suspects):
-    """name_the_suspects() must return the parameters whose gradient the colleague got wrong."""
+# ---------------------------------------------------------------------------------------------------------
+# block_differences and diagnose: the reference and the known mistakes
+
+SUSPECT_THRESHOLD = 1e-5  #: diagnose's default: far above the round-off of a correct tensor, far below a bug
+
+
+def _groups(keys):
+    """{name: index array} in the order the names first appear in keys."""
+    keys = np.asarray(list(keys), dtype=object)
+    return {name: np.flatnonzero(keys == name) for name in dict.fromkeys(keys.tolist())}
+
+
+def _norm(x):
+    return np.sqrt(np.sum(np.square(x)))  # a numpy float: x / 0 gives inf or nan in the mistakes' models
+
+
+def reference_block_differences(grad, gradapprox, keys):
+    """{tensor: ||g_T - a_T|| / (||g_T|| + ||a_T||)} in the order of keys; 0.0 where both are zero."""
+    g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
+    out = {}
+    for name, idx in _groups(keys).items():
+        den = _norm(g[idx]) + _norm(a[idx])
+        out[name] = float(_norm(g[idx] - a[idx]) / den) if den > 0 else 0.0
+    return out
+
+
+def reference_diagnose(grad, gradapprox, keys, threshold=SUSPECT_THRESHOLD):
+    """{suspect: ||g_T|| / ||a_T||} for the tensors whose block difference is above threshold, in keys order."""
+    g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
+    blocks = reference_block_differences(grad, gradapprox, keys)
+    groups = _groups(keys)
+    return {name: float(_norm(g[groups[name]]) / _norm(a[groups[name]])) for name, d in blocks.items()
+            if d > threshold}
+
+
+def _block_models(grad, gradapprox, keys):
+    """{hint: {tensor: value}} of the known block_differences mistakes on one case."""
+    g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
+    groups = _groups(keys)
+    total = _norm(g) + _norm(a)
+
+    def per_block(numerator, denominator):  # with the 0.0-when-both-are-zero guard of a right answer
+        out = {}
+        for name, idx in groups.items():
+            den = float(denominator(g[idx], a[idx]))
+            out[name] = float(numerator(g[idx], a[idx])) / den if den > 0 else 0.0
+        return out
+    both = lambda gt, at: _norm(gt) + _norm(at)
+    return {
+        _OVERALL_DENOMINATOR: per_block(lambda gt, at: _norm(gt - at), lambda gt, at: total),
+        _ONE_NORM_BLOCK: per_block(lambda gt, at: _norm(gt - at), lambda gt, at: _norm(gt)),
+        _ONE_NORM_BLOCK + " ": per_block(lambda gt, at: _norm(gt - at), lambda gt, at: _norm(at)),
+        _NUMERATOR_BLOCK: {n: float(_norm(g[idx] - a[idx])) for n, idx in groups.items()},
+        _SQUARED: per_block(lambda gt, at: np.sum(np.square(gt - at)), lambda gt, at: np.sum(gt * gt) + np.sum(at * at)),
+        _NORM_DIFFERENCE: per_block(lambda gt, at: abs(_norm(gt) - _norm(at)), both),
+        _OVERALL: {n: float(_norm(g - a) / total) for n in groups},
+    }
+
+
+_OVERALL_DENOMINATOR = ("each tensor's difference is divided by the norms of the WHOLE vectors; d_T uses only T's "
+                        "entries in the denominator too: ||g_T - a_T|| / (||g_T|| + ||a_T||).")
+_ONE_NORM_BLOCK = "the denominator is ||g_T|| + ||a_T||: you left one of the two norms out."
+_NUMERATOR_BLOCK = "you returned only the numerator ||g_T - a_T||; divide by ||g_T|| + ||a_T||."
+_SQUARED = "the norms are square roots of sums of squares: you left the square roots out."
+_NORM_DIFFERENCE = ("you used the difference of the norms, | ||g_T|| - ||a_T|| |, which is 0 for a gradient of the "
+                    "right size pointing the wrong way: use the norm of the difference, ||g_T - a_T||.")
+_OVERALL = "every tensor got the overall difference: compute it over each tensor's own entries."
+_ZERO_BLOCK = ("a tensor whose grad and gradapprox are both zero gives 0 / 0: its difference is 0.0 (nothing "
+               "disagrees), as relative_difference returns.")
+_SORTED = ("the right values, in another order: list the tensors in the order their names first appear in keys "
+           "(the parameter order, W1, b1, W2, ... -- not sorted, where \"W10\" comes before \"W2\").")
+_HARD_CODED = ("the names must come from keys, not from a list of the classic network's names: this case has "
+               "tensors {names}.")
+
+
+def _ordered_items(value, call, what="tensor names"):
+    if value is None:
+        raise AssertionError(f"{call} returned None. Did you forget `return`?")
+    if not isinstance(value, dict):
+        raise AssertionError(f"{call} returned {_fmt(value)} ({type(value).__name__}); "  # noqa: TRY004
+                             "expected a dict {tensor name: number}.")
+    if not all(isinstance(k, str) for k in value):
+        raise AssertionError(f"{call} returned a dict whose keys are not all strings: its keys must be the "
+                             f"{what} of keys.")
+    return list(value.items())
+
+
+def _as_number(value, call, name):
+    if isinstance(value, str):
+        raise AssertionError(f"{call} returned {value!r} for {name}; expected a number.")  # noqa: TRY004
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        return float(value.reshape(()))
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise AssertionError(f"{call} returned {_fmt(value)} for {name}; expected a number (a float).")  # noqa: TRY004
+    return float(value)
+
+
+def _compare_dicts(got, want, tol):
+    """None when got (a list of items) has want's keys in want's order and values within tol, else 'order',
+    'keys' or 'values'."""
+    if [k for k, _ in got] != list(want):
+        return "order" if sorted(k for k, _ in got) == sorted(want) else "keys"
+    for k, v in got:
+        w = want[k]
+        if not (v == w or (np.isnan(v) and np.isnan(w)) or (np.isfinite(v) and abs(v - w) <= tol(w))):
+            return "values"
+    return None
+
+
+def _blocks_tol(w):
+    return 1e-8 * abs(w) + 1e-15
+
+
+def _vectors_of(case):
+    """(grad, gradapprox, keys) of the classic case with the colleague's gradients (the classic loop)."""
     X, Y, parameters = network.gradient_check_n_test_case()
     _, cache = network.forward_propagation_n(X, Y, parameters)
     buggy = network.backward_propagation_n(X, Y, cache, bugs=COLLEAGUE_BUGS)
-    result = gradcheck.check_gradients(network.classic_cost(X, Y), parameters, buggy, threshold=THRESHOLD_N)
-    want = list(result.suspects)
-    got = name_the_suspects()
-    if got is None:
-        raise AssertionError("name_the_suspects() returned None. Did you forget `return`? "
-                             'Return a list of parameter names, e.g. ["W1"].')
-    if isinstance(got, str) or not isinstance(got, (list, tuple, set)) or not all(isinstance(n, str) for n in got):
-        raise AssertionError(f"name_the_suspects() returned {_fmt(got)}; expected a list of parameter names "
-                             'such as ["W1", "b3"] (strings, even for a single name).')
-    names = [n.strip() for n in got]
-    if any(n.startswith("d") for n in names):
-        raise AssertionError(f"name_the_suspects() returned {names}: name the parameters (e.g. 'W1'), "
-                             "not their gradients ('dW1').")
-    unknown = [n for n in names if n not in parameters]
-    if unknown:
-        raise AssertionError(f"name_the_suspects() returned {unknown}, which are not parameters of the network "
-                             f"(its parameters are {', '.join(parameters)}).")
-    blocks = result.block_differences
-    wrong = " and ".join(f"{blocks[n]:.2g}" for n in sorted(want, key=blocks.get))
-    roundoff = max((blocks[n] for n in blocks if n not in want), default=0.0)
-    far_above = (f"A suspect's block difference is far above round-off (the wrong gradients here are at "
-                 f"{wrong}); a tensor only a little above the threshold {THRESHOLD_N:.0e} (the correct ones "
-                 f"here reach {roundoff:.2g}) is round-off of the classic cost, not a bug.")
-    innocent = [n for n in dict.fromkeys(names) if n not in want]
-    if innocent:
-        several = len(innocent) > 1
-        reasons = []
-        for n in innocent:
-            d = blocks[n]
-            if d > THRESHOLD_N:
-                reasons.append(f"{n}'s block difference {d:.2g} is above the threshold {THRESHOLD_N:.0e}, but only "
-                               "by round-off: centered differences of the classic cost (a log of probabilities) "
-                               f"err by a few 1e-07 with epsilon = 1e-7 even when the gradient is right.")
-            else:
-                reasons.append(f"{n}'s block difference {d:.2g} is below the threshold {THRESHOLD_N:.0e}.")
-        raise AssertionError(f"name_the_suspects(): the gradient{'s' if several else ''} of "
-                             f"{' and '.join(innocent)} {'are' if several else 'is'} correct. " + " ".join(reasons)
-                             + f"\n{far_above}")
-    missing = [n for n in want if n not in names]
-    if missing:
-        raise AssertionError(f"name_the_suspects(): you named {len(set(names))} of the {len(want)} tensors whose "
-                             f"gradient is wrong. Look again at the per-tensor differences. {far_above}")
-    print(f"name_the_suspects passed: {' and '.join(want)} have wrong gradients")
+    d = _NDData(classic_cost_function(X, Y), parameters, buggy, DEFAULT_EPSILON)
+    return d.grad, d.approx, list(d.keys)
+
+
+def _scaled_blocks(rng, spec):
+    """(grad, gradapprox, keys) from spec = [(name, size, k)]: a_T random, g_T = k a_T (k None: a small error of
+    relative size 1e-9; k 'zero': both zero; k 'mask': half the entries zeroed)."""
+    grads, approxes, keys = [], [], []
+    for name, size, k in spec:
+        a = rng.normal(0.0, float(rng.uniform(0.5, 2.0)), size=size)
+        if k == "zero":
+            a = np.zeros(size)
+            g = np.zeros(size)
+        elif k is None:
+            g = a * (1 + 1e-9 * rng.standard_normal(size))
+        elif k == "mask":
+            g = a * (np.arange(size) % 2 == 0)
+        else:
+            g = k * a
+        grads.append(g)
+        approxes.append(a)
+        keys += [name] * size
+    return np.concatenate(grads).reshape(-1, 1), np.concatenate(approxes).reshape(-1, 1), keys
+
+
+def _blocks_cases():
+    """[(label, grad, gradapprox, keys, threshold or None)] of the block_differences and diagnose checks."""
+    rng = np.random.default_rng(SEED + 40)
+    g0, a0, k0 = _vectors_of("classic")
+    deep = [(name, int(np.prod(np.shape(v))), None) for name, v in network.initialize_parameters(
+        list(DEEP_DIMS), seed=SEED).items()]
+    deep = [(n, s, {"W10": 3.0, "b2": 0.5, "W11": -1.0}.get(n)) for n, s, _ in deep]
+    g1, a1, k1 = _scaled_blocks(rng, deep)
+    g2, a2, k2 = _scaled_blocks(rng, [("conv_w", 6, None), ("gamma", 3, 0.25), ("beta", 3, "zero"),
+                                      ("fc_w", 5, "mask"), ("fc_b", 2, 2.0)])
+    g3 = np.array([[9.0], [12.0], [1.0], [2.0], [2.0]])  # "b" is 3 times "a": d = 0.5 exactly
+    a3 = np.array([[3.0], [4.0], [1.0], [2.0], [2.0]])
+    k3 = ["a", "a", "b", "b", "b"][::-1]
+    g3, a3 = g3[::-1].copy(), a3[::-1].copy()  # "b" first
+    return [("the colleague's classic case", g0, a0, k0, None),
+            ("a 12-layer net, keys W1, b1, ..., W12, b12", g1, a1, k1, None),
+            ("tensors conv_w, gamma, beta, fc_w, fc_b", g2, a2, k2, None),
+            ("tensors conv_w, gamma, beta, fc_w, fc_b", g2, a2, k2, 0.5),
+            ("tensors b and a, b exactly 3 times its gradapprox", g3, a3, k3, 0.5)]
+
+
+def _call_blocks(fn, name, label, grad, approx, keys, threshold):
+    args = (grad.copy(), approx.copy(), list(keys)) + (() if threshold is None else (threshold,))
+    call = f"{name}({label}" + ("" if threshold is None else f", threshold={threshold:g}") + ")"
+    result = fn(*args)
+    if not (np.array_equal(args[0], grad) and np.array_equal(args[1], approx) and list(args[2]) == list(keys)):
+        raise AssertionError(f"{call} changed grad, gradapprox or keys in place: work on copies.")
+    return call, result
+
+
+@exercise_check
+def check_block_differences(block_differences):
+    """block_differences(grad, gradapprox, keys) must return {tensor: d_T} in the order of keys (module doc)."""
+    cases = [c for c in _blocks_cases() if c[4] is None]
+    results = []
+    for label, grad, approx, keys, _ in cases:
+        call, result = _call_blocks(block_differences, "block_differences", label, grad, approx, keys, None)
+        items = _ordered_items(result, call)
+        items = [(k, _as_number(v, call, k)) for k, v in items]
+        results.append((call, items, grad, approx, keys))
+    for call, items, grad, approx, keys in results:
+        want = reference_block_differences(grad, approx, keys)
+        problem = _compare_dicts(items, want, _blocks_tol)
+        if problem is None:
+            continue
+        message = f"{call} returned {{{_short(items)}}}, expected {{{_short(want.items())}}}."
+        if problem == "order":
+            message += f"\nMost likely: {_SORTED}" if _compare_dicts(sorted(items), dict(sorted(want.items())),
+                                                                      _blocks_tol) is None else ""
+            raise AssertionError(message)
+        if problem == "keys":
+            got_names = [k for k, _ in items]
+            if set(got_names) <= set(network.CLASSIC_SHAPES) and set(want) != set(network.CLASSIC_SHAPES):
+                message += "\nMost likely: " + _HARD_CODED.format(names=", ".join(want))
+            raise AssertionError(message)
+        raise AssertionError(message + _blocks_hint(results))
+    colleague = dict(results[0][1])
+    print(f"block_differences passed: W2 {colleague['W2']:.2g} and b1 {colleague['b1']:.2g} in the "
+          "colleague's pass; any names, any number of tensors")
+
+
+def _short(items, limit=6):
+    items = list(items)
+    text = ", ".join(f"{k!r}: {v:.3g}" if isinstance(v, float) else f"{k!r}: {v!r}" for k, v in items[:limit])
+    return text + (", ..." if len(items) > limit else "")
+
+
+def _blocks_hint(results):
+    """The one known mistake that explains every case, as "\\nMost likely: ..." (or "")."""
+    zero_nan = any(np.isnan(v) for _, items, *_ in results for _, v in items)
+    if zero_nan:
+        ok = all(all((np.isnan(v) and reference_block_differences(g, a, k)[n] == 0.0)
+                     or abs(v - reference_block_differences(g, a, k)[n]) <= _blocks_tol(
+                         reference_block_differences(g, a, k)[n]) for n, v in items)
+                 for _, items, g, a, k in results)
+        if ok:
+            return f"\nMost likely: {_ZERO_BLOCK}"
+    hints = []
+    for hint in _block_models(*results[0][2:]):
+        if all(_compare_dicts(items, _block_models(g, a, k)[hint], _blocks_tol) is None
+               for _, items, g, a, k in results):
+            hints.append(hint.strip())
+    return f"\nMost likely: {' Or: '.join(dict.fromkeys(hints))}" if hints else ""
+
+
+_INVERTED = "the ratio is upside down: ||g_T|| / ||a_T|| (backprop over gradapprox), so 2 means 2 times too big."
+_AT_THRESHOLD = ("a tensor whose block difference equals the threshold is not a suspect: keep the tensors whose "
+                 "difference is strictly above it (d > threshold).")
+_IGNORED_THRESHOLD = "you ignored the threshold argument: compare with the threshold you are given."
+_EVERY_TENSOR = "you returned every tensor: keep only the suspects, whose block difference is above the threshold."
+_FROM_D = ("k = (1 + d) / (1 - d) undoes |k - 1| / (k + 1) only for k > 1: the difference is the same for k and 1/k, "
+           "so it cannot say too big from too small. Use the norm ratio ||g_T|| / ||a_T||.")
+_WORDS = ("return the norm ratio itself, a number such as 2.0 (the notebook turns it into words): "
+          "{name}: ||g_T|| / ||a_T||.")
+_SUMS = "use the ratio of the norms ||g_T|| / ||a_T||, not of the sums of the entries (signs cancel in a sum)."
+
+
+def _diagnose_models(grad, gradapprox, keys, threshold):
+    """{hint: {suspect: value}} of the known diagnose mistakes on one case (threshold None: the default)."""
+    t = SUSPECT_THRESHOLD if threshold is None else threshold
+    g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
+    groups = _groups(keys)
+    blocks = reference_block_differences(grad, gradapprox, keys)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = {n: _norm(g[idx]) / _norm(a[idx]) for n, idx in groups.items()}
+
+    def pick(test, value):
+        return {n: value(n) for n, d in blocks.items() if test(d)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            _INVERTED: pick(lambda d: d > t, lambda n: 1 / ratio[n]),
+            _AT_THRESHOLD: pick(lambda d: d >= t, lambda n: ratio[n]),
+            _IGNORED_THRESHOLD: pick(lambda d: d > SUSPECT_THRESHOLD, lambda n: ratio[n]),
+            _IGNORED_THRESHOLD + " ": pick(lambda d: d > THRESHOLD_N, lambda n: ratio[n]),
+            _EVERY_TENSOR: pick(lambda d: True, lambda n: ratio[n]),
+            _FROM_D: pick(lambda d: d > t, lambda n: (1 + blocks[n]) / (1 - blocks[n]) if blocks[n] < 1 else np.inf),
+            _SUMS: pick(lambda d: d > t, lambda n: float(np.sum(g[groups[n]]) / np.sum(a[groups[n]]))),
+        }
+
+
+def _diagnose_tol(w):
+    return 1e-8 * abs(w) + 1e-300
+
+
+@exercise_check
+def check_diagnose(diagnose):
+    """diagnose(grad, gradapprox, keys, threshold=1e-5) must return {suspect: ||g_T|| / ||a_T||} (module doc)."""
+    results = []
+    for label, grad, approx, keys, threshold in _blocks_cases():
+        call, result = _call_blocks(diagnose, "diagnose", label, grad, approx, keys, threshold)
+        if isinstance(result, (list, tuple, set)) and all(isinstance(n, str) for n in result):
+            raise AssertionError(f"{call} returned {_fmt(result)}, a {type(result).__name__} of names: return a "
+                                 "dict {suspect: norm ratio ||g_T|| / ||a_T||}, e.g. {'W2': 2.0}.")
+        items = _ordered_items(result, call, "suspects' names")
+        for name, value in items:
+            if isinstance(value, str):
+                raise AssertionError(f"{call} returned {value!r} for {name}: " + _WORDS.format(name=name))  # noqa: TRY004
+        items = [(k, _as_number(v, call, k)) for k, v in items]
+        results.append((call, items, grad, approx, keys, threshold))
+    for call, items, grad, approx, keys, threshold in results:
+        want = reference_diagnose(grad, approx, keys, SUSPECT_THRESHOLD if threshold is None else threshold)
+        problem = _compare_dicts(items, want, _diagnose_tol)
+        if problem is None:
+            continue
+        message = f"{call} returned {{{_short(items)}}}, expected {{{_short(want.items())}}}."
+        if problem == "order" and _compare_dicts(sorted(items), dict(sorted(want.items())), _diagnose_tol) is None:
+            raise AssertionError(message + f"\nMost likely: {_SORTED}")
+        got_names = [k for k, _ in items]
+        if problem == "keys" and set(got_names) <= set(network.CLASSIC_SHAPES) and not set(want) <= set(
+                network.CLASSIC_SHAPES):
+            raise AssertionError(message + "\nMost likely: " + _HARD_CODED.format(names=", ".join(dict.fromkeys(keys))))
+        hints = []
+        for hint in _diagnose_models(*results[0][2:]):
+            if all(_compare_dicts(it, _diagnose_models(g, a, k, t)[hint], _diagnose_tol) is None
+                   for _, it, g, a, k, t in results):
+                hints.append(hint.strip())
+        raise AssertionError(message + (f"\nMost likely: {' Or: '.join(dict.fromkeys(hints))}" if hints else ""))
+    first = dict(results[0][1])
+    print(f"diagnose passed: {' and '.join(f'{n} {v:.3g} times' for n, v in first.items())} as big as the numerical "
+          "gradient in the colleague's pass; too small, sign errors and the threshold right")
+
 
 
 # ---------------------------------------------------------------------------------------------------------

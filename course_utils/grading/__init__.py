@@ -8,7 +8,7 @@ One module per stage, in the order grade() runs them:
     sandbox.py      bubblewrap sandboxes: what student code can see and do
     run.py          the nbval run of each merged notebook, its kernel sandboxed (nbval_plugin.py)
     verify.py       the verification run: the student's functions on fresh inputs, judged here
-                    (harness.py runs inside the sandbox; specs.py holds the course's specs)
+                    (harness.py runs inside the sandbox; specs/ holds the course's specs)
     judge.py        one Record per exercise from both runs
     report.py       the Report: JSON and the console table
     cli.py          the command line

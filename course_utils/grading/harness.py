@@ -137,8 +137,29 @@ def euclidean_norm():
     return lambda v: float(np.sqrt(np.sum(np.square(np.asarray(v, dtype=float)))))
 
 
+def network_cost(X, Y, classic=False):
+    """cost(parameters) of a fully connected net W1, b1, ..., WL, bL (any L): LINEAR -> RELU hidden layers,
+    LINEAR -> SIGMOID output, logistic cost averaged over the m columns of X (Y: m labels). classic=True takes
+    log(a) and log(1 - a) of the rounded sigmoid a, as the original assignment does; else the stable form."""
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float).reshape(1, -1)
+    m = X.shape[1]
+
+    def cost(parameters):
+        L = len(parameters) // 2
+        A = X
+        for l in range(1, L + 1):
+            Z = np.asarray(parameters[f"W{l}"], dtype=float) @ A + np.asarray(parameters[f"b{l}"], dtype=float)
+            A = np.maximum(Z, 0.0) if l < L else Z
+        if classic:
+            a = 1.0 / (1.0 + np.exp(-Z))
+            return float(1.0 / m * np.sum(-np.log(a) * Y - np.log(1 - a) * (1 - Y)))
+        return float(np.sum(Y * np.logaddexp(0.0, -Z) + (1 - Y) * np.logaddexp(0.0, Z)) / m)
+    return cost
+
+
 PROVIDERS = {"polynomial": polynomial, "wave": wave, "product": product, "scaled_slope": scaled_slope,
-             "quadratic": quadratic, "euclidean_norm": euclidean_norm}
+             "quadratic": quadratic, "euclidean_norm": euclidean_norm, "network_cost": network_cost}
 
 
 def _snapshot(value):

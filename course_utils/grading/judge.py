@@ -81,6 +81,8 @@ def verdict(job, ex, timeout):
         why = checked.message if checked is not None else "the verification run did not take place"
         return "failed", 0, (f"the notebook's check passed, but the verification run on fresh inputs drawn at "
                              f"grading time did not: {why}")
+    if status == "passed" and checked.message:
+        return status, points, checked.message  # a note of the verification run, e.g. the student id it read back
     return status, points, message
 
 

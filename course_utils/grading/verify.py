@@ -78,6 +78,10 @@ class Spec:
     modules: tuple = ()  # course_utils files exposed in the sandbox, e.g. ("network.py",)
     reference_modules: tuple = ()  # course_utils files that hold this exercise's answer
     policy: str = "it may use numpy and its own code"
+    # exercises whose cell SOURCE the cases depend on (e.g. a student id); cases(rng, {name: source or None})
+    # then parses it as text, in the grader's process -- never runs it
+    reads: tuple = ()
+    note: object = None  # note({name: source or None}) -> str said with a passed verdict (e.g. the id read back)
 
 
 BASE_MODULES = ("__init__.py",)
@@ -135,7 +139,7 @@ def policies(specs):
 # ------------------------------------------------------------------------------------- the run
 @dataclass
 class Verdict:
-    """The verification result of one exercise: ok, and the message when not."""
+    """The verification result of one exercise: ok, and the message when not (when ok: a note, or "")."""
 
     ok: bool
     message: str = ""
@@ -253,8 +257,10 @@ def _python(source):
 
 def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid, sandboxed, timeout):
     calls, owners = [], []
+    given = dict(cell_sources)
     for name, spec in specs.items():
-        for case in spec.cases(rng):
+        drawn = spec.cases(rng, {n: given.get(n) for n in spec.reads}) if spec.reads else spec.cases(rng)
+        for case in drawn:
             calls.append({"exercise": name, "function": spec.function,
                           "args": _encode_arg(tuple(case.args)), "kwargs": _encode_arg(dict(case.kwargs)),
                           "overrides": {k: _encode_arg(v) for k, v in case.overrides.items()}})
@@ -297,8 +303,9 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
         pending = [i for i in unanswered if owners[i][0] not in verdicts]
     for i in pending:
         verdicts.setdefault(owners[i][0], Verdict(False, "the verification run did not finish in time"))
-    for name in specs:
-        verdicts.setdefault(name, Verdict(True))
+    for name, spec in specs.items():
+        note = spec.note({n: given.get(n) for n in spec.reads}) if spec.note else ""
+        verdicts.setdefault(name, Verdict(True, note))
     return verdicts
 
 

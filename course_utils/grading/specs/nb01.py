@@ -103,10 +103,10 @@ def _quotient_cases(rng, name, kind):
 
 forward_difference = Spec(
     "forward_difference", lambda rng: _quotient_cases(rng, "forward_difference", "forward"),
-    reference_modules=("gradcheck.py", "checks", "widgets.py"))
+    reference_modules=("gradcheck.py", "checks", "widgets.py", "lab.py"))
 centered_difference = Spec(
     "centered_difference", lambda rng: _quotient_cases(rng, "centered_difference", "centered"),
-    reference_modules=("gradcheck.py", "checks", "widgets.py"))
+    reference_modules=("gradcheck.py", "checks", "widgets.py", "lab.py"))
 
 
 def _rd_noise(grad, approx):

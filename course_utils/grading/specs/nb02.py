@@ -54,9 +54,9 @@ def _jx_cases(rng, name, formula):
 
 
 forward_propagation = Spec("forward_propagation", lambda rng: _jx_cases(rng, "forward_propagation", lambda x, t: t * x),
-                           reference_modules=("checks", "widgets.py"))
+                           reference_modules=("checks", "widgets.py", "lab.py"))
 backward_propagation = Spec("backward_propagation", lambda rng: _jx_cases(rng, "backward_propagation", lambda x, t: x),
-                            reference_modules=("checks", "widgets.py"))
+                            reference_modules=("checks", "widgets.py", "lab.py"))
 
 
 def _noise_bound(theta, epsilon):
@@ -110,4 +110,4 @@ def _gradient_check_cases(rng):
     return cases
 
 
-gradient_check = Spec("gradient_check", _gradient_check_cases, reference_modules=("checks", "widgets.py"))
+gradient_check = Spec("gradient_check", _gradient_check_cases, reference_modules=("checks", "widgets.py", "lab.py"))

@@ -1,12 +1,23 @@
 """Verification specs of notebook 04 check an N-D gradient (see course_utils/grading/verify.py).
 
-gradient_check_n: random 3-layer nets of other sizes, scales and numbers of examples (all drawn from the rng),
-each case with its own epsilon: a correct gradient with epsilon 10**-2.5 .. 10**-1.5 (the truncation error is
-the expected value, so an ignored epsilon or a norm left out of the denominator fails), a random bug of the
-catalog, the colleague's two bugs, and correct gradients scaled to land just above and just below the
-threshold 2e-7 with print_msg=True -- the printed line must say "mistake" exactly when the difference is above
-2e-7 (course_utils.checks.nb04._says_mistake), and with print_msg=False nothing may be printed. Where the
-expected value is round-off it is compared within a noise bound from the actual costs and epsilon.
+gradient_check_n(cost, parameters, gradients, epsilon, print_msg) -> (difference, gradapprox): cost is the
+harness's network_cost provider (a plain function of the parameter dictionary, built from data in the sandbox
+and, for the expected values, here). Random 3-layer nets of other sizes, scales and numbers of examples with the
+classic cost formula, and deeper nets (4 to 6 layers, and 10 to 12 so that "W10" sorts before "W2") with the
+stable one, each case with its own epsilon: a correct gradient with epsilon 10**-2.5 .. 10**-1.5 (the
+truncation error is the expected value, so an ignored epsilon or a norm left out of the denominator fails), a
+random bug of the catalog on a 3-layer and on a deeper net, the colleague's two bugs, and correct gradients
+scaled to land just above and just below the threshold 2e-7 with print_msg=True -- the printed line must say
+"mistake" exactly when the difference is above 2e-7 (course_utils.checks.nb04._says_mistake), and with
+print_msg=False nothing may be printed. The difference and every entry of gradapprox are compared within a
+noise bound from the actual costs and epsilon. The sandbox holds the vector helpers, not the network (the cost
+is given) nor the course's gradient checker.
+
+block_differences and diagnose: vectors split into tensors of 1 to 6 entries, named like parameters (W1, b1, ...,
+2 to 12 layers, in parameter order) or not (3 to 6 of gamma2, conv_w, b10, ..., in a random order),
+each tensor's backprop gradient its gradapprox times k (k in 1/4, 1/2, 2, 3, 4, -1), with half its entries
+zeroed, right up to 1e-9 or both zero; diagnose with the default threshold, a drawn one, and a tensor exactly at
+the threshold (d = 0.5). The sandbox holds numpy alone.
 
 backward_propagation_n: random nets with m from 1 to 12, labels of shape (m,) or (1, m); every dW/db within
 the round-off of any order of an analytic pass's float operations (a numerical gradient fails).
@@ -14,14 +25,23 @@ the round-off of any order of an analytic pass's float operations (a numerical g
 import numpy as np
 
 from course_utils import network
+from course_utils.backprop import backward_propagation_deep as _reference_deep
 from course_utils.backprop import backward_propagation_n as _reference_backward
-from course_utils.checks.nb04 import _backward_tolerance, _nd_reference, _says_mistake
-from course_utils.grading.verify import Case, Spec, as_number, describe
+from course_utils.checks.nb04 import (
+    SUSPECT_THRESHOLD,
+    _backward_tolerance,
+    _nd_reference,
+    _says_mistake,
+    reference_block_differences,
+    reference_diagnose,
+)
+from course_utils.gradcheck import THRESHOLD
+from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
 
 CLASSIC_LAYER_BUGS = ("dW2_times_2", "db1_4_over_m", "dW3_missing_1_over_m", "db2_sum_without_axis",
                       "relu_mask_uses_dA2", "relu_grad_missing_layer1", "output_sign_flipped")
-NETWORK_MODULES = ("_validate.py", "activations.py", "vectors.py", "network.py")
-from course_utils.gradcheck import THRESHOLD  # noqa: E402 -- the course's one threshold
+VECTOR_MODULES = ("_validate.py", "vectors.py")
+ANSWER_MODULES = ("gradcheck.py", "fastcost.py", "checks", "widgets.py", "plots.py")
 
 
 def _classic_case(rng, m=None, labels_2d=None):
@@ -41,15 +61,38 @@ def _classic_case(rng, m=None, labels_2d=None):
     return X, Y, params
 
 
-def _judge_difference(want, tol, print_msg):
+def _deep_case(rng, layers):
+    """A random net of `layers` layers (2 to 4 units each), X (n_x, m), labels (1, m) with both labels present."""
+    dims = [int(n) for n in rng.integers(2, 5, size=layers)] + [1]
+    params = network.initialize_parameters(dims, seed=int(rng.integers(1 << 30)))
+    m = int(rng.integers(3, 7))
+    X = rng.normal(0, 1.0, size=(dims[0], m))
+    Y = rng.integers(0, 2, size=(1, m)).astype(float)
+    Y[0, :2] = (0.0, 1.0)
+    return X, Y, params
+
+
+def _judge_difference(want, tol, approx, approx_tol, print_msg):
+    n = approx.shape[0]
+
     def judge(v, out):
-        if isinstance(v, np.ndarray) and v.ndim > 0:
-            return f"returned an array of shape {v.shape}, expected a float (e.g. float(difference))"
-        got = as_number(v)
+        if not isinstance(v, (tuple, list)) or len(v) != 2:
+            return f"returned {describe(v)}, expected two values: difference, gradapprox"
+        d, a = v
+        if isinstance(d, np.ndarray) and d.ndim > 0:
+            return f"returned a difference of shape {d.shape}, expected a float (e.g. float(difference))"
+        got = as_number(d)
         if got is None:
-            return f"returned {describe(v)}, expected a number close to {want:.6g}"
+            return f"returned {describe(d)} as the difference, expected a number close to {want:.6g}"
         if not np.isfinite(got) or abs(got - want) > tol:
-            return f"returned {got:.6g}, expected {want:.6g}" + (f" (within {tol:.2g})" if tol > 1e-3 * want else "")
+            return (f"returned the difference {got:.6g}, expected {want:.6g}"
+                    + (f" (within {tol:.2g})" if tol > 1e-3 * want else ""))
+        if not isinstance(a, np.ndarray) or a.shape not in ((n, 1), (n,)) or a.dtype.kind not in "iuf":
+            return f"returned {describe(a)} as gradapprox, expected an array of shape ({n}, 1)"
+        bad = ~(np.abs(a.reshape(n, 1).astype(float) - approx) <= approx_tol)
+        if np.any(bad):
+            i = int(np.flatnonzero(bad.ravel())[0])
+            return f"returned a gradapprox whose entry {i} is {float(a.ravel()[i]):.6g}, expected {approx[i, 0]:.6g}"
         lines = [line for line in out.splitlines() if line.strip()]
         if not print_msg:
             return f"printed {out.strip()[:200]!r} with print_msg=False" if lines else None
@@ -67,47 +110,156 @@ def _judge_difference(want, tol, print_msg):
 
 def _gradient_check_n_cases(rng):
     cases = []
-    chosen_bug = (str(rng.choice(CLASSIC_LAYER_BUGS)),)
-    plans = [("correct gradients", (), float(10 ** rng.uniform(-2.5, -1.5)), False, None),
-             (f"bug {chosen_bug[0]}", chosen_bug, 1e-6, True, None),
-             ("bugs dW2_times_2, db1_4_over_m", ("dW2_times_2", "db1_4_over_m"),
-              float(10 ** rng.uniform(-7, -5.5)), True, None),
-             ("gradients scaled just above the threshold", (), 1e-5, True, float(rng.uniform(2.5e-7, 4e-7))),
-             ("gradients scaled just below the threshold", (), 1e-5, True, float(rng.uniform(1.3e-7, 1.7e-7)))]
-    for what, bugs, eps, print_msg, target in plans:
-        X, Y, params = _classic_case(rng)
-        _, cache = network.forward_propagation_n(X, Y, params)
-        gradients = _reference_backward(X, Y, cache, bugs=bugs)
+    plans = [  # (what, net: None = 3 layers (classic formula) or a number of layers, bugs, epsilon, print_msg, target)
+        ("correct gradients", None, (), float(10 ** rng.uniform(-2.5, -1.5)), False, None),
+        ("a bug", None, (str(rng.choice(CLASSIC_LAYER_BUGS)),), 1e-6, True, None),
+        ("bugs dW2_times_2, db1_4_over_m", None, ("dW2_times_2", "db1_4_over_m"),
+         float(10 ** rng.uniform(-7, -5.5)), True, None),
+        ("gradients scaled just above the threshold", None, (), 1e-5, True, float(rng.uniform(2.5e-7, 4e-7))),
+        ("gradients scaled just below the threshold", None, (), 1e-5, True, float(rng.uniform(1.3e-7, 1.7e-7))),
+        ("a bug", int(rng.integers(4, 7)), (str(rng.choice(CLASSIC_LAYER_BUGS)),), 1e-6, True, None),
+        ("correct gradients", int(rng.integers(10, 13)), (), float(10 ** rng.uniform(-6, -4)), False, None),
+    ]
+    for what, layers, bugs, eps, print_msg, target in plans:
+        if layers is None:
+            X, Y, params = _classic_case(rng)
+            _, cache = network.forward_propagation_n(X, Y, params)
+            gradients = _reference_backward(X, Y, cache, bugs=bugs)
+            net = f"a random 3-layer net with {params['W1'].shape[0]} and {params['W2'].shape[0]} hidden units"
+        else:
+            X, Y, params = _deep_case(rng, layers)
+            _, cache = network.forward_propagation_deep(X, Y, params)
+            gradients = _reference_deep(X, Y, cache, bugs=bugs)
+            net = f"a random {layers}-layer net"
         if target is not None:
             s = (1 + target) / (1 - target)
             gradients = {k: v * s for k, v in gradients.items()}
-        want, tol = _nd_reference(X, Y, params, gradients, eps)
-        label = (f"gradient_check_n(a random 3-layer net with {params['W1'].shape[0]} and {params['W2'].shape[0]} "
-                 f"hidden units, m = {X.shape[1]}, {what}, epsilon={eps:.3g}, print_msg={print_msg})")
-        cases.append(Case((params, gradients, X, Y, eps, print_msg), _judge_difference(want, tol, print_msg), label))
+        cost = Provided("network_cost", (X, Y, layers is None))
+        want, tol, approx, approx_tol = _nd_reference(cost.build(), params, gradients, eps)
+        label = (f"gradient_check_n(the cost of {net}, m = {X.shape[1]}, "
+                 f"{what + (' ' + bugs[0] if what == 'a bug' else '')}, epsilon={eps:.3g}, print_msg={print_msg})")
+        cases.append(Case((cost, params, gradients, eps, print_msg),
+                          _judge_difference(want, tol, approx, approx_tol, print_msg), label))
     return cases
 
 
 gradient_check_n = Spec(
     "gradient_check_n", _gradient_check_n_cases,
-    namespace={"np": "numpy", "forward_propagation_n": "course_utils.network:forward_propagation_n",
+    namespace={"np": "numpy",
                "dictionary_to_vector": "course_utils.vectors:dictionary_to_vector",
                "vector_to_dictionary": "course_utils.vectors:vector_to_dictionary",
                "gradients_to_vector": "course_utils.vectors:gradients_to_vector",
                "parameter_shapes": "course_utils.vectors:parameter_shapes"},
-    modules=NETWORK_MODULES, reference_modules=("gradcheck.py", "fastcost.py", "checks", "widgets.py"),
-    policy="it may use forward_propagation_n and the vector helpers, but computes the differences itself")
+    modules=VECTOR_MODULES, reference_modules=ANSWER_MODULES,
+    policy="it may use the vector helpers, but computes the centered differences and the difference itself")
 
 
-def _suspects_cases(rng):
+# ------------------------------------------------------------------------------ block_differences, diagnose
+_FACTORS = (0.25, 0.5, 2.0, 3.0, 4.0, -1.0)
+_OTHER_NAMES = ("gamma2", "beta2", "conv_w", "conv_b", "fc_w", "fc_b", "embed", "W", "theta0", "b10", "W2b")
+
+
+def _blocks(rng, names, zero=True):
+    """(grad, gradapprox, keys): one tensor per name, 1 to 6 entries, each with a drawn kind of error."""
+    grads, approxes, keys = [], [], []
+    kinds = ["factor", "factor", "right", "right", "mask"] + (["zero"] if zero else [])
+    chosen = [str(rng.choice(kinds)) for _ in names]
+    chosen[int(rng.integers(len(names)))] = "factor"  # at least one suspect
+    for name, kind in zip(names, chosen):
+        size = int(rng.integers(1, 7)) if kind != "mask" else int(rng.integers(2, 7))
+        a = rng.normal(0.0, float(10 ** rng.uniform(-2, 1)), size=size)
+        if kind == "factor":
+            g = float(rng.choice(_FACTORS)) * a
+        elif kind == "right":
+            g = a * (1 + 1e-9 * rng.standard_normal(size))
+        elif kind == "mask":
+            g = a * (np.arange(size) % 2 == 0)
+        else:
+            a, g = np.zeros(size), np.zeros(size)
+        grads.append(g)
+        approxes.append(a)
+        keys += [name] * size
+    return np.concatenate(grads).reshape(-1, 1), np.concatenate(approxes).reshape(-1, 1), keys
+
+
+def _names(rng, parameter_like):
+    if parameter_like:
+        layers = int(rng.integers(2, 13))
+        return [f"{kind}{l}" for l in range(1, layers + 1) for kind in "Wb"]
+    names = list(rng.choice(_OTHER_NAMES, size=int(rng.integers(3, 7)), replace=False))
+    return [str(n) for n in names]
+
+
+def _label(name, keys, threshold=None):
+    tensors = list(dict.fromkeys(keys))
+    shown = ", ".join(tensors[:4]) + (", ..." if len(tensors) > 4 else "")
+    return f"{name}(grad, gradapprox, keys of {len(keys)} entries in tensors {shown}" + (
+        "" if threshold is None else f", threshold={threshold:.3g}") + ")"
+
+
+def _judge_dict(want, rtol=1e-8):
     def judge(v, _):
-        if not isinstance(v, (list, tuple)) or not all(isinstance(s, str) for s in v):
-            return f"returned {describe(v)}, expected a list of parameter names"
-        return None if sorted(v) == ["W2", "b1"] else f"returned {sorted(v)}, which are not the suspects"
-    return [Case((), judge, "name_the_suspects()")]
+        if not isinstance(v, dict):
+            return f"returned {describe(v)}, expected a dict {{tensor: number}}"
+        if list(v) != list(want):
+            return f"returned the tensors {list(v)[:8]}, expected {list(want)[:8]} (in the order of keys)"
+        for name, w in want.items():
+            got = as_number(v[name])
+            if got is None or not np.isfinite(got) or abs(got - w) > rtol * abs(w) + 1e-15:
+                shown = f"{got:.6g}" if got is not None else describe(v[name])
+                return f"returned {shown} for {name}, expected {w:.6g}"
+        return None
+    return judge
 
 
-name_the_suspects = Spec("name_the_suspects", _suspects_cases, reference_modules=("checks", "widgets.py"))
+def _block_cases(rng):
+    cases = []
+    for parameter_like in (True, False, bool(rng.integers(2))):
+        grad, approx, keys = _blocks(rng, _names(rng, parameter_like))
+        cases.append(Case((grad, approx, keys), _judge_dict(reference_block_differences(grad, approx, keys)),
+                          _label("block_differences", keys)))
+    return cases
+
+
+block_differences = Spec("block_differences", _block_cases, reference_modules=ANSWER_MODULES,
+                         policy="it computes the norms itself")
+
+
+def _clear_threshold(rng, grad, approx, keys):
+    """A threshold in 1e-7 .. 0.9 at least 5 % away from every tensor's block difference."""
+    blocks = [d for d in reference_block_differences(grad, approx, keys).values() if d > 0]
+    for _ in range(100):
+        t = float(10 ** rng.uniform(-7, -0.05))
+        if all(abs(d - t) > 0.05 * t for d in blocks):
+            return t
+    return SUSPECT_THRESHOLD
+
+
+def _diagnose_cases(rng):
+    cases = []
+    for parameter_like, drawn in ((True, False), (False, True), (bool(rng.integers(2)), True)):
+        grad, approx, keys = _blocks(rng, _names(rng, parameter_like), zero=False)
+        if drawn:
+            t = _clear_threshold(rng, grad, approx, keys)
+            args = (grad, approx, keys, t)
+        else:
+            t, args = SUSPECT_THRESHOLD, (grad, approx, keys)
+        cases.append(Case(args, _judge_dict(reference_diagnose(grad, approx, keys, t)),
+                          _label("diagnose", keys, None if not drawn else t)))
+    # a tensor exactly at the threshold: ||(9, 12) - (3, 4)|| / (15 + 5) = 0.5 in any order of operations
+    grad, approx, keys = _blocks(rng, _names(rng, False)[:2], zero=False)
+    boundaries = [0] + [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]] + [len(keys)]
+    at = int(rng.choice(boundaries))
+    grad = np.insert(grad, at, [[9.0], [12.0]], axis=0)
+    approx = np.insert(approx, at, [[3.0], [4.0]], axis=0)
+    keys = keys[:at] + ["edge", "edge"] + keys[at:]
+    cases.append(Case((grad, approx, keys, 0.5), _judge_dict(reference_diagnose(grad, approx, keys, 0.5)),
+                      _label("diagnose", keys, 0.5)))
+    return cases
+
+
+diagnose = Spec("diagnose", _diagnose_cases, reference_modules=ANSWER_MODULES,
+                policy="it computes the norms itself (it may call your block_differences)")
 
 
 def _backward_judge(want, tol):

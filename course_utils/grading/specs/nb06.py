@@ -1,0 +1,124 @@
+"""Verification specs of notebook 06, hunt the bugs: a capstone (see course_utils/grading/verify.py).
+
+The student id is read back from the submission's exercise cell student_id AS TEXT (verify.Spec.reads):
+the string literal that `def student_id(): return "..."` returns, parsed here with ast, never run here. That
+id picks the teammate's pass (course_utils.capstone) whose wrong tensors and wrong lines are computed here
+from the trusted forward pass (course_utils.checks.nb06: complex-step derivatives; no answer key exists).
+
+student_id: the function, run in the sandbox, must return exactly that literal, and the literal must be an id; a
+passed record says which id was read back ("student id read back: 'jdoe42'"), so an instructor sees a student
+who set another student's id.
+wrong_tensors, buggy_lines: compared, as sets, with the truth for the id read back.
+fixed_backward: networks of random sizes (W2 square or not), m and scales, judged against the exact gradients;
+the verification sandbox holds no course module, so the teammate's pass and the forward pass are absent.
+"""
+import numpy as np
+
+from course_utils import capstone
+from course_utils.checks.nb06 import (
+    LINE_NAMES,
+    LITERAL_RULE,
+    _judge_lines,
+    _judge_tensors,
+    _literal_id,
+    _parameter_name,
+    exact_gradients,
+    judge_fix,
+    truth_buggy_lines,
+    truth_wrong_tensors,
+)
+from course_utils.grading.verify import Case, Spec, describe
+
+NO_ID = "cannot be judged: " + LITERAL_RULE.replace("student_id must", "exercise student_id must")
+
+
+def read_id(sources):
+    """(id, None) from the student_id cell's source, or (None, why not)."""
+    source = (sources or {}).get("student_id")
+    if source is None:
+        return None, "cannot be judged: the exercise cell student_id (your student id) is missing"
+    literal = _literal_id(source)
+    if literal is None:
+        return None, NO_ID
+    try:
+        capstone.normalize_id(literal)
+    except (TypeError, ValueError) as error:
+        return None, f"cannot be judged: {error}"
+    return literal, None
+
+
+def _refuse(function, why):
+    return [Case((), lambda value, stdout: why, f"{function}()")]
+
+
+def _id_cases(rng, sources):
+    literal, why = read_id(sources)
+    if literal is None:
+        return _refuse("student_id", why.replace("cannot be judged: ", "gives no id the grader can use: "))
+
+    def judge(value, stdout):
+        if value != literal:
+            return f"returned {describe(value)}, not the literal {literal!r} of its return line. " + LITERAL_RULE
+        return None
+    return [Case((), judge, "student_id()")]
+
+
+def _names_judge(allowed, truth, judge_sets, convert=lambda n: n):
+    def judge(value, stdout):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            return f"returned {describe(value)}, expected a list of names"
+        if any(v not in allowed for v in value) or len(set(value)) != len(value):
+            return f"returned {list(value)}: each name once, from {', '.join(allowed)}"
+        message = judge_sets([convert(v) for v in value], truth)
+        return None if message is None else f"returned {list(value)}: {message}"
+    return judge
+
+
+def _tensor_cases(rng, sources):
+    literal, why = read_id(sources)
+    if literal is None:
+        return _refuse("wrong_tensors", why)
+    judge = _names_judge(capstone.PARAMETER_NAMES + capstone.GRADIENT_NAMES, truth_wrong_tensors(literal),
+                         _judge_tensors, _parameter_name)
+    return [Case((), judge, f"wrong_tensors() for student id {literal!r}")]
+
+
+def _line_cases(rng, sources):
+    literal, why = read_id(sources)
+    if literal is None:
+        return _refuse("buggy_lines", why)
+    judge = _names_judge(LINE_NAMES, truth_buggy_lines(literal), _judge_lines)
+    return [Case((), judge, f"buggy_lines() for student id {literal!r}")]
+
+
+def _fix_cases(rng):
+    cases = []
+    for square in (True, False, False):
+        n = [int(v) for v in rng.integers(1, 7, size=4)] + [1]
+        if square:
+            n[2] = n[1]
+        m = int(rng.integers(3, 30))
+        X = rng.standard_normal((n[0], m)) * float(10 ** rng.uniform(-0.3, 0.3))
+        Y = (rng.random((1, m)) < 0.5).astype(np.float64)
+        Y[0, :2] = (0.0, 1.0)
+        parameters = capstone.initialize_parameters(tuple(n), seed=int(rng.integers(1 << 30)))
+        _, cache = capstone.forward_propagation(X, Y, parameters)
+        exact = exact_gradients(X, Y, parameters)
+        cases.append(Case((X, Y, cache), lambda value, stdout, exact=exact: judge_fix(value, exact),
+                          f"fixed_backward(X, Y, cache) on a network of sizes {n}, m = {m}"))
+    return cases
+
+
+def _id_note(sources):
+    return f"student id read back: {read_id(sources)[0]!r}"
+
+
+student_id = Spec("student_id", _id_cases, reads=("student_id",), note=_id_note,
+                  policy="it must return its string literal")
+wrong_tensors = Spec("wrong_tensors", _tensor_cases, reads=("student_id",), reference_modules=("checks",))
+buggy_lines = Spec("buggy_lines", _line_cases, reads=("student_id",), reference_modules=("checks",))
+fixed_backward = Spec("fixed_backward", _fix_cases, reference_modules=("capstone.py", "capstone_variants.py", "checks"),
+                      policy="write the whole backward pass in the cell: the teammate's pass, the forward pass and "
+                             "the checks are not there")
+
+__all__ = ["buggy_lines", "fixed_backward", "student_id", "wrong_tensors"]

@@ -1,0 +1,333 @@
+"""The wrong-answer catalog of notebook 04 (see tests/catalog.py): gradient_check_n, block_differences, diagnose,
+backward_propagation_n.
+
+Every wrong entry must fail its check with AssertionError (naming its mistake when it has a hint) and fail
+the grader's verification run; every right one, however unusually written, must pass both. Most entries are
+the reference solution with one or two lines edited (edit() asserts that the edited text is there). diagnose's
+entries that call block_differences define it in their own cell too (with_blocks).
+"""
+from catalog import Entry, catalog_tests, reference
+
+EXERCISES = ["gradient_check_n", "block_differences", "diagnose", "backward_propagation_n"]
+
+
+def edit(exercise, label, *pairs, **kw):
+    """The reference solution of `exercise` with each (old, new) of `pairs` replaced."""
+    source = reference(exercise)
+    for old, new in pairs:
+        assert old in source, (exercise, label, old)
+        source = source.replace(old, new)
+    return Entry(exercise, label, source, **kw)
+
+
+def gcn(label, *pairs, **kw):
+    return edit("gradient_check_n", label, *pairs, **kw)
+
+
+def bd(label, *pairs, **kw):
+    return edit("block_differences", label, *pairs, **kw)
+
+
+def dg(label, *pairs, **kw):
+    entry = edit("diagnose", label, *pairs, **kw)
+    return Entry("diagnose", label, with_blocks(entry.source), entry.right, entry.hint, entry.subtle)
+
+
+def with_blocks(source):
+    """A diagnose cell that also defines the reference block_differences it calls: the verification run of one
+    catalog entry holds only that cell (a graded notebook runs every exercise cell)."""
+    return reference("block_differences") + "\n\n\n" + source
+
+
+def bp(label, *pairs, **kw):
+    return edit("backward_propagation_n", label, *pairs, **kw)
+
+
+GCN_HEAD = "def gradient_check_n(cost, parameters, gradients, epsilon=1e-7, print_msg=False):\n"
+BD_HEAD = "def block_differences(grad, gradapprox, keys):\n"
+DG_HEAD = "def diagnose(grad, gradapprox, keys, threshold=1e-5):\n"
+BP_HEAD = "def backward_propagation_n(X, Y, cache):\n"
+
+# the lines of the reference solutions that the entries edit
+CENTERED = "gradapprox[i] = (J_plus[i] - J_minus[i]) / (2 * epsilon)"
+DENOMINATOR = "denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)"
+NUMERATOR = "numerator = np.linalg.norm(grad - gradapprox)"
+BLOCK_DENOMINATOR = "denominator = np.linalg.norm(g) + np.linalg.norm(a)"
+BLOCK_VALUE = "differences[name] = float(np.linalg.norm(g - a) / denominator) if denominator > 0 else 0.0"
+BLOCK_LOOP = "for name in dict.fromkeys(keys):"
+SUSPECT_TEST = "if d > threshold:"
+RATIO = ("suspects[name] = float(np.linalg.norm(grad[names == name]) / "
+         "np.linalg.norm(gradapprox[names == name]))")
+CLASSIC_NAMES = '["W1", "b1", "W2", "b2", "W3", "b3"]'
+
+CATALOG = [
+    # ------------------------------------------------------------------------------------ gradient_check_n
+    gcn("reversed threshold test", ("if difference > 2e-7:", "if difference < 2e-7:"),
+        hint="the print_msg verdict is reversed", subtle="other"),
+    gcn("threshold 1e-7", ("if difference > 2e-7:", "if difference > 1e-7:"),
+        hint="1e-7 is too strict a threshold", subtle="other"),
+    gcn("threshold 1e-6", ("if difference > 2e-7:", "if difference > 1e-6:"),
+        hint="is above the course's threshold 2e-07: that is a mistake", subtle="other"),
+    gcn("one norm in the denominator", (DENOMINATOR, "denominator = np.linalg.norm(grad)"),
+        hint="you left one of the two norms out"),
+    gcn("thetaminus from thetaplus", ("thetaminus = np.copy(theta)", "thetaminus = np.copy(thetaplus)"),
+        hint="thetaminus was built from thetaplus"),
+    gcn("no np.copy", ("thetaplus = np.copy(theta)", "thetaplus = theta"),
+        ("thetaminus = np.copy(theta)", "thetaminus = theta"), hint="or without np.copy"),
+    gcn("no np.copy for thetaplus only", ("thetaplus = np.copy(theta)", "thetaplus = theta"),
+        hint="or without np.copy"),
+    gcn("/ 2 * epsilon", (CENTERED, "gradapprox[i] = (J_plus[i] - J_minus[i]) / 2 * epsilon"),
+        hint="`/ 2 * epsilon`"),
+    gcn("divides by epsilon", (CENTERED, "gradapprox[i] = (J_plus[i] - J_minus[i]) / epsilon"),
+        hint="divides by epsilon instead of 2 * epsilon"),
+    gcn("compares gradapprox with itself", (NUMERATOR, "numerator = np.linalg.norm(gradapprox - gradapprox)"),
+        hint="compared gradapprox with itself"),
+    gcn("one-sided difference",
+        ("J_minus[i] = cost(vector_to_dictionary(thetaminus, shapes))",
+         "J_minus[i] = cost(vector_to_dictionary(theta, shapes))"),
+        (CENTERED, "gradapprox[i] = (J_plus[i] - J_minus[i]) / epsilon"), hint="one-sided difference"),
+    gcn("ignores epsilon", ("thetaplus[i] += epsilon", "thetaplus[i] += 1e-7"),
+        ("thetaminus[i] -= epsilon", "thetaminus[i] -= 1e-7"),
+        (CENTERED, "gradapprox[i] = (J_plus[i] - J_minus[i]) / (2 * 1e-7)"),
+        hint="you ignored the epsilon argument", subtle="ignores an argument"),
+    gcn("47 parameters hard-coded", ("for i in range(n):", "for i in range(47):"), subtle="canonical input only"),
+    gcn("returns inside the loop",
+        (CENTERED, CENTERED + "\n        return float(np.linalg.norm(grad - gradapprox) / "
+                              "(np.linalg.norm(grad) + np.linalg.norm(gradapprox))), gradapprox"),
+        subtle="returns too early"),
+    gcn("prints whatever print_msg says", ("    if print_msg:\n", "    if True:\n"),
+        hint="although print_msg was False", subtle="ignores an argument"),
+    gcn("norm of the sum in the denominator", (DENOMINATOR, "denominator = np.linalg.norm(grad + gradapprox)"),
+        subtle="other"),
+    gcn("(1, 1) array from np.dot",
+        (NUMERATOR, "numerator = np.sqrt(np.dot((grad - gradapprox).T, grad - gradapprox))"),
+        ("difference = float(numerator / denominator)", "difference = numerator / denominator"),
+        hint="instead of a float", subtle="right values wrong shape"),
+    gcn("returns only the difference", ("    return difference, gradapprox", "    return difference"),
+        hint="returned only a number", subtle="other"),
+    gcn("returns grad as gradapprox", ("    return difference, gradapprox", "    return difference, grad"),
+        hint="return the gradapprox you computed", subtle="right shape wrong values"),
+    gcn("theta in sorted name order",
+        ("theta, _ = dictionary_to_vector(parameters)",
+         "theta = np.concatenate([parameters[k].reshape(-1, 1) for k in sorted(parameters)])"),
+        subtle="canonical input only"),
+    Entry("gradient_check_n", "perturbs the parameters in place",
+          GCN_HEAD + "    grad = gradients_to_vector(gradients)\n    approx = []\n"
+          "    for name in parameter_shapes(parameters):\n        W = parameters[name]\n"
+          "        for idx in np.ndindex(W.shape):\n"
+          "            W[idx] += epsilon\n            J_plus = cost(parameters)\n"
+          "            W[idx] -= 2 * epsilon\n            J_minus = cost(parameters)\n"
+          "            approx.append((J_plus - J_minus) / (2 * epsilon))\n"
+          "    gradapprox = np.array(approx).reshape(-1, 1)\n"
+          "    difference = float(np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + "
+          "np.linalg.norm(gradapprox)))\n"
+          "    if print_msg:\n        print('mistake' if difference > 2e-7 else 'fine')\n"
+          "    return difference, gradapprox\n",
+          hint="changed the parameters", subtle="mutates its input"),
+    Entry("gradient_check_n", "hand-written norms, e_i steps, costs halved first",
+          "import math\n\n\n" + GCN_HEAD +
+          "    theta, _ = dictionary_to_vector(parameters)\n"
+          "    grad = gradients_to_vector(gradients).ravel().tolist()\n"
+          "    shapes = parameter_shapes(parameters)\n    approx = []\n"
+          "    for i in range(theta.shape[0]):\n        e = np.zeros_like(theta)\n        e[i] = epsilon\n"
+          "        J_plus = cost(vector_to_dictionary(theta + e, shapes))\n"
+          "        J_minus = cost(vector_to_dictionary(theta - e, shapes))\n"
+          "        approx.append(J_plus / (2 * epsilon) - J_minus / (2 * epsilon))\n"
+          "    num = math.sqrt(sum((g - a) ** 2 for g, a in zip(grad, approx)))\n"
+          "    den = math.sqrt(sum(g * g for g in grad)) + math.sqrt(sum(a * a for a in approx))\n"
+          "    difference = num / den\n"
+          "    if print_msg:\n"
+          "        print('Gradient check: ' + ('WRONG' if difference > 2e-7 else 'OK') + f' ({difference:.2e})')\n"
+          "    return difference, np.array(approx)\n", right=True),
+    Entry("gradient_check_n", "fresh dictionary copies per entry",
+          GCN_HEAD + "    grads, approx = [], []\n"
+          "    for name in sorted(parameters, key=lambda k: (int(k[1:]), k[0] != 'W')):\n"
+          "        for idx in np.ndindex(parameters[name].shape):\n"
+          "            plus = {k: v.copy() for k, v in parameters.items()}\n"
+          "            minus = {k: v.copy() for k, v in parameters.items()}\n"
+          "            plus[name][idx] += epsilon\n            minus[name][idx] -= epsilon\n"
+          "            slope = (cost(plus) - cost(minus)) / 2 / epsilon\n"
+          "            approx.append(slope)\n            grads.append(gradients['d' + name][idx])\n"
+          "    grad, gradapprox = np.array(grads), np.array(approx)\n"
+          "    difference = np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + np.linalg.norm(gradapprox))\n"
+          "    if print_msg:\n"
+          "        verdict = ('no mistake, backprop is correct' if difference <= 2e-7\n"
+          "                   else 'there is a bug in backprop')\n"
+          "        print(verdict, difference)\n"
+          "    return float(difference), gradapprox.reshape(-1, 1)\n", right=True),
+    Entry("gradient_check_n", "all thetaplus at once from np.eye",
+          GCN_HEAD + "    theta, _ = dictionary_to_vector(parameters)\n    grad = gradients_to_vector(gradients)\n"
+          "    shapes = parameter_shapes(parameters)\n    n = theta.shape[0]\n"
+          "    steps = epsilon * np.eye(n)\n"
+          "    J = lambda t: cost(vector_to_dictionary(t.reshape(n, 1), shapes))\n"
+          "    J_plus = np.array([J(theta[:, 0] + steps[i]) for i in range(n)])\n"
+          "    J_minus = np.array([J(theta[:, 0] - steps[i]) for i in range(n)])\n"
+          "    gradapprox = ((J_plus - J_minus) / (2 * epsilon)).reshape(n, 1)\n"
+          "    difference = float(np.linalg.norm(gradapprox - grad, ord=2) / (np.linalg.norm(grad, ord=2) + "
+          "np.linalg.norm(gradapprox, ord=2)))\n"
+          "    if print_msg:\n        if difference >= 2e-7:\n"
+          "            print(f'Backprop looks wrong (difference {difference:.3g} > 2e-7)')\n"
+          "        else:\n            print(f'Backprop passes the check: {difference:.3g}')\n"
+          "    return difference, gradapprox\n", right=True),
+
+    # ----------------------------------------------------------------------------------- block_differences
+    bd("the overall denominator per tensor",
+       (BLOCK_DENOMINATOR, "denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)"),
+       hint="divided by the norms of the WHOLE vectors"),
+    bd("one norm in the denominator", (BLOCK_DENOMINATOR, "denominator = np.linalg.norm(g)"),
+       hint="you left one of the two norms out"),
+    bd("numerator only", (BLOCK_VALUE, "differences[name] = float(np.linalg.norm(g - a))"),
+       hint="you returned only the numerator"),
+    bd("names sorted", (BLOCK_LOOP, "for name in sorted(set(keys)):"), hint="in another order", subtle="other"),
+    bd("the classic network's names", (BLOCK_LOOP, f"for name in {CLASSIC_NAMES}:"),
+       hint="the names must come from keys", subtle="canonical input only"),
+    bd("0 / 0 for a tensor that is zero in both",
+       (BLOCK_VALUE, "differences[name] = float(np.linalg.norm(g - a) / denominator)"),
+       hint="both zero gives 0 / 0", subtle="other"),
+    bd("squared norms", (BLOCK_DENOMINATOR, "denominator = np.sum(g * g) + np.sum(a * a)"),
+       (BLOCK_VALUE, "differences[name] = float(np.sum((g - a) ** 2) / denominator) if denominator > 0 else 0.0"),
+       hint="you left the square roots out", subtle="right shape wrong values"),
+    bd("difference of the norms",
+       (BLOCK_VALUE, ("differences[name] = float(abs(np.linalg.norm(g) - np.linalg.norm(a)) / denominator) "
+                     "if denominator > 0 else 0.0")),
+       hint="difference of the norms", subtle="right shape wrong values"),
+    bd("the overall difference for every tensor",
+       (BLOCK_VALUE, ("differences[name] = float(np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + "
+                     "np.linalg.norm(gradapprox)))")),
+       hint="every tensor got the overall difference", subtle="other"),
+    bd("a list of the values", ("    return differences", "    return list(differences.values())"),
+       hint="expected a dict", subtle="right values wrong shape"),
+    Entry("block_differences", "plain Python: zip, sums of squares, math.sqrt",
+          "import math\n\n\n" + BD_HEAD +
+          "    sums = {}\n"
+          "    for name, g, a in zip(keys, grad.ravel().tolist(), gradapprox.ravel().tolist()):\n"
+          "        s = sums.setdefault(name, [0.0, 0.0, 0.0])\n"
+          "        s[0] += (g - a) ** 2\n        s[1] += g * g\n        s[2] += a * a\n"
+          "    out = {}\n"
+          "    for name, (d2, g2, a2) in sums.items():\n"
+          "        den = math.sqrt(g2) + math.sqrt(a2)\n"
+          "        out[name] = math.sqrt(d2) / den if den else 0.0\n"
+          "    return out\n", right=True),
+    Entry("block_differences", "np.unique by first index and np.bincount",
+          BD_HEAD + "    names, first, which = np.unique(np.asarray(keys), return_index=True, return_inverse=True)\n"
+          "    g, a = grad.ravel(), gradapprox.ravel()\n"
+          "    num = np.sqrt(np.bincount(which, (g - a) ** 2))\n"
+          "    den = np.sqrt(np.bincount(which, g * g)) + np.sqrt(np.bincount(which, a * a))\n"
+          "    d = np.divide(num, den, out=np.zeros_like(num), where=den > 0)\n"
+          "    return {str(names[k]): float(d[k]) for k in np.argsort(first)}\n", right=True),
+
+    # -------------------------------------------------------------------------------------------- diagnose
+    dg("the ratio upside down",
+       (RATIO, ("suspects[name] = float(np.linalg.norm(gradapprox[names == name]) / "
+               "np.linalg.norm(grad[names == name]))")), hint="the ratio is upside down"),
+    dg(">= threshold", (SUSPECT_TEST, "if d >= threshold:"), hint="strictly above it", subtle="other"),
+    dg("ignores threshold", (SUSPECT_TEST, "if d > 1e-5:"), hint="you ignored the threshold argument",
+       subtle="ignores an argument"),
+    dg("the overall threshold 2e-7", (SUSPECT_TEST, "if d > 2e-7:"), hint="you ignored the threshold argument",
+       subtle="ignores an argument"),
+    dg("every tensor", (SUSPECT_TEST, "if True:"), hint="you returned every tensor"),
+    dg("k from the block difference", (RATIO, "suspects[name] = (1 + d) / (1 - d) if d < 1 else float('inf')"),
+       hint="cannot say too big from too small", subtle="right shape wrong values"),
+    dg("words instead of the ratio",
+       (RATIO, ("suspects[name] = 'too big' if np.linalg.norm(grad[names == name]) > "
+               "np.linalg.norm(gradapprox[names == name]) else 'too small'")),
+       hint="return the norm ratio itself"),
+    dg("a list of names", ("    return suspects", "    return list(suspects)"),
+       hint="a list of names", subtle="right values wrong shape"),
+    dg("ratio of the sums",
+       (RATIO, "suspects[name] = float(np.sum(grad[names == name]) / np.sum(gradapprox[names == name]))"),
+       hint="not of the sums", subtle="right shape wrong values"),
+    dg("the classic network's names",
+       ("    for name, d in block_differences(grad, gradapprox, keys).items():\n",
+        ("    blocks = block_differences(grad, gradapprox, keys)\n"
+        f"    for name, d in ((n, blocks.get(n, 0.0)) for n in {CLASSIC_NAMES}):\n")),
+       hint="the names must come from keys", subtle="canonical input only"),
+    Entry("diagnose", "without block_differences, hypot-free norms",
+          DG_HEAD + "    g, a = np.ravel(grad), np.ravel(gradapprox)\n    out = {}\n"
+          "    for name in dict.fromkeys(keys):\n"
+          "        mask = np.array([k == name for k in keys])\n"
+          "        ng, na = np.sqrt(np.dot(g[mask], g[mask])), np.sqrt(np.dot(a[mask], a[mask]))\n"
+          "        nd = np.sqrt(np.dot(g[mask] - a[mask], g[mask] - a[mask]))\n"
+          "        if ng + na > 0 and nd / (ng + na) > threshold:\n"
+          "            out[name] = float(ng / na)\n"
+          "    return out\n", right=True),
+    Entry("diagnose", "filters a comprehension over block_differences",
+          with_blocks(DG_HEAD) + "    blocks = block_differences(grad, gradapprox, keys)\n"
+          "    keys = np.asarray(keys)\n"
+          "    norm = lambda v: float(np.linalg.norm(v))\n"
+          "    return {name: norm(grad[keys == name]) / norm(gradapprox[keys == name])\n"
+          "            for name, d in blocks.items() if not d <= threshold}\n", right=True),
+    # ------------------------------------------------------------------------------ backward_propagation_n
+    bp("both classic bugs", ("dW2 = 1. / m * np.dot(dZ2, A1.T)", "dW2 = 1. / m * np.dot(dZ2, A1.T) * 2"),
+       ("db1 = 1. / m", "db1 = 4. / m"), hint="dW2 and db1 are wrong"),
+    bp("dW2 times 2", ("dW2 = 1. / m * np.dot(dZ2, A1.T)", "dW2 = 1. / m * np.dot(dZ2, A1.T) * 2"),
+       hint="stray `* 2`"),
+    bp("db1 with 4./m", ("db1 = 1. / m", "db1 = 4. / m"), hint="db1 still uses 4./m"),
+    bp("dW3 without 1/m", ("dW3 = 1. / m * np.dot(dZ3, A2.T)", "dW3 = np.dot(dZ3, A2.T)"),
+       hint="the 1./m is missing"),
+    bp("db2 summed without axis", ("db2 = 1. / m * np.sum(dZ2, axis=1, keepdims=True)", "db2 = 1. / m * np.sum(dZ2)"),
+       hint="sums over every entry"),
+    bp("ReLU mask of layer 2 from dA2", ("np.int64(A2 > 0)", "np.int64(dA2 > 0)"),
+       hint="taken from the sign of dA2", subtle="right shape wrong values"),
+    bp("no ReLU derivative in layer 1", ("dZ1 = np.multiply(dA1, np.int64(A1 > 0))", "dZ1 = dA1"),
+       hint="the ReLU derivative of layer 1 is missing", subtle="right shape wrong values"),
+    bp("sign of dZ3", ("dZ3 = A3 - Y", "dZ3 = Y - A3"), hint="opposite sign: the output layer's dZ3"),
+    bp("sigmoid derivative twice", ("dZ3 = A3 - Y", "dZ3 = (A3 - Y) * A3 * (1 - A3)"),
+       hint="already contains it", subtle="right shape wrong values"),
+    bp("m hard-coded to 3", ("m = X.shape[1]", "m = 3"), hint="hard-code m = 3", subtle="canonical input only"),
+    bp("m from Y.shape[0]", ("m = X.shape[1]", "m = Y.shape[0]"), hint="m is taken from Y.shape[0]",
+       subtle="canonical input only"),
+    bp("db2 without keepdims", ("np.sum(dZ2, axis=1, keepdims=True)", "np.sum(dZ2, axis=1)"),
+       hint="lost its second axis", subtle="right values wrong shape"),
+    bp("mask A2 >= 0", ("np.int64(A2 > 0)", "np.int64(A2 >= 0)"), hint="the ReLU derivative of layer 2 is missing",
+       subtle="other"),
+    bp("dW1 transposed", ("dW1 = 1. / m * np.dot(dZ1, X.T)", "dW1 = 1. / m * np.dot(X, dZ1.T)"),
+       hint="dW1 is transposed"),
+    bp("reuses A2 as its mask, in place",
+       ("    dW3 = 1. / m * np.dot(dZ3, A2.T)\n", ""),
+       ("    dZ2 = np.multiply(dA2, np.int64(A2 > 0))\n",
+        "    A2[A2 > 0] = 1\n    dZ2 = np.multiply(dA2, A2)\n    dW3 = 1. / m * np.dot(dZ3, A2.T)\n"),
+       hint="changed A2 in place", subtle="mutates its input"),
+    Entry("backward_propagation_n", "layer loop that returns too early",
+          BP_HEAD + "    m = X.shape[1]\n    Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3 = cache\n"
+          "    A, W = [X, A1, A2, A3], [None, W1, W2, W3]\n    gradients = {}\n    dZ = A3 - Y\n"
+          "    for l in (3, 2, 1):\n"
+          "        gradients['dW' + str(l)] = 1. / m * np.dot(dZ, A[l - 1].T)\n"
+          "        gradients['db' + str(l)] = 1. / m * np.sum(dZ, axis=1, keepdims=True)\n"
+          "        dZ = np.dot(W[l].T, dZ) * (A[l - 1] > 0)\n"
+          "        return gradients\n", subtle="returns too early"),
+    Entry("backward_propagation_n", "masks from Z, @ and mean",
+          BP_HEAD + "    Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3 = cache\n    m = X.shape[1]\n"
+          "    dZ3 = A3 - Y.reshape(1, -1)\n"
+          "    grads = {'dZ3': dZ3, 'dW3': dZ3 @ A2.T / m, 'db3': dZ3.mean(axis=1, keepdims=True)}\n"
+          "    dZ2 = (W3.T @ dZ3) * (Z2 > 0)\n"
+          "    grads.update(dW2=dZ2 @ A1.T / m, db2=dZ2.mean(axis=1, keepdims=True))\n"
+          "    dZ1 = (W2.T @ dZ2) * (Z1 > 0)\n"
+          "    grads.update(dW1=dZ1 @ X.T / m, db1=dZ1.mean(axis=1, keepdims=True))\n"
+          "    return grads\n", right=True),
+    Entry("backward_propagation_n", "a loop over the layers",
+          BP_HEAD + "    m = X.shape[1]\n    Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3 = cache\n"
+          "    A, W = [X, A1, A2, A3], [None, W1, W2, W3]\n    gradients = {}\n    dZ = A3 - Y\n"
+          "    for l in range(3, 0, -1):\n"
+          "        gradients[f'dZ{l}'] = dZ\n"
+          "        gradients[f'dW{l}'] = np.dot(dZ, A[l - 1].T) / m\n"
+          "        gradients[f'db{l}'] = np.sum(dZ, axis=1, keepdims=True) / m\n"
+          "        if l > 1:\n            dA = np.dot(W[l].T, dZ)\n            gradients[f'dA{l - 1}'] = dA\n"
+          "            dZ = np.where(A[l - 1] > 0, dA, 0.0)\n"
+          "    return gradients\n", right=True),
+    Entry("backward_propagation_n", "one example at a time",
+          BP_HEAD + "    Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3 = cache\n    m = X.shape[1]\n"
+          "    y = np.ravel(Y)\n"
+          "    grads = {k: np.zeros_like(v, dtype=float) for k, v in (('dW1', W1), ('db1', b1), ('dW2', W2), "
+          "('db2', b2), ('dW3', W3), ('db3', b3))}\n"
+          "    for j in range(m):\n"
+          "        x, a1, a2, a3 = X[:, j:j + 1], A1[:, j:j + 1], A2[:, j:j + 1], A3[:, j:j + 1]\n"
+          "        dz3 = a3 - y[j]\n        dz2 = (W3.T @ dz3) * (a2 > 0)\n        dz1 = (W2.T @ dz2) * (a1 > 0)\n"
+          "        for l, dz, a_prev in ((3, dz3, a2), (2, dz2, a1), (1, dz1, x)):\n"
+          "            grads[f'dW{l}'] += dz @ a_prev.T / m\n            grads[f'db{l}'] += dz / m\n"
+          "    return grads\n", right=True),
+
+]
+
+
+globals().update(catalog_tests(CATALOG, EXERCISES))  # shape, every entry, hints named alone
