@@ -8,8 +8,9 @@ For every tests/solutions/NN_name.ipynb the build
 1. validates the cell contract (readable unique ids, exercise/check metadata, solution markers),
 2. executes the notebook top to bottom in a fresh python3 kernel (nbclient, cwd = notebooks/),
 3. writes notebooks/NN_name.ipynb: exercise cells get a stub in place of each
-   `# BEGIN SOLUTION: hint` ... `# END SOLUTION` block and no outputs; every other cell keeps the
-   outputs of the real execution; execution counts are 1, 2, 3, ... over the code cells,
+   `# BEGIN SOLUTION: hint` ... `# END SOLUTION` block and no outputs; so do demo cells tagged
+   `student-output` (they show what the student's own functions give, and carry nbval-ignore-output);
+   every other cell keeps the outputs of the real execution; execution counts are 1, 2, 3, ... over the code cells,
 4. rewrites the notebook index in README.md between the notebook-index markers.
 
 Stored outputs are cleaned so that building twice gives byte-identical files: ANSI colour codes and
@@ -49,6 +50,7 @@ LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_ext
                  "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
                  "pygments_lexer": "ipython3"}  # no version: the release must not depend on the machine
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "widgets")
+STUDENT_OUTPUT = "student-output"  # tag of a demo cell that shows the student's own results: no stored output
 BLAS_SETTINGS = ("OPENBLAS_", "NVPL_BLAS_", "MKL_", "GOTO")  # environment variables that pick BLAS kernels
 
 
@@ -128,6 +130,10 @@ def validate(nb, name="notebook"):
         has_marker = cells.has_solution_marker(source)
         if is_exercise(cell) and is_check(cell):
             raise BuildError(f"{where}: tagged both 'exercise' and 'check'")
+        tags = cell.get("metadata", {}).get("tags", [])
+        if STUDENT_OUTPUT in tags and (is_exercise(cell) or is_check(cell) or "nbval-ignore-output" not in tags):
+            raise BuildError(f"{where}: a '{STUDENT_OUTPUT}' cell stores no output, so it must be a demo cell "
+                             "tagged 'nbval-ignore-output' as well")
         if is_exercise(cell):
             problem = cells.exercise_meta_problem(cell)
             if problem:
@@ -288,6 +294,8 @@ def release_from_executed(executed, name="notebook"):
             if is_exercise(cell):
                 cell.source = make_stub(cell.source, where)
                 cell.outputs = []
+            elif STUDENT_OUTPUT in cell.metadata.get("tags", []):
+                cell.outputs = []  # it shows what the student's own code gives: not the reference's results
             else:
                 cell.outputs = clean_outputs(cell.get("outputs", []), count, where)
                 if is_check(cell):  # an unrun check must not look passed: its reference goes to metadata

@@ -139,7 +139,8 @@ def normalize_id(student_id):
         raise ValueError(f"student_id is {student_id!r}: set it to YOUR student id (the one your instructor gave "
                          "you), e.g. return \"jdoe42\" -- it picks the bugs you hunt and is read back when grading")
     if not ID_PATTERN.fullmatch(text):
-        raise ValueError(f"student_id {student_id!r} is not an id: use 1 to 64 letters, digits and . _ @ + -, "
+        shown = repr(student_id) if len(student_id) <= 80 else f"{student_id[:40]!r}... ({len(student_id):,} characters)"
+        raise ValueError(f"student_id {shown} is not an id: use 1 to 64 letters, digits and . _ @ + -, "
                          "starting with a letter or digit")
     return text.lower()
 

@@ -351,3 +351,21 @@ def test_consecutive_stream_outputs_are_merged_so_rebuilding_gives_the_same_file
                {"output_type": "stream", "name": "stdout", "text": "c\n"}]
     cleaned = build.clean_outputs(outputs, 1)
     assert [o.get("text") for o in cleaned] == ["a\nb\n", None, "c\n"]
+
+
+def test_a_student_output_cell_keeps_no_reference_output_and_must_be_ignored_by_nbval():
+    shows = new_code_cell("print('your diagnosis: b1 4x too big')", id="demo-yours",
+                          metadata={"tags": ["nbval-ignore-output", build.STUDENT_OUTPUT]})
+    shows.outputs = [nbformat.v4.new_output("stream", name="stdout", text="your diagnosis: b1 4x too big\n")]
+    plain = new_code_cell("print(1)", id="demo-plain")
+    plain.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb = new_notebook(cells=[shows, plain])
+    nb.nbformat_minor = 5
+    release = build.release_from_executed(nb)
+    assert release.cells[0].outputs == [] and release.cells[0].execution_count == 1
+    assert release.cells[1].outputs[0]["text"] == "1\n"
+    unignored = new_code_cell("print(1)", id="demo-yours", metadata={"tags": [build.STUDENT_OUTPUT]})
+    bad = new_notebook(cells=[unignored])
+    bad.nbformat_minor = 5
+    with pytest.raises(build.BuildError, match="nbval-ignore-output"):
+        build.validate(bad)

@@ -101,7 +101,7 @@ CATALOG = [
     dc("|numerical + analytic| in the denominator",
        ("denominator = abs(numerical) + abs(analytic)", "denominator = abs(numerical + analytic)"), subtle="other"),
     dc("no abs in the numerator", ("abs(numerical - analytic) / denominator", "(numerical - analytic) / denominator"),
-       subtle="right shape wrong values"),
+       hint="yours keeps its sign", subtle="right shape wrong values"),
     dc("theta_minus from theta_plus",
        (SLOPE, ("theta_plus = theta + epsilon * u\n    theta_minus = theta_plus - epsilon * u\n"
                 "    numerical = (cost(theta_plus) - cost(theta_minus)) / (2 * epsilon)")),

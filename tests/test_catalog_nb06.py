@@ -224,16 +224,7 @@ def test_the_catalog_has_its_shape():
 
 @pytest.mark.parametrize("entry", CATALOG, ids=[f"{e.exercise}-{e.label}" for e in CATALOG])
 def test_entry(entry, tmp_path):
-    error, printed = run_check(entry)
-    verdict = run_verification(entry, tmp_path)
-    if entry.right:
-        assert error is None, f"{entry.label}: the check rejected a right answer: {error!r}"
-        assert verdict.ok, f"{entry.label}: the verification rejected a right answer: {verdict.message}"
-        return
-    assert isinstance(error, AssertionError), f"{entry.label}: the check gave {error!r} (printed {printed!r})"
-    if entry.hint:
-        assert entry.hint in str(error), f"{entry.label}: the message does not name the mistake: {error}"
-    assert not verdict.ok, f"{entry.label}: the verification run passed a wrong answer"
+    catalog.assert_entry(entry, tmp_path, run_check, run_verification)
 
 
 HINTED = [e for e in CATALOG if e.hint]

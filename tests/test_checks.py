@@ -106,6 +106,10 @@ def _gcn(mistake):
             thetaminus[i][0] -= epsilon
             J_minus = cost(ref_v2d(thetaminus, shapes))
             gradapprox[i] = (J_plus - J_minus) / 2 * epsilon if mistake == "precedence" else (J_plus - J_minus) / (2 * epsilon)
+            if mistake == "swapped_signs":
+                gradapprox[i] = (J_minus - J_plus) / (2 * epsilon)
+        if mistake == "flat":
+            gradapprox = gradapprox.ravel()
         if mistake == "itself":
             grad = gradapprox
         if mistake == "mutates":
@@ -116,6 +120,8 @@ def _gcn(mistake):
             print(("There is a mistake" if difference > 2e-7 else "Works fine") + f": difference = {difference:.3g}")
         if mistake == "difference_only":
             return difference
+        if mistake == "swapped_return":
+            return gradapprox, difference
         return difference, (grad if mistake == "returns_grad" else gradapprox)
     return gradient_check_n
 
@@ -254,8 +260,8 @@ LINES = {
                            "colleague's pass; too small, sign errors and the threshold right"),
     "backward_propagation_n": (backward_propagation_n, "backward_propagation_n passed: every dW and db matches "
                                                        "the gradient check (< 2e-07)"),
-    "directional_check": (directional_check, "directional_check passed: difference = %s with the colleague's bugs "
-                                             "(seed 3)"),
+    "directional_check": (directional_check, "directional_check passed: difference = %s on notebook 04's network "
+                                             "with the colleague's two bugs (seed 3)"),
     "cost_with_l2": (cost_with_l2, "cost_with_l2 passed: 2.4078 + L2 term 2.9893 = 5.3971 (lambd = 0.7, m = 3)"),
     "student_id": (student_id, "student_id passed: your id is set; it picks 1 of the 87 teammates' backward passes"),
     "wrong_tensors": (wrong_tensors, "wrong_tensors passed: you named exactly the tensors whose gradient disagrees "
@@ -624,6 +630,9 @@ def test_gradient_check_n_mistakes():
     fails(check, _gcn("mutates"), "changed the parameters")
     fails(check, _gcn("difference_only"), "returned only a number")
     fails(check, _gcn("returns_grad"), "return the gradapprox you computed")
+    fails(check, _gcn("swapped_signs"), "opposite sign of the slope")
+    fails(check, _gcn("flat"), "broadcasts to an (n, n)")
+    fails(check, _gcn("swapped_return"), "in the order `return difference, gradapprox`")
     fails(check, lambda cost, p, g, epsilon=1e-7, print_msg=False: None, "returned None")
     # hard-coded epsilon: right on the classic cases, wrong on the cases with another epsilon
     fails(check, lambda cost, p, g, epsilon=1e-7, print_msg=False: gradient_check_n(cost, p, g),
@@ -639,8 +648,52 @@ def test_gradient_check_n_is_checked_on_deeper_nets_with_any_cost():
     X, Y, _ = gradient_check_n_test_case()
 
     def classic_only(cost, p, g, epsilon=1e-7, print_msg=False):
-        return gradient_check_n(lambda q: forward_propagation_n(X, Y, q)[0], p, g, epsilon, print_msg)
+        return gradient_check_n(lambda q: _classic_J(X, Y, q), p, g, epsilon, print_msg)
     fails(checks.check_gradient_check_n, classic_only, "returned the difference")
+
+
+def _classic_J(X, Y, q):
+    """The classic net's cost written out (the student's own forward pass, no course code)."""
+    A = X
+    for l in (1, 2, 3):
+        Z = q[f"W{l}"] @ A + q[f"b{l}"]
+        A = np.maximum(Z, 0) if l < 3 else 1 / (1 + np.exp(-Z))
+    return float(-np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A)))
+
+
+def test_a_check_says_at_once_when_the_answer_uses_course_code_the_grader_leaves_out():
+    """The check would pass (the course's code is right), the verification run would give 0: the check says so
+    first -- also through the student's own helper functions, default arguments and closures; code of an allowed
+    module (the vector helpers for gradient_check_n) is fine."""
+    from course_utils import network as course_network
+    from course_utils.gradcheck import check_gradients, relative_difference
+
+    def uses_library(cost, parameters, gradients, epsilon=1e-7, print_msg=False):
+        result = check_gradients(cost, parameters, gradients, epsilon)
+        if print_msg:
+            print(("There is a mistake" if result.difference > 2e-7 else "Works fine") + f": {result.difference:.3g}")
+        return result.difference, result.gradapprox.reshape(-1, 1)
+    msg = fails(checks.check_gradient_check_n, uses_library, "uses check_gradients (course_utils.gradcheck.check_gradients)")
+    assert "earns no points" in msg
+
+    def helper(g, a):
+        return relative_difference(g, a)
+
+    def through_helper(grad, gradapprox, keys):
+        names = np.array(keys)
+        return {n: helper(grad[names == n], gradapprox[names == n]) for n in dict.fromkeys(keys)}
+    fails(checks.check_block_differences, through_helper, "uses relative_difference")
+
+    def by_default(grad, gradapprox, keys, rd=relative_difference):
+        names = np.array(keys)
+        return {n: rd(grad[names == n], gradapprox[names == n]) for n in dict.fromkeys(keys)}
+    fails(checks.check_block_differences, by_default, "uses rd (course_utils.gradcheck.relative_difference)")
+
+    def reference_backward(X, Y, cache):
+        return course_network.backward_propagation_n(X, Y, cache)
+    fails(checks.check_backward_propagation_n, reference_backward, "uses course_network (course_utils.network)")
+
+    checks.check_gradient_check_n(gradient_check_n)  # the reference uses the vector helpers: allowed
 
 
 def test_block_differences_mistakes():
@@ -660,7 +713,7 @@ def test_block_differences_cases_are_what_the_messages_say():
     12-layer keys list W10 after W9 (so sorting the names changes their order)."""
     from course_utils.checks import nb04
     cases = {label: (g, a, k, t) for label, g, a, k, t in nb04._blocks_cases()}
-    g, a, k, t = cases["tensors b and a, b exactly 3 times its gradapprox"]
+    g, a, k, t = cases["tensors b and a, a exactly 3 times its gradapprox"]
     assert t == 0.5 and block_differences(g, a, k)["a"] == 0.5
     _, _, k12, _ = cases["a 12-layer net, keys W1, b1, ..., W12, b12"]
     assert list(dict.fromkeys(k12)) != sorted(dict.fromkeys(k12))
@@ -716,6 +769,8 @@ def _dc(mistake):
             plus, minus = cost(theta + epsilon * u), cost(theta - epsilon * u)
         numerical = (plus - minus) / (2 * epsilon)
         analytic = numerical if mistake == "itself" else np.sum(grad * u)
+        if mistake == "signed":
+            return (numerical - analytic) / (abs(numerical) + abs(analytic))
         return abs(numerical - analytic) / (abs(numerical) + abs(analytic))
     return directional_check
 
@@ -726,6 +781,7 @@ def test_directional_check_mistakes():
     fails(check, _dc("ignores_seed"), "seed argument")
     fails(check, _dc("in_place"), "changed theta in place")
     fails(check, _dc("itself"), "exactly 0")
+    fails(check, _dc("signed"), "yours keeps its sign")
 
 
 def test_cost_with_l2_mistakes():

@@ -519,3 +519,17 @@ def test_feedback_page_of_a_graded_student_reads_well(page, tmp_path):
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, DOCS_IMG / "feedback.png")
+
+
+def test_csv_adds_a_column_per_fact_read_back_and_no_spreadsheet_formula(tmp_path):
+    """Facts the grader read from a submission (notebook 06's student id) become gradebook columns; a value
+    that a spreadsheet would run as a formula is quoted."""
+    records = student_records("ada", {}) + student_records("bob", {}) + student_records("cy", {})
+    for student, value in (("ada", "ada-lovelace"), ("bob", "=HYPERLINK(\"http://x\")")):
+        next(r for r in records if r.student == student).facts = {"student id (06)": value}
+    rows = read_csv(make_report(records).write_csv(tmp_path / "grades.csv"))
+    assert rows[0] == ["student", "01_compute_differences", "02_measure_vectors", "total", "max", "student id (06)"]
+    ids = {row[0]: row[-1] for row in rows[1:]}
+    assert ids == {"ada": "ada-lovelace", "bob": "'=HYPERLINK(\"http://x\")", "cy": ""}
+    plain = read_csv(make_report(student_records("ada", {})).write_csv(tmp_path / "plain.csv"))
+    assert plain[0][-1] == "max"  # no fact, no column

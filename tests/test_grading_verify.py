@@ -34,11 +34,24 @@ SOLVED = solution_sources()
 NOTEBOOK_OF = {ex: nb for nb, exercises in SOLVED.items() for ex in exercises}
 
 
-def run(sources, workdir, seed=None, timeout=20):
-    """Verify sources ({exercise: source}, all of one notebook); returns {exercise: Verdict}."""
+def run(sources, workdir, seed=None, timeout=20, uid=sandbox.FIRST_UID + 800):
+    """Verify sources ({exercise: source}, all of one notebook); returns {exercise: Verdict}. Runs at the same
+    time need their own uid and workdir (a sandbox's clean-up ends every process of its uid)."""
     rnb = COURSE.notebooks[NOTEBOOK_OF[next(iter(sources))]]
-    return verify.verify_notebook(rnb, sources, COURSE.path, workdir, uid=sandbox.FIRST_UID + 800,
+    return verify.verify_notebook(rnb, sources, COURSE.path, workdir, uid=uid,
                                   sandboxed=SANDBOXED, timeout=timeout, seed=seed)
+
+
+def run_apart(solved, workdir):
+    """run() for each notebook's sources, two at a time, each with a uid and a folder of its own."""
+    def one(item):
+        i, sources = item
+        folder = workdir / f"nb{i}"
+        folder.mkdir(mode=0o755)
+        folder.chmod(0o755)
+        return run(sources, folder, uid=sandbox.FIRST_UID + 801 + i)
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(one, enumerate(solved)))
 
 
 @pytest.fixture
@@ -159,8 +172,7 @@ def test_cases_are_drawn_fresh_for_every_seed():
 
 # ----------------------------------------------------------------------------- the course's answers
 def test_the_reference_solutions_pass_verification(workdir):
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda s: run(s, workdir), SOLVED.values()))
+    results = run_apart(SOLVED.values(), workdir)
     failed = {n: v.message for verdicts in results for n, v in verdicts.items() if not v.ok}
     assert failed == {}
     assert sorted(n for verdicts in results for n in verdicts) == sorted(NOTEBOOK_OF)
@@ -329,3 +341,15 @@ def test_calling_the_courses_answer_is_named_as_such(workdir):
               "    return vectors.dictionary_to_vector(parameters)")
     verdict = run({"dictionary_to_vector": source}, workdir)["dictionary_to_vector"]
     assert not verdict.ok and "may not call the course's own answer" in verdict.message
+
+
+def test_every_draw_of_block_differences_has_a_tensor_zero_in_both():
+    """So an answer that gives 0 / 0 (nan) there fails on every draw, not only on some."""
+    from course_utils.grading.specs import nb04 as specs04
+    for seed in range(200):
+        found = False
+        for case in specs04._block_cases(np.random.default_rng(seed)):
+            grad, approx, keys = case.args
+            names = np.array(keys)
+            found |= any(not np.any(grad[names == t]) and not np.any(approx[names == t]) for t in dict.fromkeys(keys))
+        assert found, seed

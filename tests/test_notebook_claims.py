@@ -1,4 +1,4 @@
-"""Numbers that the prose of notebooks 00-03 and 05 states must be printed by a cell of the same notebook.
+"""Numbers that the prose of every notebook states must be printed by a cell of the same notebook.
 
 Every decimal number in a markdown cell ("0.0024", "3.81", "5.4\\times10^{8}", "9\\times10^{-10}") must
 appear, as a whole number, in the stored outputs of the release notebook (as Python prints it: "0.0024",
@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["00_start_here", "01_approximate_a_derivative", "02_check_a_1d_gradient",
-             "03_flatten_parameters_into_one_vector", "05_gradient_checking_in_practice"]
+             "03_flatten_parameters_into_one_vector", "04_check_an_nd_gradient", "05_gradient_checking_in_practice",
+             "06_hunt_the_bugs"]
 
 #: a decimal number, optionally times a power of ten in LaTeX (0.0024, 1.19\times10^{-7}), or an
 #: integer times a power of ten (9\times10^{-10})

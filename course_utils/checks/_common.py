@@ -106,15 +106,101 @@ def _clip(text, width):
 
 def exercise_check(check):
     """Make `check_<exercise>` a check: the exercise comes from its name; it refuses what is not a function
-    and reports failures as _reports_stubs says. The one decorator every check of course_utils.checks wears."""
+    and, once the answers are right, what uses course code the grader will not give it
+    (_course_code_problem); it reports failures as _reports_stubs says. The one decorator every check of
+    course_utils.checks wears."""
     exercise = check.__name__.removeprefix("check_")
 
     @functools.wraps(check)
     def checked(fn):
         __tracebackhide__ = True  # noqa: F841
         _require_function(fn, exercise)
-        return check(fn)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            result = check(fn)
+        problem = _course_code_problem(fn, exercise)  # right answers, but would they be right when graded?
+        if problem:
+            raise AssertionError(problem)
+        sys.stdout.write(printed.getvalue())
+        return result
     return _reports_stubs(exercise)(checked)
+
+
+def _course_file(obj):
+    """The unit of course_utils a verification sandbox exposes or not that `obj` comes from: "vectors.py",
+    "checks" (a subpackage), ...; None for anything that is not course_utils code."""
+    name = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
+    if not isinstance(name, str) or not name.startswith("course_utils."):
+        return None
+    parts = name.split(".")
+    if len(parts) > 2:
+        return parts[1]  # a subpackage: checks, grading, delivery
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None) or ""
+    return parts[1] if os.path.basename(path) == "__init__.py" else f"{parts[1]}.py"
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents
+    except ValueError:  # a closure cell not assigned yet
+        return False
+    return True
+
+
+def _global_names(code):
+    """Every name the code object (and the functions, lambdas, comprehensions nested in it) looks up."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _course_code_problem(fn, exercise):
+    """What the check says when `fn`, or a function of the notebook it calls, uses course_utils code that the
+    grader's verification run of `exercise` does not have (the course's own implementation, its checks):
+    the check would pass and the grade be 0. None when there is nothing to say (or no spec to ask)."""
+    try:
+        from course_utils.grading import specs  # late: the specs import the checks
+    except ImportError:
+        return None
+    spec = getattr(specs, exercise, None)
+    allowed = set(getattr(spec, "modules", None) or ()) | {"__init__.py"}
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    fn = getattr(fn, "__func__", fn)
+    namespace = getattr(fn, "__globals__", None)
+    if spec is None or not isinstance(namespace, dict) or not hasattr(fn, "__code__"):
+        return None
+    todo, seen = [fn], set()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        used = [(name, namespace[name]) for name in sorted(_global_names(current.__code__)) if name in namespace]
+        code = current.__code__
+        defaults = current.__defaults__ or ()
+        used += list(zip(code.co_varnames[:code.co_argcount][len(code.co_varnames[:code.co_argcount]) - len(defaults):],
+                         defaults))
+        used += list((current.__kwdefaults__ or {}).items())
+        used += [(name, cell.cell_contents) for name, cell in zip(code.co_freevars, current.__closure__ or ())
+                 if _filled(cell)]
+        for name, obj in used:
+            if isinstance(obj, types.FunctionType) and obj.__globals__ is namespace:
+                todo.append(obj)  # another function of the notebook: what it uses counts too
+                continue
+            unit = _course_file(obj)
+            if unit is not None and unit not in allowed:
+                if isinstance(obj, types.ModuleType):
+                    where = obj.__name__
+                else:
+                    where = f"{obj.__module__}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+                return (f"{exercise} gives the right results, but it uses {name} ({where}), which the grader's "
+                        f"verification run does not have -- there {spec.policy}. Calling the course's own code "
+                        f"earns no points: write it without {name}.")
+    return None
 
 
 def _reports_stubs(exercise):

@@ -271,6 +271,25 @@ _GCN_MISTAKES = [  # (hint, model(data) -> (value, tolerance), or a list of such
     (_ONE_NORM, _one_norm),
     (_ITSELF, lambda d: (0.0, 0.0)),
 ]
+_SWAPPED_SIGNS = ("gradapprox has the opposite sign of the slope (a difference of about 1 when grad is right): J_plus "
+                  "must be the cost at theta + epsilon and J_minus at theta - epsilon, gradapprox[i] = (J_plus[i] - "
+                  "J_minus[i]) / (2 * epsilon).")
+_FLAT_APPROX = ("gradapprox has shape (n,) while grad has shape (n, 1), so grad - gradapprox broadcasts to an (n, n) "
+                "matrix: make gradapprox an (n, 1) array, e.g. gradapprox = np.zeros((n, 1)).")
+
+
+def _flat_approx(d):
+    """The difference when gradapprox is (n,) and grad (n, 1): numpy broadcasts the subtraction to (n, n)."""
+    a = d.approx.reshape(-1)
+    total = np.linalg.norm(d.grad) + np.linalg.norm(a)
+    value = float(np.linalg.norm(d.grad.reshape(-1, 1) - a.reshape(1, -1)) / total) if total > 0 else 0.0
+    return value, (2 * d.n * d.noise(1 / (2 * d.epsilon)) / total if total > 0 else 0.0) + 1e-9 * value
+
+
+_GCN_MISTAKES += [
+    (_SWAPPED_SIGNS, lambda d: _rd_model(d, (d.minus - d.plus) / (2 * d.epsilon), 1 / (2 * d.epsilon))),
+    (_FLAT_APPROX, _flat_approx),
+]
 _IGNORED_EPSILON = ("you ignored the epsilon argument (this matches epsilon = 1e-7): perturb by the epsilon you "
                     "are given.")
 
@@ -434,6 +453,9 @@ def _unpack_gcn(result, case):
         raise AssertionError(f"{call} returned {_fmt(result)}; expected `difference, gradapprox`.")  # noqa: TRY004
     if len(result) != 2:
         raise AssertionError(f"{call} returned {len(result)} values; expected two: `return difference, gradapprox`.")
+    if isinstance(result[0], np.ndarray) and result[0].size == n > 1 and np.size(result[1]) == 1:
+        raise AssertionError(f"{call} returned (gradapprox, difference), an array of {n} entries first: return them "
+                             "in the order `return difference, gradapprox`.")
     difference = _as_float(result[0], call + "[0] (the difference)")
     approx = result[1]
     if not isinstance(approx, np.ndarray) or approx.dtype.kind not in "iuf":
@@ -653,7 +675,7 @@ def _blocks_cases():
     g1, a1, k1 = _scaled_blocks(rng, deep)
     g2, a2, k2 = _scaled_blocks(rng, [("conv_w", 6, None), ("gamma", 3, 0.25), ("beta", 3, "zero"),
                                       ("fc_w", 5, "mask"), ("fc_b", 2, 2.0)])
-    g3 = np.array([[9.0], [12.0], [1.0], [2.0], [2.0]])  # "b" is 3 times "a": d = 0.5 exactly
+    g3 = np.array([[9.0], [12.0], [1.0], [2.0], [2.0]])  # "a" is 3 times its gradapprox: d = 0.5 exactly
     a3 = np.array([[3.0], [4.0], [1.0], [2.0], [2.0]])
     k3 = ["a", "a", "b", "b", "b"][::-1]
     g3, a3 = g3[::-1].copy(), a3[::-1].copy()  # "b" first
@@ -661,7 +683,7 @@ def _blocks_cases():
             ("a 12-layer net, keys W1, b1, ..., W12, b12", g1, a1, k1, None),
             ("tensors conv_w, gamma, beta, fc_w, fc_b", g2, a2, k2, None),
             ("tensors conv_w, gamma, beta, fc_w, fc_b", g2, a2, k2, 0.5),
-            ("tensors b and a, b exactly 3 times its gradapprox", g3, a3, k3, 0.5)]
+            ("tensors b and a, a exactly 3 times its gradapprox", g3, a3, k3, 0.5)]
 
 
 def _call_blocks(fn, name, label, grad, approx, keys, threshold):
@@ -688,7 +710,7 @@ def check_block_differences(block_differences):
         problem = _compare_dicts(items, want, _blocks_tol)
         if problem is None:
             continue
-        message = f"{call} returned {{{_short(items)}}}, expected {{{_short(want.items())}}}."
+        message = _returned(call, items, want)
         if problem == "order":
             message += f"\nMost likely: {_SORTED}" if _compare_dicts(sorted(items), dict(sorted(want.items())),
                                                                       _blocks_tol) is None else ""
@@ -704,10 +726,19 @@ def check_block_differences(block_differences):
           "colleague's pass; any names, any number of tensors")
 
 
-def _short(items, limit=6):
+def _short(items, limit=6, digits=3):
     items = list(items)
-    text = ", ".join(f"{k!r}: {v:.3g}" if isinstance(v, float) else f"{k!r}: {v!r}" for k, v in items[:limit])
+    text = ", ".join(f"{k!r}: {v:.{digits}g}" if isinstance(v, float) else f"{k!r}: {v!r}" for k, v in items[:limit])
     return text + (", ..." if len(items) > limit else "")
+
+
+def _returned(call, items, want):
+    """"<call> returned {...}, expected {...}." with enough digits to show where they differ."""
+    for digits in (3, 10, 17):
+        got_text, want_text = _short(items, digits=digits), _short(want.items(), digits=digits)
+        if got_text != want_text:
+            break
+    return f"{call} returned {{{got_text}}}, expected {{{want_text}}}."
 
 
 def _blocks_hint(results):
@@ -787,7 +818,7 @@ def check_diagnose(diagnose):
         problem = _compare_dicts(items, want, _diagnose_tol)
         if problem is None:
             continue
-        message = f"{call} returned {{{_short(items)}}}, expected {{{_short(want.items())}}}."
+        message = _returned(call, items, want)
         if problem == "order" and _compare_dicts(sorted(items), dict(sorted(want.items())), _diagnose_tol) is None:
             raise AssertionError(message + f"\nMost likely: {_SORTED}")
         got_names = [k for k, _ in items]

@@ -197,6 +197,10 @@ def _directional_hints(cases):
         (("you used a one-sided difference (cost(theta + epsilon * u) - cost(theta)) / epsilon; use the centered "
           "one, (cost(theta + epsilon * u) - cost(theta - epsilon * u)) / (2 * epsilon)."),
          lambda c: [c.model((c.j_plus - c.j0) / c.eps), c.model((c.j0 - c.j_minus) / c.eps)]),
+        (("the difference is a distance, never negative: take the absolute value of the numerator, "
+          "abs(numerical - analytic) / (abs(numerical) + abs(analytic)); yours keeps its sign."),
+         lambda c: [(s * (c.numerical - c.analytic) / (abs(c.numerical) + abs(c.analytic)), c.tol)
+                    for s in (1.0, -1.0) if abs(c.numerical) + abs(c.analytic) > 0]),
         (("the second point is theta itself, not theta - epsilon * u (e.g. theta_minus = theta_plus - "
           "epsilon * u, which is theta again): use cost(theta - epsilon * u)."),
          lambda c: c.model((c.j_plus - c.j0) / (2 * c.eps))),
@@ -263,7 +267,8 @@ def check_directional_check(directional_check):
         if first.tol > 1e-3 * abs(first.want):
             message += f" (within {first.tol:.2g}: round-off)"
         raise AssertionError(message + "." + (f"\nMost likely: {hint}" if hint else ""))
-    print(f"directional_check passed: difference = {cases[1].want:.3g} with the colleague's bugs (seed 3)")
+    print(f"directional_check passed: difference = {cases[1].want:.3g} on notebook 04's network with the "
+          "colleague's two bugs (seed 3)")
 
 
 # ---------------------------------------------------------------------------------------------------------

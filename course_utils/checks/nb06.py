@@ -125,7 +125,7 @@ def _literal_id(source):
     """The string literal that `def student_id(): return "..."` returns in `source`, or None."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested too deeply to parse: no literal
         return None
     found = None
     for node in tree.body:
@@ -215,7 +215,10 @@ def _judge_tensors(got, truth):
         return None
     parts = []
     fine = [n for n in capstone.PARAMETER_NAMES if n in got - truth]
-    if fine:
+    if fine and len(got) > len(truth):  # naming them would make "every tensor" a two-step oracle of the answer
+        parts.append(f"{len(fine)} of the {len(got)} tensors you named {'has' if len(fine) == 1 else 'have'} a gradient "
+                     f"that agrees with the cost J (block difference below {WRONG:g}): name only the wrong ones")
+    elif fine:
         parts.append(f"the gradient of {', '.join(fine)} agrees with the cost J (block difference below {WRONG:g}), "
                      f"so {'it is' if len(fine) == 1 else 'they are'} not wrong")
     missing = len(truth - got)
@@ -252,7 +255,11 @@ def _judge_lines(got, truth):
         return None
     parts = []
     fine = [n for n in LINE_NAMES if n in got - truth]
-    if fine:
+    if fine and len(got) > len(truth):  # naming them would make "every line" a two-step oracle of the answer
+        parts.append(f"you named {len(got)} lines, and {len(fine)} of them {'is' if len(fine) == 1 else 'are'} right "
+                     f"(given right inputs, {'it gives' if len(fine) == 1 else 'they give'} the exact value): name "
+                     f"only the {len(truth)} wrong lines")
+    elif fine:
         parts.append(f"the line{'s' if len(fine) > 1 else ''} computing {', '.join(fine)} "
                      f"{'are' if len(fine) > 1 else 'is'} right (given right inputs, {'they give' if len(fine) > 1 else 'it gives'} "
                      "the exact value)")
@@ -292,8 +299,8 @@ def fix_cases(rng):
     return cases
 
 
-def judge_fix(got, exact, teammate=None):
-    """None when `got` (the student's gradients) is the exact gradient, else what is wrong."""
+def fix_structure(got, shapes):
+    """None when `got` is a dict of numeric arrays dW1, ..., db4 of the shapes {name: shape}, else what is wrong."""
     if not isinstance(got, dict):
         return f"returned {_fmt(got)}, expected a dict with {', '.join(capstone.GRADIENT_NAMES)}"
     missing = [n for n in capstone.GRADIENT_NAMES if n not in got]
@@ -302,10 +309,18 @@ def judge_fix(got, exact, teammate=None):
     for name in capstone.GRADIENT_NAMES:
         value = got[name]
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
-            return f"returned {name} = {_fmt(value)}, expected a numpy array of shape {exact[name].shape}"
-        if value.shape != exact[name].shape:
-            return (f"returned {name} of shape {value.shape}, expected {exact[name].shape} (the shape of its parameter"
+            return f"returned {name} = {_fmt(value)}, expected a numpy array of shape {shapes[name]}"
+        if value.shape != shapes[name]:
+            return (f"returned {name} of shape {value.shape}, expected {shapes[name]} (the shape of its parameter"
                     + ("; sum with keepdims=True" if name.startswith("db") else "") + ")")
+    return None
+
+
+def judge_fix(got, exact, teammate=None):
+    """None when `got` (the student's gradients) is the exact gradient, else what is wrong."""
+    message = fix_structure(got, {name: value.shape for name, value in exact.items()})
+    if message is not None:
+        return message
     wrong = {n: _block_difference(got[n], exact[n]) for n in capstone.GRADIENT_NAMES
              if not np.all(np.isfinite(got[n])) or np.linalg.norm(got[n] - exact[n])
              > FIX_RTOL * (np.linalg.norm(exact[n]) + 1e-8)}
@@ -325,7 +340,10 @@ def _teammate(fn, X, Y, cache):
         student = _notebook_id(fn, "fixed_backward")
     except (AssertionError, NotImplementedError):
         return None
-    return capstone.buggy_backward(student)(X, Y, {k: v.copy() for k, v in cache.items()})
+    try:  # a teammate's pass with a missing transpose cannot run where W2 is not square: then there is no hint
+        return capstone.buggy_backward(student)(X, Y, {k: v.copy() for k, v in cache.items()})
+    except (ValueError, IndexError):
+        return None
 
 
 @exercise_check

@@ -117,6 +117,9 @@ def records_for(job, timeout):
                                                              f"says {status} {points}/{ex.points}", **base))
         else:
             records.append(Record(points=points, status=status, message=message, notes=notes, **base))
+        checked = job.verdicts.get(ex.name)
+        if checked is not None and getattr(checked, "facts", None):
+            records[-1].facts = dict(checked.facts)
     return records
 
 

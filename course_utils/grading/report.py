@@ -41,6 +41,12 @@ CLASSROOM_STATUS = {"passed": "pass", "failed": "fail", "missing": "fail", "flag
                     "error": "error", "timeout": "error"}
 
 
+def _spreadsheet_safe(value):
+    """A value read from a submission, as a gradebook cell that no spreadsheet runs as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @dataclass
 class Record:
     """One graded exercise of one student's notebook (message: the whole message)."""
@@ -58,6 +64,7 @@ class Record:
     flags: list = field(default_factory=list)
     run_status: str | None = None  # flagged records: what the run gave before review
     run_points: int | None = None
+    facts: dict = field(default_factory=dict)  # what the grader read from the submission, e.g. the student id
 
     def to_dict(self):
         return dict(self.__dict__)
@@ -201,7 +208,8 @@ class Report:
 
     # ------------------------------------------------------------------------------- LMS gradebook
     def csv_rows(self, notebooks=None):
-        """(header, rows) of the gradebook: student, one column per release notebook, total, max.
+        """(header, rows) of the gradebook: student, one column per release notebook, total, max, then one
+        column per fact the grader read back (Record.facts, e.g. notebook 06's student id; "" if none).
 
         notebooks -- the release's notebook file names in release order (default notebook_order()).
         A notebook column holds the student's points in it (an int), or "" when that notebook was not
@@ -217,6 +225,7 @@ class Report:
             used.add(column)
             columns.append(column)
         totals = self.totals()
+        fact_names = list(dict.fromkeys(k for r in self.records for k in r.facts))
         rows = []
         for student in self.students():
             got = {}
@@ -225,8 +234,12 @@ class Report:
             graded = {nb["notebook"] for nb in self.notebooks if nb["student"] == student}
             cells = [got.get(n, 0 if n in graded else "") for n in names]
             points, max_points = totals.get(student, (0, 0))
-            rows.append([student, *cells, int(points), int(max_points)])
-        return ["student", *columns, "total", "max"], rows
+            facts = {}
+            for r in self._student_records(student):
+                for k, v in r.facts.items():
+                    facts.setdefault(k, _spreadsheet_safe(v))
+            rows.append([student, *cells, int(points), int(max_points), *(facts.get(k, "") for k in fact_names)])
+        return ["student", *columns, "total", "max", *fact_names], rows
 
     def write_csv(self, path, notebooks=None):
         """Write csv_rows() to path: plain UTF-8 (no BOM), a header row, no index column; returns the Path."""

@@ -82,6 +82,9 @@ class Spec:
     # then parses it as text, in the grader's process -- never runs it
     reads: tuple = ()
     note: object = None  # note({name: source or None}) -> str said with a passed verdict (e.g. the id read back)
+    # facts({name: source or None}) -> {column: str}: what the grader read from the sources, recorded with every
+    # verdict of this exercise, passed or not (a gradebook column: the student id read back)
+    facts: object = None
 
 
 BASE_MODULES = ("__init__.py",)
@@ -143,6 +146,7 @@ class Verdict:
 
     ok: bool
     message: str = ""
+    facts: dict = field(default_factory=dict)  # see Spec.facts
 
 
 def _encode_arg(value):
@@ -306,6 +310,8 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
     for name, spec in specs.items():
         note = spec.note({n: given.get(n) for n in spec.reads}) if spec.note else ""
         verdicts.setdefault(name, Verdict(True, note))
+        if spec.facts:
+            verdicts[name].facts = dict(spec.facts({n: given.get(n) for n in spec.reads}))
     return verdicts
 
 

@@ -16,12 +16,18 @@ is given) nor the course's gradient checker.
 block_differences and diagnose: vectors split into tensors of 1 to 6 entries, named like parameters (W1, b1, ...,
 2 to 12 layers, in parameter order) or not (3 to 6 of gamma2, conv_w, b10, ..., in a random order),
 each tensor's backprop gradient its gradapprox times k (k in 1/4, 1/2, 2, 3, 4, -1), with half its entries
-zeroed, right up to 1e-9 or both zero; diagnose with the default threshold, a drawn one, and a tensor exactly at
-the threshold (d = 0.5). The sandbox holds numpy alone.
+zeroed, right up to 1e-9 or both zero; diagnose with the default threshold, twice a drawn one that falls between
+two suspects' block differences (so a threshold ignored for a fixed one, or honoured only when it is 0.5, fails),
+and a tensor exactly at the threshold (d = 0.5). The sandbox holds numpy alone.
 
 backward_propagation_n: random nets with m from 1 to 12, labels of shape (m,) or (1, m); every dW/db within
-the round-off of any order of an analytic pass's float operations (a numerical gradient fails).
+the round-off of any order of an analytic pass's float operations (a numerical gradient fails), and a net with
+600 to 800 units in each hidden layer (~0.5M parameters, m = 16): an analytic pass takes milliseconds, a
+numerical gradient of the student's own forward pass -- even a complex-step one, exact to round-off -- needs a
+forward pass per parameter and runs out of time.
 """
+import itertools
+
 import numpy as np
 
 from course_utils import network
@@ -44,10 +50,11 @@ VECTOR_MODULES = ("_validate.py", "vectors.py")
 ANSWER_MODULES = ("gradcheck.py", "fastcost.py", "checks", "widgets.py", "plots.py")
 
 
-def _classic_case(rng, m=None, labels_2d=None):
-    """A random 3-layer net of random sizes and scales, X (4, m) of a random scale, labels of shape (m,) or (1, m)."""
+def _classic_case(rng, m=None, labels_2d=None, hidden=None):
+    """A random 3-layer net of random sizes (or hidden = (n1, n2)) and scales, X (4, m) of a random scale, labels
+    of shape (m,) or (1, m)."""
     m = int(rng.integers(3, 8)) if m is None else m
-    sizes = [4, int(rng.integers(3, 7)), int(rng.integers(2, 5)), 1]
+    sizes = [4, int(rng.integers(3, 7)), int(rng.integers(2, 5)), 1] if hidden is None else [4, *hidden, 1]
     params = {}
     for l in (1, 2, 3):
         scale = float(rng.uniform(0.5, 1.5)) / np.sqrt(sizes[l - 1])
@@ -122,9 +129,13 @@ def _gradient_check_n_cases(rng):
     ]
     for what, layers, bugs, eps, print_msg, target in plans:
         if layers is None:
-            X, Y, params = _classic_case(rng)
-            _, cache = network.forward_propagation_n(X, Y, params)
-            gradients = _reference_backward(X, Y, cache, bugs=bugs)
+            for _ in range(50):  # a case that probes the threshold must not cross a ReLU kink (that moves d)
+                X, Y, params = _classic_case(rng)
+                _, cache = network.forward_propagation_n(X, Y, params)
+                gradients = _reference_backward(X, Y, cache, bugs=bugs)
+                if target is None or _nd_reference(Provided("network_cost", (X, Y, True)).build(), params,
+                                                   gradients, eps)[0] < 1e-2 * target:
+                    break
             net = f"a random 3-layer net with {params['W1'].shape[0]} and {params['W2'].shape[0]} hidden units"
         else:
             X, Y, params = _deep_case(rng, layers)
@@ -159,17 +170,27 @@ _FACTORS = (0.25, 0.5, 2.0, 3.0, 4.0, -1.0)
 _OTHER_NAMES = ("gamma2", "beta2", "conv_w", "conv_b", "fc_w", "fc_b", "embed", "W", "theta0", "b10", "W2b")
 
 
-def _blocks(rng, names, zero=True):
-    """(grad, gradapprox, keys): one tensor per name, 1 to 6 entries, each with a drawn kind of error."""
+def _blocks(rng, names, zero=True, spread=False, a_zero=False):
+    """(grad, gradapprox, keys): one tensor per name, 1 to 6 entries, each with a drawn kind of error (spread: at
+    least two suspects, one with a block difference of 1 and one of 1/3 or 3/5, so a threshold can fall between;
+    a_zero: at least one tensor that is zero in both, where 0 / 0 must give 0)."""
     grads, approxes, keys = [], [], []
     kinds = ["factor", "factor", "right", "right", "mask"] + (["zero"] if zero else [])
     chosen = [str(rng.choice(kinds)) for _ in names]
-    chosen[int(rng.integers(len(names)))] = "factor"  # at least one suspect
-    for name, kind in zip(names, chosen):
+    suspect = int(rng.integers(len(names)))
+    chosen[suspect] = "factor"  # at least one suspect
+    if a_zero and len(names) >= 2:
+        chosen[int(rng.choice([i for i in range(len(names)) if i != suspect]))] = "zero"
+    factors = {}
+    if spread and len(names) >= 2:
+        i, j = (int(v) for v in rng.choice(len(names), size=2, replace=False))
+        chosen[i] = chosen[j] = "factor"
+        factors = {i: -1.0, j: float(rng.choice((0.25, 0.5, 2.0, 4.0)))}
+    for index, (name, kind) in enumerate(zip(names, chosen)):
         size = int(rng.integers(1, 7)) if kind != "mask" else int(rng.integers(2, 7))
         a = rng.normal(0.0, float(10 ** rng.uniform(-2, 1)), size=size)
         if kind == "factor":
-            g = float(rng.choice(_FACTORS)) * a
+            g = factors.get(index, float(rng.choice(_FACTORS))) * a
         elif kind == "right":
             g = a * (1 + 1e-9 * rng.standard_normal(size))
         elif kind == "mask":
@@ -214,8 +235,8 @@ def _judge_dict(want, rtol=1e-8):
 
 def _block_cases(rng):
     cases = []
-    for parameter_like in (True, False, bool(rng.integers(2))):
-        grad, approx, keys = _blocks(rng, _names(rng, parameter_like))
+    for parameter_like, a_zero in ((True, False), (False, True), (bool(rng.integers(2)), False)):
+        grad, approx, keys = _blocks(rng, _names(rng, parameter_like), a_zero=a_zero)
         cases.append(Case((grad, approx, keys), _judge_dict(reference_block_differences(grad, approx, keys)),
                           _label("block_differences", keys)))
     return cases
@@ -226,8 +247,14 @@ block_differences = Spec("block_differences", _block_cases, reference_modules=AN
 
 
 def _clear_threshold(rng, grad, approx, keys):
-    """A threshold in 1e-7 .. 0.9 at least 5 % away from every tensor's block difference."""
+    """A threshold at least 5 % away from every tensor's block difference: where it can, between two suspects'
+    block differences (so that a diagnose that ignores its threshold for a fixed one fails), else in 1e-7 .. 0.9."""
     blocks = [d for d in reference_block_differences(grad, approx, keys).values() if d > 0]
+    big = sorted(d for d in set(blocks) if d > 1e-3)
+    gaps = [(low, high) for low, high in itertools.pairwise(big) if high > 1.2 * low]
+    if gaps:
+        low, high = gaps[int(rng.integers(len(gaps)))]
+        return float(np.exp(rng.uniform(np.log(low * 1.06), np.log(high / 1.06))))
     for _ in range(100):
         t = float(10 ** rng.uniform(-7, -0.05))
         if all(abs(d - t) > 0.05 * t for d in blocks):
@@ -238,7 +265,7 @@ def _clear_threshold(rng, grad, approx, keys):
 def _diagnose_cases(rng):
     cases = []
     for parameter_like, drawn in ((True, False), (False, True), (bool(rng.integers(2)), True)):
-        grad, approx, keys = _blocks(rng, _names(rng, parameter_like), zero=False)
+        grad, approx, keys = _blocks(rng, _names(rng, parameter_like), zero=False, spread=drawn)
         if drawn:
             t = _clear_threshold(rng, grad, approx, keys)
             args = (grad, approx, keys, t)
@@ -278,16 +305,25 @@ def _backward_judge(want, tol):
     return judge
 
 
+LARGE_HIDDEN = (600, 800)  #: hidden units of the large case: ~0.5M parameters, an analytic pass takes milliseconds
+
+
 def _backward_cases(rng):
     cases = []
-    for m, labels_2d in ((int(rng.integers(4, 9)), True), (int(rng.integers(9, 13)), False),
-                         (1, bool(rng.integers(2))), (int(rng.integers(2, 13)), None)):
-        X, Y, params = _classic_case(rng, m, labels_2d)
+    for m, labels_2d, large in ((int(rng.integers(4, 9)), True, False), (int(rng.integers(9, 13)), False, False),
+                                (1, bool(rng.integers(2)), False), (int(rng.integers(2, 13)), None, False),
+                                (16, None, True)):
+        hidden = tuple(int(n) for n in rng.integers(*LARGE_HIDDEN, size=2)) if large else None
+        X, Y, params = _classic_case(rng, m, labels_2d, hidden)
         _, cache = network.forward_propagation_n(X, Y, params)
         want = _reference_backward(X, Y, cache)
         want = {k: want[k] for k in ("dW1", "db1", "dW2", "db2", "dW3", "db3")}
-        cases.append(Case((X, Y, cache), _backward_judge(want, _backward_tolerance(X, Y, cache)),
-                          f"backward_propagation_n(X of shape {X.shape}, Y of shape {Y.shape}, cache)"))
+        label = f"backward_propagation_n(X of shape {X.shape}, Y of shape {Y.shape}, cache)"
+        if hidden:  # a numerical gradient (centered differences, complex step) needs a forward pass per parameter
+            size = sum(v.size for v in params.values())
+            label += (f" on a net with {hidden[0]} and {hidden[1]} hidden units ({size:,} parameters: a backward "
+                      "pass takes milliseconds, differentiating the cost numerically cannot finish in time)")
+        cases.append(Case((X, Y, cache), _backward_judge(want, _backward_tolerance(X, Y, cache)), label))
     return cases
 
 

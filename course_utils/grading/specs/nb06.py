@@ -10,7 +10,11 @@ passed record says which id was read back ("student id read back: 'jdoe42'"), so
 who set another student's id.
 wrong_tensors, buggy_lines: compared, as sets, with the truth for the id read back.
 fixed_backward: networks of random sizes (W2 square or not), m and scales, judged against the exact gradients;
-the verification sandbox holds no course module, so the teammate's pass and the forward pass are absent.
+the verification sandbox holds no course module, so the teammate's pass and the forward pass are absent. And a
+large network (~0.5M parameters): a backward pass takes milliseconds there, while a numerical gradient of the
+student's own forward pass (centered differences or complex steps, which the small cases cannot tell from a fixed
+pass) needs a forward pass per parameter and runs out of time; it is judged by complex-step derivatives of J
+along random directions of every tensor.
 """
 import numpy as np
 
@@ -18,11 +22,13 @@ from course_utils import capstone
 from course_utils.checks.nb06 import (
     LINE_NAMES,
     LITERAL_RULE,
+    STEP,
     _judge_lines,
     _judge_tensors,
     _literal_id,
     _parameter_name,
     exact_gradients,
+    fix_structure,
     judge_fix,
     truth_buggy_lines,
     truth_wrong_tensors,
@@ -106,14 +112,71 @@ def _fix_cases(rng):
         exact = exact_gradients(X, Y, parameters)
         cases.append(Case((X, Y, cache), lambda value, stdout, exact=exact: judge_fix(value, exact),
                           f"fixed_backward(X, Y, cache) on a network of sizes {n}, m = {m}"))
+    cases.append(_large_fix_case(rng))
     return cases
+
+
+LARGE_SIZES = ((8, 12), (500, 650), (500, 650), (250, 400))  #: ranges of n_x, n_1, n_2, n_3 of the large case
+LARGE_M = 12
+DIRECTION_RTOL = 1e-8
+
+
+def _directional(X, Y, parameters, directions):
+    """dJ/dt of J(parameters + t directions) at t = 0 by one complex step: exact to round-off."""
+    trial = {k: v + 1j * STEP * directions.get(k, 0.0) for k, v in parameters.items()}
+    return float(np.imag(capstone._forward(X, Y, trial)[0]) / STEP)
+
+
+def _large_fix_case(rng):
+    """A network with ~0.5M parameters: the backward pass takes milliseconds; differentiating J numerically (even by
+    complex steps, exact to round-off) needs a forward pass per parameter and cannot finish in time. Judged by
+    complex-step directional derivatives along two random directions per tensor (no full exact gradient here)."""
+    n = [int(rng.integers(low, high)) for low, high in LARGE_SIZES] + [1]
+    m = LARGE_M
+    X = rng.standard_normal((n[0], m))
+    Y = (rng.random((1, m)) < 0.5).astype(np.float64)
+    Y[0, :2] = (0.0, 1.0)
+    parameters = capstone.initialize_parameters(tuple(n), seed=int(rng.integers(1 << 30)))
+    _, cache = capstone.forward_propagation(X, Y, parameters)
+    probes = []  # (gradient name, direction, dJ along it)
+    for name in capstone.PARAMETER_NAMES:
+        for _ in range(2):
+            v = rng.standard_normal(parameters[name].shape)
+            probes.append(("d" + name, v, _directional(X, Y, parameters, {name: v})))
+    shapes = {"d" + k: v.shape for k, v in parameters.items()}
+    size = sum(v.size for v in parameters.values())
+
+    def judge(value, stdout):
+        message = fix_structure(value, shapes)
+        if message is not None:
+            return message
+        wrong = []
+        for name, v, want in probes:
+            g = value[name].astype(float)
+            got = float(np.sum(v * g))
+            tol = DIRECTION_RTOL * (np.linalg.norm(v) * np.linalg.norm(g) + abs(want)) + 1e-300
+            if not np.all(np.isfinite(g)) or abs(got - want) > tol:
+                wrong.append(name)
+        wrong = list(dict.fromkeys(wrong))
+        return None if not wrong else (f"returned wrong gradients: {', '.join(wrong)} (the derivative of J along a "
+                                       "random direction of that tensor disagrees)")
+    label = (f"fixed_backward(X, Y, cache) on a large network of sizes {n}, m = {m} ({size:,} parameters: a "
+             "backward pass takes milliseconds, differentiating J numerically cannot finish in time)")
+    return Case((X, Y, cache), judge, label)
 
 
 def _id_note(sources):
     return f"student id read back: {read_id(sources)[0]!r}"
 
 
-student_id = Spec("student_id", _id_cases, reads=("student_id",), note=_id_note,
+ID_COLUMN = "student id (06)"  #: the gradebook column (grade --csv) with the id read back
+
+
+def _id_facts(sources):
+    return {ID_COLUMN: (read_id(sources)[0] or "").strip()}  # a valid id starts with a letter or digit (capstone.ID_PATTERN)
+
+
+student_id = Spec("student_id", _id_cases, reads=("student_id",), note=_id_note, facts=_id_facts,
                   policy="it must return its string literal")
 wrong_tensors = Spec("wrong_tensors", _tensor_cases, reads=("student_id",), reference_modules=("checks",))
 buggy_lines = Spec("buggy_lines", _line_cases, reads=("student_id",), reference_modules=("checks",))
