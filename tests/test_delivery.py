@@ -450,7 +450,8 @@ def autograder(bundle, tmp_path):
 def test_gradescope_full_marks_zero_and_unsandboxed(autograder, tmp_path):
     results, done = autograder(SOLUTION_NOTEBOOKS)
     assert_gradescope_results(results)
-    assert results["score"] == TOTAL_POINTS, results["output"]
+    assert results["score"] == TOTAL_POINTS, (results["output"], [(t["name"], t["output"]) for t in results["tests"]
+                                                                  if t["status"] != "passed"])
     assert all(t["status"] == "passed" for t in results["tests"])
     sandboxed = "bubblewrap: every notebook" in results["output"]
 
