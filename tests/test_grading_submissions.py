@@ -63,3 +63,27 @@ def test_added_cells_are_counted_without_ids_too():
     assert submissions.added_code_cells(nb, rnb) == 0
     nb["cells"].append({"cell_type": "code", "id": "mine", "source": "1", "metadata": {}, "outputs": []})
     assert submissions.added_code_cells(nb, rnb) == 1
+
+
+def test_a_kernel_that_never_came_up_is_started_once_more(monkeypatch, tmp_path):
+    """Nothing of the student's ran when the kernel died before its first cell (a machine under load): the
+    notebook is run once more instead of costing the student its points; a second such death stands."""
+    from types import SimpleNamespace
+
+    from course_utils.grading import run
+
+    dead = {0: {"setup": {"ok": False, "alive": False, "dead_at_start": True}}}
+    good = {0: {"call": {"ok": True, "alive": True}}, 1: {"call": {"ok": True, "alive": True}}}
+    for outcomes, expect_runs, expect_ok in (([dead, good], 2, True), ([dead, dead, good], 2, False)):
+        calls = []
+
+        def fake_run_all(jobs_to_run, *args, outcomes=outcomes, calls=calls):
+            for job in jobs_to_run:
+                job.rows, job.rows_error = outcomes[len(calls)], ""
+            calls.append(len(jobs_to_run))
+
+        monkeypatch.setattr(run, "run_all", fake_run_all)
+        job = run.Job(sub=None, rnb=SimpleNamespace(code_ids=["a", "b"], exercises={}), file=None)
+        run.run_notebooks([job], tmp_path, None, 1, 10, "split", False, [0])
+        assert len(calls) == expect_runs
+        assert bool(job.results[0].get("ok")) is expect_ok

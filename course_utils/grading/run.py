@@ -236,7 +236,7 @@ def run_notebooks(pending, workdir, release, jobs, timeout, strategy, sandboxed,
     """Run nbval on every job, re-running after kernel crashes; fills job.results / crashes / run_error."""
     (workdir / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
     starts = {id(j): 0 for j in pending}
-    lost_once = set()
+    lost_once, restarted = set(), set()
     for attempt in range(2 + max((len(j.rnb.exercises) for j in pending), default=0)):
         if not pending:
             break
@@ -249,6 +249,10 @@ def run_notebooks(pending, workdir, release, jobs, timeout, strategy, sandboxed,
                 again.append(job)
                 continue
             crash = absorb(job, starts[id(job)])
+            if crash is None and job.results.get(starts[id(job)], {}).get("dead_at_start") and id(job) not in restarted:
+                restarted.add(id(job))  # its kernel never came up (nothing of the student's ran yet): once more
+                again.append(job)
+                continue
             if crash is None:
                 continue
             found = culprits(job, crash)
