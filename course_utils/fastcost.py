@@ -9,7 +9,7 @@ import numpy as np
 
 from course_utils._validate import as_float_array, check_epsilon
 from course_utils.activations import relu
-from course_utils.network import (check_network_inputs, forward_propagation_deep, _check_regularization, COST_FORMULAS,
+from course_utils.network import (check_network_inputs, _check_regularization, COST_FORMULAS,
                                   _forward_deep)
 
 
@@ -36,6 +36,7 @@ class NetworkCost:
             raise ValueError(f"cost_formula must be one of {COST_FORMULAS}, got {cost_formula!r}")
         self.dropout_seed = dropout_seed
         self.cost_formula = cost_formula
+        self._checked = None  # (layout, Y as (1, m), L) of the last parameters validated (see forward)
 
     @property
     def has_fast_path(self):
@@ -66,17 +67,13 @@ class NetworkCost:
         of perturbed copies) only check that the values are finite.
         """
         layout = _layout(parameters)
-        checked = getattr(self, "_checked", None)
-        if layout is not None and checked is not None and checked[0] == layout and _all_finite(parameters):
-            _, Y, L = checked
-            return _forward_deep(self.X, Y, L, parameters, self.lambd, self.keep_prob, self.dropout_seed,
-                                 self.cost_formula)
-        result = forward_propagation_deep(self.X, self.Y, parameters, self.lambd, self.keep_prob,
-                                          self.dropout_seed, self.cost_formula)
-        if layout is not None:
-            _, Y, L, _ = check_network_inputs(self.X, self.Y, parameters)
-            self._checked = (layout, Y, L)
-        return result
+        if layout is None or self._checked is None or self._checked[0] != layout or not _all_finite(parameters):
+            _, Y, L, _ = check_network_inputs(self.X, self.Y, parameters)  # as forward_propagation_deep does
+            self._checked = (layout, Y, L) if layout is not None else None
+        else:
+            _, Y, L = self._checked
+        return _forward_deep(self.X, Y, L, parameters, self.lambd, self.keep_prob, self.dropout_seed,
+                             self.cost_formula)
 
     def gradients(self, parameters, bugs=()):
         """Backprop gradients at `parameters` (dict dW1, db1, ...), with optional bugs."""

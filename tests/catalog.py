@@ -70,6 +70,15 @@ def reference(exercise):
     return _solutions()[0][exercise][1]
 
 
+def edit(exercise, label, *pairs, **kw):
+    """The reference solution of `exercise` with each (old, new) of `pairs` replaced."""
+    source = reference(exercise)
+    for old, new in pairs:
+        assert old in source, (exercise, label, old)
+        source = source.replace(old, new)
+    return Entry(exercise, label, source, **kw)
+
+
 def run_check(entry):
     """Run the entry's cell in a notebook-like namespace and its check. Returns (error or None, printed text)."""
     exercises, setups = _solutions()

@@ -6,18 +6,9 @@ the grader's verification run; every right one, however unusually written, must 
 the reference solution with one or two lines edited (edit() asserts that the edited text is there). diagnose's
 entries that call block_differences define it in their own cell too (with_blocks).
 """
-from catalog import Entry, catalog_tests, reference
+from catalog import Entry, catalog_tests, edit, reference
 
 EXERCISES = ["gradient_check_n", "block_differences", "diagnose", "backward_propagation_n"]
-
-
-def edit(exercise, label, *pairs, **kw):
-    """The reference solution of `exercise` with each (old, new) of `pairs` replaced."""
-    source = reference(exercise)
-    for old, new in pairs:
-        assert old in source, (exercise, label, old)
-        source = source.replace(old, new)
-    return Entry(exercise, label, source, **kw)
 
 
 def gcn(label, *pairs, **kw):

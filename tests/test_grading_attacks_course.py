@@ -16,6 +16,7 @@ import shutil
 import numpy as np
 import pytest
 from needs import sandbox_needed
+from test_catalog_nb06 import LOOPED
 from test_grading_attacks import COURSE_SOLUTIONS, VERIFIED, load, with_sources
 
 from course_utils import capstone
@@ -172,20 +173,7 @@ DIAGNOSE_04 = '''def diagnose(grad, gradapprox, keys, threshold=1e-5):
             out[name] = float(np.sqrt(sum(x * x for x in g) / sum(x * x for x in a)))
     return out
 '''
-LOOPED_06 = '''def fixed_backward(X, Y, cache):
-    m = X.shape[1]
-    derivative = {1: lambda Z, A: 1 - A ** 2, 2: lambda Z, A: np.where(Z > 0, 1.0, 0.1),
-                  3: lambda Z, A: 1 - np.tanh(Z) ** 2}
-    gradients = {}
-    dZ = cache["A4"] - Y
-    for l in range(4, 0, -1):
-        A_prev = X if l == 1 else cache[f"A{l - 1}"]
-        gradients[f"dW{l}"] = dZ @ A_prev.T / m
-        gradients[f"db{l}"] = dZ.mean(axis=1, keepdims=True)
-        if l > 1:
-            dZ = (cache[f"W{l}"].T @ dZ) * derivative[l - 1](cache[f"Z{l - 1}"], cache[f"A{l - 1}"])
-    return gradients
-'''
+LOOPED_06 = LOOPED  # tests/test_catalog_nb06.py: the per-layer loop, a right fix written differently
 UNUSUAL_ID = " Grace.Hopper "
 
 
