@@ -11,7 +11,10 @@ For every tests/solutions/NN_name.ipynb the build
    `# BEGIN SOLUTION: hint` ... `# END SOLUTION` block and no outputs; so do demo cells tagged
    `student-output` (they show what the student's own functions give, and carry nbval-ignore-output);
    every other cell keeps the outputs of the real execution; execution counts are 1, 2, 3, ... over the code cells,
-4. rewrites the notebook index in README.md between the notebook-index markers.
+4. re-runs the built notebooks with the solutions' exercise cells in other numerical environments (numpy's
+   baseline SIMD code with another OpenBLAS kernel, and the oldest numpy allowed: course_utils.portability) and
+   refuses to write anything if a compared output differs there,
+5. rewrites the notebook index in README.md between the notebook-index markers.
 
 Stored outputs are cleaned so that building twice gives byte-identical files: ANSI colour codes and
 machine paths are removed, widget views (random model ids, useless without the kernel) are dropped
@@ -426,6 +429,9 @@ def main(argv=None):
     delivery.add_argument("--github", metavar="OWNER/NAME",
                           help="with --student-release: the students' GitHub repository, for the README's clone "
                                "and Binder links")
+    parser.add_argument("--no-portability-check", action="store_true",
+                        help="write the notebooks without re-running them in other numerical environments "
+                             "(drafts only: a release built so may fail on students' computers)")
     args = parser.parse_args(argv)
     if args.github and not args.student_release:
         parser.error("--github: only with --student-release DIR")
@@ -450,14 +456,26 @@ def main(argv=None):
             print("release is up to date" if not stale else "run: python -m course_utils.build")
             return 1 if stale else 0
         failed = []
-        for path in paths:  # one broken notebook does not stop the others
-            try:
-                target = build_notebook(path, args.release)
-            except BuildError as error:
-                print(f"build failed: {error}", file=sys.stderr)
-                failed.append(path.name)
-                continue
-            print(f"built {os.path.relpath(target, Path.cwd())}")
+        Path(args.release).mkdir(parents=True, exist_ok=True)  # the kernels' working folder
+        with tempfile.TemporaryDirectory(prefix="build-") as tmp:
+            built = []
+            for path in paths:  # one broken notebook does not stop the others
+                try:
+                    built.append(build_notebook(path, tmp, cwd=args.release))
+                except BuildError as error:
+                    print(f"build failed: {error}", file=sys.stderr)
+                    failed.append(path.name)
+            if built and not args.no_portability_check:
+                refused = portable(tmp, args.solutions, [p.name for p in built])
+                if refused:
+                    print(f"build refused: these outputs differ on other computers, so every student there would "
+                          f"fail them; print what is stable (course_utils/portability.py):\n{refused}", file=sys.stderr)
+                    return 1
+            for path in built:
+                target = Path(args.release) / path.name
+                if not target.exists() or target.read_bytes() != path.read_bytes():
+                    target.write_bytes(path.read_bytes())
+                print(f"built {os.path.relpath(target, Path.cwd())}")
         if args.release.resolve() == RELEASE.resolve():
             update_readme(README, args.release)
         if failed:
@@ -467,6 +485,17 @@ def main(argv=None):
         print(f"build failed: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def portable(built_dir, solutions_dir, names):
+    """'' when the built notebooks' compared outputs are the same in every other numerical environment
+    (course_utils.portability), else a report of the differing cells."""
+    from course_utils import portability
+    try:
+        return portability.describe(portability.check(built_dir, solutions_dir, names))
+    except portability.PortabilityError as error:
+        raise BuildError(f"the portability check could not run ({error}); fix that, or pass "
+                         "--no-portability-check for a draft") from None
 
 
 def deliver(args):

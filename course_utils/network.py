@@ -131,7 +131,8 @@ def cross_entropy(ZL, Y):
     (1/m) * sum( -y log(sigmoid(z)) - (1-y) log(1 - sigmoid(z)) ).
     """
     m = ZL.shape[-1]
-    return float(np.sum(Y * np.logaddexp(0.0, -ZL) + (1 - Y) * np.logaddexp(0.0, ZL)) / m)
+    total = np.sum(Y * np.logaddexp(0.0, -ZL) + (1 - Y) * np.logaddexp(0.0, ZL))
+    return float(total / total.dtype.type(m))  # m in the sum's dtype: a float32 cost stays float32 on numpy 1 too
 
 
 def cross_entropy_classic(AL, Y):
@@ -141,14 +142,18 @@ def cross_entropy_classic(AL, Y):
     rounded sigmoid loses digits, which is why the correct pass only reaches about 1.19e-7.
     """
     m = AL.shape[-1]
-    return float(1.0 / m * np.sum(np.multiply(-np.log(AL), Y) + np.multiply(-np.log(1 - AL), 1 - Y)))
+    total = np.sum(np.multiply(-np.log(AL), Y) + np.multiply(-np.log(1 - AL), 1 - Y))
+    one = total.dtype.type(1.0)  # 1/m in the sum's dtype (numpy 1 would turn a float32 sum into float64)
+    return float(one / total.dtype.type(m) * total)
 
 
 def l2_penalty(parameters, lambd, m):
     """lambd / (2m) * sum over layers of ||W_l||_F^2 (biases are not regularized)."""
     if lambd == 0:
         return 0.0
-    return float(lambd / (2 * m) * sum(np.sum(np.square(w)) for k, w in parameters.items() if k.startswith("W")))
+    total = sum(np.sum(np.square(w)) for k, w in parameters.items() if k.startswith("W"))
+    dtype = np.asarray(total).dtype.type
+    return float(dtype(lambd) / dtype(2 * m) * total)  # in the weights' dtype, on numpy 1 and 2 alike
 
 
 def _check_regularization(lambd, keep_prob):

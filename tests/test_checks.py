@@ -811,24 +811,23 @@ def test_gradient_check_without_instrumentation_still_diagnoses():
     fails(checks.check_gradient_check, functools.partial(_gc("from_plus")), "about 1/3")
 
 
-def test_the_original_assignments_published_values_reproduce_exactly():
+def test_the_original_assignments_published_values_reproduce():
     """Notebook 04's demo-published cell: the classic loop (centered differences with epsilon 1e-7, then the
     relative difference) on the colleague's and on the fixed gradients gives the original assignment's published
-    values to the last digit -- in the environment the grader's sandbox and CI run in: without OPENBLAS_* overrides
-    (OPENBLAS_CORETYPE=Haswell sums the norms in another order and changes the colleague's last digit)."""
-    import os
-    import subprocess
-    import sys
-    code = ("from course_utils import network, vectors, gradcheck\n"
-            "X, Y, p = network.gradient_check_n_test_case()\n"
-            "_, cache = network.forward_propagation_n(X, Y, p)\n"
-            "theta, _ = vectors.dictionary_to_vector(p)\n"
-            "cost = lambda t: network.forward_propagation_n(X, Y, vectors.vector_to_dictionary(t, "
-            "vectors.parameter_shapes(p)))[0]\n"
-            "approx = gradcheck.numerical_gradient(cost, theta, epsilon=1e-7)\n"
-            "for bugs in (('dW2_times_2', 'db1_4_over_m'), ()):\n"
-            "    grad = vectors.gradients_to_vector(network.backward_propagation_n(X, Y, cache, bugs=bugs))\n"
-            "    print(repr(gradcheck.relative_difference(grad, approx)))\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENBLAS", "NVPL"))}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["0.2850931567761623", "1.1890913024229996e-07"]
+    values -- to the digits that do not depend on the computer. Every entry of gradapprox carries J's round-off
+    (about 1e-14 / 1e-7), and J's last digits depend on the order in which the CPU's BLAS kernel sums the matrix
+    products and on the numpy version. Measured: this machine's default kernels give both values to the last digit;
+    OpenBLAS's Sandybridge kernel 0.285093156780699 and 1.18904e-07; numpy 1.26 0.285093156839953 and 1.18625e-07.
+    So the colleague's value (a bug's) is asserted to 1e-8 relative, the fixed pass's (pure round-off) to 1 %."""
+    from course_utils import network, vectors, gradcheck
+    X, Y, p = network.gradient_check_n_test_case()
+    _, cache = network.forward_propagation_n(X, Y, p)
+    theta, _ = vectors.dictionary_to_vector(p)
+    shapes = vectors.parameter_shapes(p)
+    approx = gradcheck.numerical_gradient(lambda t: network.forward_propagation_n(
+        X, Y, vectors.vector_to_dictionary(t, shapes))[0], theta, epsilon=1e-7)
+    computed = [gradcheck.relative_difference(vectors.gradients_to_vector(
+        network.backward_propagation_n(X, Y, cache, bugs=bugs)), approx)
+        for bugs in (("dW2_times_2", "db1_4_over_m"), ())]
+    assert computed[0] == pytest.approx(0.2850931567761623, rel=1e-8)
+    assert computed[1] == pytest.approx(1.1890913024229996e-07, rel=1e-2)

@@ -7,75 +7,19 @@
 (b) The untouched release under strict nbval: every check cell fails with the stub's
     NotImplementedError and every other cell passes (demos never call the student's functions).
 
-nbval names a cell "Cell N", N counting the notebook's code cells from 0 (nbval/plugin.py,
-IPyNbFile.collect); results are read from a JUnit XML report and mapped back to cell ids.
+The merge and the nbval run are course_utils.portability's, which also re-runs (a) in other numerical
+environments (tests/test_portability.py).
 """
-import json
-import os
-import re
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from course_utils import build
-from course_utils.grading import load_release
+from course_utils.portability import code_cell_ids, merge_solutions, run_nbval
 
 ROOT = build.ROOT
 RELEASE_NOTEBOOKS = sorted(build.RELEASE.glob("[0-9][0-9]_*.ipynb"))
-CELL_TIMEOUT = 60  # seconds; every notebook of the course runs in seconds
-ANSI_RE = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*m")
-
-
-def code_cell_ids(path):
-    nb = nbformat.read(str(path), as_version=4)
-    return [c.id for c in nb.cells if c.cell_type == "code"]
-
-
-def merge_solutions(release_path, solution_path):
-    """The release notebook with every exercise cell's source taken from the solution (by id), merged as the
-    grader merges (grading.cells.merge: check cells get their reference outputs back from metadata)."""
-    rnb = load_release(release_path.parent).notebooks[release_path.name]
-    solution = {c.id: c for c in nbformat.read(str(solution_path), as_version=4).cells}
-    sources = {name: solution[ex.cell_id].source for name, ex in rnb.exercises.items()}
-    return nbformat.reads(json.dumps(rnb.merged(sources)), as_version=4)  # reads joins multi-line sources
-
-
-def run_nbval(folder, mode):
-    """Run `pytest --nbval` or `--nbval-lax` on every notebook in folder.
-
-    Returns {notebook name: {cell id: (outcome, message)}}, outcome "passed", "failed" or "skipped".
-    """
-    folder = Path(folder)
-    (folder / "pytest.ini").write_text("[pytest]\n")  # keep the course's pytest settings out of it
-    report = folder / "report.xml"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", mode, "-p", "no:cacheprovider", "-p", "no:xdist",
-         f"--nbval-cell-timeout={CELL_TIMEOUT}", "-q", f"--junitxml={report}", "--rootdir", str(folder),
-         "-c", str(folder / "pytest.ini"), str(folder)],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=600)
-    if not report.exists():
-        raise AssertionError(f"pytest {mode} did not run:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    results = {}
-    ids = {p.name: code_cell_ids(p) for p in folder.glob("*.ipynb")}
-    for case in ET.parse(report).getroot().iter("testcase"):
-        notebook = Path(case.get("classname").replace(".ipynb", "").replace(".", "/") + ".ipynb").name
-        if notebook not in ids:  # classname is the file name, possibly with folders as dots
-            notebook = next(n for n in ids if case.get("classname").endswith(n))
-        number = int(case.get("name").split()[-1])
-        outcome, message = "passed", ""
-        for kind in ("failure", "error", "skipped"):
-            element = case.find(kind)
-            if element is not None:
-                outcome = "skipped" if kind == "skipped" else "failed"
-                message = ANSI_RE.sub("", (element.get("message") or "") + "\n" + (element.text or ""))
-        results.setdefault(notebook, {})[ids[notebook][number]] = (outcome, message)
-    return results
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "build",
+SKIP_DIRS = {".git", ".venv", "venv", ".cache", "__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "build",
              "node_modules"}
 TOP_DIRS = ("course_utils", "tests", "docs", "notebooks", "benchmarks", ".ci")
 COMMENTED = {".toml", ".txt", ".sh", ".yml", ".yaml", ".in", ".cfg", ".ini", ""}  # '#' comment lines are prose

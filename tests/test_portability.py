@@ -1,0 +1,98 @@
+"""The stored outputs hold on other computers: the perfect submission, re-run under strict nbval with numpy's
+baseline SIMD code and another OpenBLAS kernel, and with the oldest numpy the requirements allow, reproduces every
+compared output of the release (course_utils.portability). The build refuses a release that fails this.
+
+The oldest numpy is installed once with pip into .cache/ (git-ignored). Without network, this test skips here and
+fails in CI (CI=true).
+"""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from course_utils import build, portability
+
+
+def _environment(make):
+    try:
+        return make()
+    except portability.PortabilityError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and the environment could not be made: {error}", pytrace=False)
+        pytest.skip(f"the environment could not be made here: {error}")
+
+
+ENVIRONMENTS = {
+    "baseline-simd": portability.simd_and_blas_baseline,
+    "oldest-numpy": lambda: portability.Environment(
+        "oldest numpy allowed", path=[portability.install_oldest_numpy()]),
+}
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_every_compared_output_is_the_same_in_another_numerical_environment(name):
+    environment = _environment(ENVIRONMENTS[name])
+    found = portability.differences(build.RELEASE, build.SOLUTIONS, environment)
+    assert not found, portability.describe({environment.name: found})
+
+
+def test_the_environments_really_are_other_environments():
+    """Each environment changes what numpy computes, so a pass above means something: numpy reports the other
+    version, or the disabled SIMD targets, inside the kernel's environment."""
+    oldest = _environment(ENVIRONMENTS["oldest-numpy"])
+    code = "import numpy; print(numpy.__version__)"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, oldest.path)))
+    version = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert version.stdout.strip().startswith(portability.oldest_numpy() + ".")
+
+    baseline = portability.simd_and_blas_baseline()
+    code = ("import numpy\n"
+            "try:\n    from numpy._core._multiarray_umath import __cpu_features__ as f, __cpu_dispatch__ as d\n"
+            "except ImportError:\n    from numpy.core._multiarray_umath import __cpu_features__ as f, "
+            "__cpu_dispatch__ as d\n"
+            "print(sorted(x for x in d if f.get(x)))")
+    enabled = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **baseline.env),
+                             capture_output=True, text=True, check=True)
+    assert enabled.stdout.strip() == "[]", enabled.stdout
+
+
+def test_an_output_that_differs_elsewhere_is_caught(tmp_path):
+    """The check is not blind: a demo that prints numpy's version and its enabled SIMD targets is reproduced where
+    it was built and differs, at exactly that cell, in each other environment."""
+    import nbformat
+    solution = nbformat.v4.new_notebook()
+    solution.cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nprint(round(float(np.sqrt(2.0)), 6))", id="demo-stable"),
+        nbformat.v4.new_code_cell(
+            "try:\n    from numpy._core._multiarray_umath import __cpu_features__ as f, __cpu_dispatch__ as d\n"
+            "except ImportError:\n    from numpy.core._multiarray_umath import __cpu_features__ as f, "
+            "__cpu_dispatch__ as d\n"
+            "print(np.__version__, sorted(x for x in d if f.get(x)))", id="demo-machine")]
+    solutions, release = tmp_path / "solutions", tmp_path / "release"
+    solutions.mkdir()
+    nbformat.write(solution, str(solutions / "01_machine.ipynb"))
+    build.build_notebook(solutions / "01_machine.ipynb", release)
+    assert not portability.differences(release, solutions, portability.Environment("this machine"))
+    for name, make in ENVIRONMENTS.items():
+        environment = _environment(make)
+        found = portability.differences(release, solutions, environment)
+        assert {k: list(v) for k, v in found.items()} == {"01_machine.ipynb": ["demo-machine"]}, name
+
+
+def test_the_build_refuses_to_write_a_release_that_differs_elsewhere(tmp_path, capsys):
+    import nbformat
+    _environment(ENVIRONMENTS["oldest-numpy"])  # the check needs both environments
+    solution = nbformat.v4.new_notebook()
+    solution.cells = [nbformat.v4.new_code_cell("import numpy as np\nprint(np.__version__)", id="demo-version")]
+    solutions, release = tmp_path / "solutions", tmp_path / "release"
+    solutions.mkdir()
+    nbformat.write(solution, str(solutions / "01_version.ipynb"))
+    assert build.main(["--solutions", str(solutions), "--release", str(release)]) == 1
+    err = capsys.readouterr().err
+    assert "build refused" in err and "01_version.ipynb cell 'demo-version'" in err, err
+    assert not (release / "01_version.ipynb").exists()
+    solution.cells[0].source = "import numpy as np\nprint(np.sqrt(4.0))"
+    nbformat.write(solution, str(solutions / "01_version.ipynb"))
+    assert build.main(["--solutions", str(solutions), "--release", str(release)]) == 0
+    assert (release / "01_version.ipynb").exists()
