@@ -119,19 +119,34 @@ def run_verification(entry, workdir):
                                   timeout=30)[entry.exercise]
 
 
+def assert_check(entry, check=None):
+    """The check half of the catalog's contract: a right entry passes its check; a wrong one fails it with an
+    AssertionError that names its mistake where the entry has a hint. check defaults to run_check."""
+    error, printed = (check or run_check)(entry)
+    if entry.right:
+        assert error is None, f"{entry.label}: the check rejected a right answer: {error!r}"
+        return
+    assert isinstance(error, AssertionError), f"{entry.label}: the check gave {error!r} (printed {printed!r})"
+    if entry.hint:  # named, and alone: no other mistake's hint explains the same results
+        assert entry.hint in str(error), f"{entry.label}: the message does not name the mistake: {error}"
+        assert " Or: " not in str(error), f"{entry.label}: another mistake is named beside it: {error}"
+
+
+def assert_verification(entry, workdir, verification=None):
+    """The grader's half: the verification run (sandboxed where bubblewrap works) passes a right entry and fails a
+    wrong one. verification defaults to run_verification."""
+    verdict = (verification or run_verification)(entry, workdir)
+    if entry.right:
+        assert verdict.ok, f"{entry.label}: the verification rejected a right answer: {verdict.message}"
+    else:
+        assert not verdict.ok, f"{entry.label}: the verification run passed a wrong answer"
+
+
 def assert_entry(entry, workdir, check=None, verification=None):
     """The catalog's contract for one entry (see the module docstring); check and verification default to
     run_check and run_verification (a notebook whose cells depend on each other brings its own)."""
-    error, printed = (check or run_check)(entry)
-    verdict = (verification or run_verification)(entry, workdir)
-    if entry.right:
-        assert error is None, f"{entry.label}: the check rejected a right answer: {error!r}"
-        assert verdict.ok, f"{entry.label}: the verification rejected a right answer: {verdict.message}"
-        return
-    assert isinstance(error, AssertionError), f"{entry.label}: the check gave {error!r} (printed {printed!r})"
-    if entry.hint:
-        assert entry.hint in str(error), f"{entry.label}: the message does not name the mistake: {error}"
-    assert not verdict.ok, f"{entry.label}: the verification run passed a wrong answer"
+    assert_check(entry, check)
+    assert_verification(entry, workdir, verification)
 
 
 def assert_catalog_shape(catalog, exercises):
@@ -147,23 +162,23 @@ def assert_catalog_shape(catalog, exercises):
 
 
 def catalog_tests(catalog, exercises):
-    """The tests every catalog module runs, by name: its shape, every entry's contract (assert_entry), and
-    that a hinted mistake is named alone. Use: globals().update(catalog_tests(CATALOG, EXERCISES))."""
+    """The tests every catalog module runs, by name: its shape, and every entry's contract in two halves: its
+    check (assert_check: a hinted mistake is named, alone) and its verification run (slow).
+    Use: globals().update(catalog_tests(CATALOG, EXERCISES))."""
     import pytest
 
     def test_the_catalog_has_its_shape():
         assert_catalog_shape(catalog, exercises)
 
-    @pytest.mark.parametrize("entry", catalog, ids=[f"{e.exercise}-{e.label}" for e in catalog])
-    def test_entry(entry, tmp_path):
-        assert_entry(entry, tmp_path)
+    ids = [f"{e.exercise}-{e.label}" for e in catalog]
 
-    hinted = [e for e in catalog if e.hint]
+    @pytest.mark.parametrize("entry", catalog, ids=ids)
+    def test_entry_check(entry):
+        assert_check(entry)
 
-    @pytest.mark.parametrize("entry", hinted, ids=[f"{e.exercise}-{e.label}" for e in hinted])
-    def test_a_hint_names_one_mistake(entry):
-        """A hinted mistake is named alone: no other mistake's hint explains the same results."""
-        error, _ = run_check(entry)
-        assert " Or: " not in str(error), str(error)
+    @pytest.mark.slow  # a verification run (a kernel, in a sandbox where bubblewrap works) per entry
+    @pytest.mark.parametrize("entry", catalog, ids=ids)
+    def test_entry_verification(entry, tmp_path):
+        assert_verification(entry, tmp_path)
 
-    return {f.__name__: f for f in (test_the_catalog_has_its_shape, test_entry, test_a_hint_names_one_mistake)}
+    return {f.__name__: f for f in (test_the_catalog_has_its_shape, test_entry_check, test_entry_verification)}

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from course_utils import gradcheck
+from course_utils import gradcheck, verdicts
 from course_utils.bugs import BUGS, validate_bugs
 from course_utils.gradcheck import check_directions, check_gradients, numerical_gradient, relative_difference
 from course_utils.network import (
@@ -428,7 +428,7 @@ def corrupted(gradients, correct, parameters):
 
 
 def test_cause_from_recheck_hand_cases():
-    decide = gradcheck._cause_from_recheck
+    decide = verdicts.cause_from_recheck
     assert decide(1e-3, 1.0, 0.01, 2e-7) == "epsilon too large"  # fell 100x: epsilon^2
     assert decide(1e-3, 1.0, 1 / 19, 2e-7) == "bug"  # fell less than TRUNCATION_FALL, still far above threshold
     assert decide(1e-3, 1.0, 1 / 20, 2e-7) == "epsilon too large"
@@ -558,7 +558,7 @@ def test_round_off_that_grows_as_epsilon_shrinks_is_measured_not_accused():
     assert result.rechecked.any()
     assert result.suspects == [] and result.verdict == "round-off"
     grew = [name for name, ratio in result.recheck_ratios.items() if result.causes[name] == "round-off"]
-    assert grew and all(result.recheck_ratios[name] >= gradcheck.ROUNDOFF_RISE for name in grew)
+    assert grew and all(result.recheck_ratios[name] >= verdicts.ROUNDOFF_RISE for name in grew)
     assert "grows" in result.summary() and "when ε shrinks 10x" in result.summary()
     buggy = check_gradients(coarse, parameters, scaled(correct, "W1", 2.0), epsilon=1e-5)
     assert buggy.suspects == ["W1"]  # a real bug still stays put above the coarse round-off
