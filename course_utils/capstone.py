@@ -136,8 +136,10 @@ def normalize_id(student_id):
         raise TypeError(f"student_id must be a string such as \"jdoe42\", got {type(student_id).__name__}")
     text = student_id.strip()
     if text.lower() in PLACEHOLDERS:
-        raise ValueError(f"student_id is {student_id!r}: set it to YOUR student id (the one your instructor gave "
-                         "you), e.g. return \"jdoe42\" -- it picks the bugs you hunt and is read back when grading")
+        example = " (the example of the exercise)" if text.lower() == "jdoe42" else ""
+        raise ValueError(f"student_id is {student_id!r}{example}: set it to YOUR student id, the one your instructor "
+                         "gave you, between the quotes of return \"...\" -- it picks the bugs you hunt and is read "
+                         "back when grading")
     if not ID_PATTERN.fullmatch(text):
         shown = repr(student_id) if len(student_id) <= 80 else f"{student_id[:40]!r}... ({len(student_id):,} characters)"
         raise ValueError(f"student_id {shown} is not an id: use 1 to 64 letters, digits and . _ @ + -, "

@@ -7,7 +7,7 @@ tested, and used in a notebook's text, without a front end.
 
 - smoke_test_message(clicks)                      notebook 00, the smoke test's label
 - epsilon_state(epsilon, function, x0)            notebook 01, the ε explorer
-- bug_picker_1d_state(bug, epsilon)               notebook 02, the 1-D bug picker
+- bug_picker_1d_state(bug, epsilon, x, theta)     notebook 02, the 1-D bug picker (PICKER_POINT)
 - bug_lab_state(bugs, epsilon, seed, lambd)       notebook 04, the Bug Lab (and bug_lab_text)
 """
 from functools import lru_cache
@@ -122,7 +122,8 @@ def epsilon_state(epsilon, function="cube", x0=1.0):
     epsilon -- the step (> 0); function -- a key of FUNCTIONS ("cube": x³, "sin"); x0 -- the point
     Returns a dict: formula, function, x0, f0 = f(x0), exact = f'(x0), epsilon, forward, centered (the
     two slopes), forward_error, centered_error (absolute errors), roundoff (the round-off scale
-    MACHINE_EPSILON * max(|f(x0)|, 1) / epsilon), forward_truncation = |f''(x0)| ε / 2 and
+    MACHINE_EPSILON * max(|f(x0)| + |x0 f'(x0)|, 1) / epsilon: the rounding of f and of x0 +- epsilon),
+    forward_truncation = |f''(x0)| ε / 2 and
     centered_truncation = |f'''(x0)| ε² / 6 (the leading Taylor terms), and the curves over
     EXPLORER_EPSILONS: epsilons (k,), forward_errors (k,), centered_errors (k,).
     """
@@ -139,7 +140,7 @@ def epsilon_state(epsilon, function="cube", x0=1.0):
     return {"formula": formula, "function": function, "x0": x0, "f0": float(f(x0)), "exact": exact, "epsilon": epsilon,
                 "forward": forward, "centered": centered,
                 "forward_error": abs(forward - exact), "centered_error": abs(centered - exact),
-                "roundoff": MACHINE_EPSILON * max(abs(float(f(x0))), 1.0) / epsilon,
+                "roundoff": MACHINE_EPSILON * max(abs(float(f(x0))) + abs(x0 * exact), 1.0) / epsilon,
                 "forward_truncation": abs(float(d2f(x0))) * epsilon / 2,
                 "centered_truncation": abs(float(d3f(x0))) * epsilon ** 2 / 6,
                 "epsilons": epsilons, "forward_errors": forward_errors, "centered_errors": centered_errors}
@@ -149,10 +150,24 @@ def epsilon_regime(state):
     """What dominates each error at this ε: {"forward": ..., "centered": ...}, "truncation" or "round-off".
 
     A difference is in the round-off regime when its leading truncation term (from Taylor) is
-    smaller than the round-off scale MACHINE_EPSILON * max(|f(x0)|, 1) / ε.
+    smaller than the round-off scale MACHINE_EPSILON * max(|f(x0)| + |x0 f'(x0)|, 1) / ε (epsilon_state).
     """
     return {kind: "truncation" if state[f"{kind}_truncation"] > state["roundoff"] else "round-off"
             for kind in ("forward", "centered")}
+
+
+def slope_text(value, exact, digits=6):
+    """value with `digits` significant digits, or more: up to the first digit where it differs from `exact`.
+
+    Near ε = 1e-7 both slopes of x³ at 1 round to "3" with 6 digits; shown this way they read
+    3.0000003 and 2.9999999996, so a student sees where each departs from the exact slope.
+    """
+    if value == exact or not (np.isfinite(value) and np.isfinite(exact)):
+        return fmt(value, digits)
+    for d in range(digits, 18):
+        if f"{value:.{d}g}" != f"{exact:.{d}g}":
+            return f"{value:#.{d}g}"  # '#' keeps a last 0 that differs: 0.5403020 against 0.5403023
+    return repr(float(value))
 
 
 def epsilon_sentence(state):
@@ -182,15 +197,21 @@ BUGS_1D = {
     "returns x + θ": lambda x, theta: x + theta,
 }
 CORRECT_1D = next(iter(BUGS_1D))  #: the label of the correct backward pass
+#: (x, theta) of the bug picker: at notebook 02's x = 2, theta = 4, "returns theta instead of x" and "returns 2x"
+#: both return 4; at theta = 3 every backward pass of BUGS_1D returns another number (2, 3, 4, -2, 6, 5)
+PICKER_POINT = (2.0, 3.0)
 
 
 def bug_picker_1d_state(bug=CORRECT_1D, epsilon=1e-7, x=2.0, theta=4.0, threshold=THRESHOLD_1D):
     """The 1-D gradient check of J(theta) = theta * x with a chosen backward-pass bug.
 
-    bug -- a key of BUGS_1D; epsilon -- the step (> 0); x, theta -- the point (course: 2 and 4)
+    bug -- a key of BUGS_1D; epsilon -- the step (> 0); x, theta -- the point (notebook 02: 2 and 4; the
+    picker widget: PICKER_POINT)
     Returns a dict: bug, epsilon, x, theta, J, dtheta (the backward pass's answer), gradapprox
     (centered difference), difference (relative difference), threshold, passed (difference <
-    threshold), sentence.
+    threshold), step_error (the step really taken, (theta + epsilon) - (theta - epsilon) in float64, is
+    2 epsilon (1 + step_error): theta +- epsilon is rounded), gradapprox_real_step (J+ - J- divided by that
+    step), sentence.
     """
     if bug not in BUGS_1D:
         raise ValueError(f"bug must be one of {list(BUGS_1D)}, got {bug!r}")
@@ -198,7 +219,12 @@ def bug_picker_1d_state(bug=CORRECT_1D, epsilon=1e-7, x=2.0, theta=4.0, threshol
     threshold = _positive(threshold, "threshold")
     J = theta * x
     dtheta = BUGS_1D[bug](x, theta)
-    gradapprox = ((theta + epsilon) * x - (theta - epsilon) * x) / (2 * epsilon)
+    thetaplus, thetaminus = theta + epsilon, theta - epsilon  # both rounded to the nearest float64
+    change = thetaplus * x - thetaminus * x
+    gradapprox = change / (2 * epsilon)
+    step = thetaplus - thetaminus  # exact (Sterbenz): the step really taken
+    step_error = step / (2 * epsilon) - 1
+    gradapprox_real_step = change / step
     difference = relative_difference(np.array([dtheta]), np.array([gradapprox]))
     passed = difference < threshold
     if passed:
@@ -207,10 +233,20 @@ def bug_picker_1d_state(bug=CORRECT_1D, epsilon=1e-7, x=2.0, theta=4.0, threshol
         sentence = (f"The backward pass is wrong: dθ = {fmt(dtheta)} but the slope of J is about "
                     f"{fmt(gradapprox, 4)} (difference {fmt(difference)} > {fmt_eps(threshold)}).")
     else:
-        sentence = (f"No bug, yet the difference {fmt(difference)} is above {fmt_eps(threshold)}: with ε = "
-                    f"{fmt_eps(epsilon)} round-off in J(θ ± ε) dominates. Try a larger ε.")
+        sign = "+" if step_error >= 0 else "−"
+        head = (f"No bug, yet the difference {fmt(difference)} is above {fmt_eps(threshold)}: with ε = "
+                f"{fmt_eps(epsilon)}, θ ± ε is rounded to the nearest float64 number, so the step really taken, "
+                f"(θ + ε) − (θ − ε), is 2ε × (1 {sign} {fmt(abs(step_error))}), not 2ε")
+        if relative_difference(np.array([dtheta]), np.array([gradapprox_real_step])) < threshold:
+            exactly = " exactly" if gradapprox_real_step == dtheta else ""
+            sentence = (head + f"; divided by that step, J(θ + ε) − J(θ − ε) gives{exactly} "
+                        f"{fmt(gradapprox_real_step, 10)}. "
+                        "Round-off, not a bug: try a larger ε.")
+        else:
+            sentence = head + ", and J(θ ± ε) is rounded too. Round-off, not a bug: try a larger ε."
     return {"bug": bug, "epsilon": epsilon, "x": x, "theta": theta, "J": J, "dtheta": dtheta, "gradapprox": gradapprox,
-                "difference": difference, "threshold": threshold, "passed": passed, "sentence": sentence}
+                "difference": difference, "threshold": threshold, "passed": passed, "step_error": step_error,
+                "gradapprox_real_step": gradapprox_real_step, "sentence": sentence}
 
 
 # ----------------------------------------------------------------------------------------------

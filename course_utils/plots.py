@@ -10,6 +10,20 @@ import numpy as np
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 THRESHOLD_COLOR = "#000000"
+#: how a suspect tensor's entries are drawn in the per-parameter error plots: larger, with a black outline
+SUSPECT_EDGE, SUSPECT_SIZE, SUSPECT_LINEWIDTH = "#000000", 46, 1.4
+SUSPECT_LABEL = "suspect: larger,\nblack outline,\nbold name"
+
+
+def threshold_label(threshold):
+    """The legend text of the dashed line: it is the threshold of the OVERALL difference, not of a tensor's."""
+    return f"threshold of the\noverall difference\n({threshold:.0e})"
+
+
+def tensor_label(name, suspect):
+    """The name drawn next to a tensor's bar (in bold for a suspect; a longer label would collide with its
+    neighbours': b2, W3 and b3 sit a few entries apart)."""
+    return f" {name}"
 
 
 def tensor_style(index):
@@ -49,9 +63,9 @@ def plot_parameter_errors(result, ax=None, title=None):
 
     result -- a GradCheckResult from course_utils.gradcheck.check_gradients
     Draws every checked entry's error |g - a| / (||g_T|| + ||a_T||) at its position in theta,
-    the threshold as a dashed line, each tensor's block difference as a short bar, suspects
-    labelled in red-orange with "(suspect)", entries at a ReLU kink as hollow markers.
-    Returns the figure.
+    the threshold of the overall difference as a dashed line, each tensor's block difference as a
+    short bar, suspects larger with a black outline, their names in bold and "(suspect)" in the
+    legend, entries at a ReLU kink as hollow markers. Returns the figure.
     """
     if not hasattr(result, "errors") or not hasattr(result, "keys"):
         raise TypeError(f"result must be a GradCheckResult from check_gradients, got {type(result).__name__}")
@@ -69,20 +83,20 @@ def plot_parameter_errors(result, ax=None, title=None):
         plain = where & ~result.kinks
         suspect = name in result.suspects
         label = f"{name} (suspect)" if suspect else name
-        ax.scatter(index[plain], shown[plain], s=22, color=colour, marker=marker, label=label,
-                   edgecolors="#D55E00" if suspect else "none", linewidths=1.2, zorder=3)
+        ax.scatter(index[plain], shown[plain], s=SUSPECT_SIZE if suspect else 22, color=colour, marker=marker,
+                   label=label, edgecolors=SUSPECT_EDGE if suspect else "none", linewidths=SUSPECT_LINEWIDTH, zorder=3)
         if kink.any():
             ax.scatter(index[kink], shown[kink], s=40, facecolors="none", edgecolors=colour, marker=marker,
                        linewidths=1.2, zorder=3)
         span = np.flatnonzero(keys == name)
         block = max(result.block_differences[name], floor)
         ax.hlines(block, span[0] - 0.4, span[-1] + 0.4, color=colour, linewidth=2.5, alpha=0.6, zorder=2)
-        labels.append(((span[0] + span[-1]) / 2, block, f" {name}", colour, suspect))
+        labels.append(((span[0] + span[-1]) / 2, block, tensor_label(name, suspect), colour, suspect))
     for (x, y, text, colour, suspect), side in zip(labels, label_sides([lb[0] for lb in labels], [lb[1] for lb in labels])):
         ax.text(x, y * LABEL_NUDGE[side], text, color=colour, ha="center", va="bottom" if side == "above" else "top",
                 fontsize=9, fontweight="bold" if suspect else "normal")
     ax.axhline(result.threshold, color=THRESHOLD_COLOR, linestyle="--", linewidth=1,
-               label=f"threshold {result.threshold:.0e}")
+               label=threshold_label(result.threshold))
     if result.kinks.any():
         ax.scatter([], [], s=40, facecolors="none", edgecolors="grey", label="at a ReLU kink")
     ax.set_yscale("log")

@@ -40,6 +40,7 @@ from course_utils.lab import (
     CORRECT_1D,
     FUNCTIONS,
     LAMBDAS,
+    PICKER_POINT,
     SEEDS,
     bug_lab_state,
     bug_lab_text,
@@ -49,6 +50,7 @@ from course_utils.lab import (
     epsilon_state,
     fmt,
     fmt_eps,
+    slope_text,
     smoke_test_message,
 )
 
@@ -307,9 +309,8 @@ class EpsilonExplorer(StaticFallbackBox):
         self.png = self.plot.render(s)
         t2 = time.perf_counter()
         self.image.value = self.png  # the plot first: it is what the student watches
-        self.text.value = (f"<p>{html.escape(epsilon_sentence(s))}<br><span style='color:{_NOTE}'>Slopes: forward "
-                           f"{fmt(s['forward'], 6)}, centered {fmt(s['centered'], 6)}, exact {fmt(s['exact'], 6)}."
-                           "</span></p>")
+        self.text.value = (f"<p>{html.escape(epsilon_sentence(s))}<br><span class='epsilon-explorer-slopes' "
+                           f"style='color:{_NOTE}'>{html.escape(explorer_slopes(s))}</span></p>")
         self.timings = {"compute": t1 - t0, "draw": t2 - t1}
 
     def static_text(self):
@@ -319,6 +320,13 @@ class EpsilonExplorer(StaticFallbackBox):
 
     def static_png(self):
         return self.png
+
+
+def explorer_slopes(state):
+    """The slopes of an epsilon_state, each with digits up to the first that differs from the exact slope."""
+    exact = state["exact"]
+    return (f"Slopes: forward {slope_text(state['forward'], exact)}, centered {slope_text(state['centered'], exact)}, "
+            f"exact {fmt(exact, 6)} (digits shown up to the first that differs from the exact slope).")
 
 
 def epsilon_explorer(epsilon=0.5, function="cube", x0=1.0):
@@ -350,13 +358,15 @@ class BugPicker1D(StaticFallbackBox):
         self.table.add_class("bug-picker-table")
         self.bug.observe(self.update, names="value")
         self.epsilon.observe(self.update, names="value")
-        super().__init__([widgets.HTML("<b>J(θ) = θ·x with x = 2, θ = 4</b>"),
+        self.x, self.theta = PICKER_POINT
+        super().__init__([widgets.HTML(f"<b>J(θ) = θ·x with x = {fmt(self.x)}, θ = {fmt(self.theta)}</b> — θ = {fmt(self.theta)} "
+                                       "(not 4), so that every backward pass in the list returns a different dθ"),
                           widgets.HBox([self.bug, self.epsilon]), self.table])
         self.add_class("bug-picker")
         self.update()
 
     def update(self, _change=None):
-        self.state = s = bug_picker_1d_state(self.bug.value, self.epsilon.value)
+        self.state = s = bug_picker_1d_state(self.bug.value, self.epsilon.value, *PICKER_POINT)
         colour = _PASS if s["passed"] else _FAIL
         verdict = "pass" if s["passed"] else "fail"
         rows = [("J = θx", fmt(s["J"], 6)), ("dθ (backward pass)", fmt(s["dtheta"], 6)),
@@ -370,7 +380,8 @@ class BugPicker1D(StaticFallbackBox):
 
     def static_text(self):
         s = self.state
-        return (f"1-D bug picker: backward pass '{s['bug']}', ε = {fmt_eps(s['epsilon'])}: J = {fmt(s['J'], 6)}, "
+        return (f"1-D bug picker (x = {fmt(s['x'])}, θ = {fmt(s['theta'])}): backward pass '{s['bug']}', "
+                f"ε = {fmt_eps(s['epsilon'])}: J = {fmt(s['J'], 6)}, "
                 f"dθ = {fmt(s['dtheta'], 6)}, gradapprox ≈ {fmt(s['gradapprox'], 6)}.\n{s['sentence']}\n"
                 + _NO_WIDGETS)
 
@@ -393,9 +404,9 @@ class _ErrorPlot:
     """The Bug Lab's per-parameter error plot, the look of plots.plot_parameter_errors, updated in place.
 
     One scatter, bar and name per tensor are created once; render(result) moves them. The axes, the
-    threshold line and the legend never change (the legend names tensors, not suspects: suspects
-    are drawn with a vermillion edge and a bold name, and named in the table), so they are the
-    cached background.
+    threshold line and the legend never change (the legend names tensors, not suspects: a suspect's
+    entries are drawn larger with a black outline and its name in bold; the summary above the plot
+    names the suspects in words), so they are the cached background.
     """
 
     def __init__(self, keys, threshold):
@@ -410,7 +421,8 @@ class _ErrorPlot:
             colour, marker = plots.tensor_style(k)
             where = index[self.keys == name]
             self.scatters[name] = ax.scatter(where, np.full(where.size, _FLOOR), s=22, color=colour, marker=marker,
-                                             label=name, edgecolors="none", linewidths=1.2, zorder=3)
+                                             label=name, edgecolors="none", linewidths=plots.SUSPECT_LINEWIDTH,
+                                             zorder=3)
             self.kink_scatters[name] = ax.scatter([], [], s=40, facecolors="none", edgecolors=colour, marker=marker,
                                                   linewidths=1.2, zorder=3)
             self.bars[name] = ax.hlines(_FLOOR, where[0] - 0.4, where[-1] + 0.4, color=colour, linewidth=2.5,
@@ -418,8 +430,10 @@ class _ErrorPlot:
             self.centers.append((where[0] + where[-1]) / 2)
             self.labels[name] = ax.text(self.centers[-1], _FLOOR, f" {name}", color=colour, ha="center",
                                         va="bottom", fontsize=9, zorder=4)
-        ax.axhline(threshold, color=plots.THRESHOLD_COLOR, linestyle="--", linewidth=1, label=f"threshold {threshold:.0e}")
-        ax.scatter([], [], s=22, color="white", edgecolors=_FAIL, linewidths=1.2, label="suspect (edge)")
+        ax.axhline(threshold, color=plots.THRESHOLD_COLOR, linestyle="--", linewidth=1,
+                   label=plots.threshold_label(threshold))
+        ax.scatter([], [], s=plots.SUSPECT_SIZE, color="white", edgecolors=plots.SUSPECT_EDGE,
+                   linewidths=plots.SUSPECT_LINEWIDTH, label=plots.SUSPECT_LABEL)
         ax.scatter([], [], s=40, facecolors="none", edgecolors="grey", label="at a ReLU kink")
         ax.set_yscale("log")
         ax.set_xlim(-1, n)
@@ -444,7 +458,8 @@ class _ErrorPlot:
             plain, kink = where & ~result.kinks, where & result.kinks
             suspect = name in result.suspects
             self.scatters[name].set_offsets(np.column_stack([index[plain], shown[plain]]))
-            self.scatters[name].set_edgecolors(_FAIL if suspect else "none")
+            self.scatters[name].set_edgecolors(plots.SUSPECT_EDGE if suspect else "none")
+            self.scatters[name].set_sizes([plots.SUSPECT_SIZE if suspect else 22])
             self.kink_scatters[name].set_offsets(np.column_stack([index[kink], shown[kink]]))
             (start, _), (stop, _) = self.bars[name].get_segments()[0]
             self.bars[name].set_segments([[(start, height), (stop, height)]])
@@ -452,6 +467,7 @@ class _ErrorPlot:
             label.set_y(height * plots.LABEL_NUDGE[side])
             label.set_verticalalignment("bottom" if side == "above" else "top")
             label.set_fontweight("bold" if suspect else "normal")
+            label.set_text(plots.tensor_label(name, suspect))
         return self.blitter.render()
 
 
@@ -482,7 +498,24 @@ def bug_lab_summary_html(state):
     sentence = (f"<div class='bug-lab-sentence' style='font-size:1.1em;margin:4px 0'>"
                 f"{html.escape(state['sentence'])}</div>")
     notes = "".join(f"<div style='color:{_NOTE}'>Note: {html.escape(n)}</div>" for n in state["notes"])
-    return overall + sentence + notes
+    return overall + sentence + notes + suspects_html(state)
+
+
+def suspects_sentence(state):
+    """The plot's key in words: which tensors are suspects, how the plot marks them, what the dashed line is."""
+    suspects = state["suspects"]
+    named = (f"Suspects (tensors whose gradient the checker finds wrong): {', '.join(suspects)} -- on the plot "
+             "their points are larger, with a black outline, and their names bold." if suspects else
+             "Suspects: none -- the checker finds no tensor's gradient wrong.")
+    return (named + f" The dashed line is the threshold of the overall difference ({fmt_eps(state['threshold'])}); a "
+            "correct tensor's bar can sit above it from round-off alone: the checker weighs each tensor against its own "
+            "round-off.")
+
+
+def suspects_html(state):
+    """suspects_sentence as HTML (class bug-lab-suspects)."""
+    return (f"<div class='bug-lab-suspects' style='color:{_NOTE};margin:2px 0 4px 0'>"
+            f"{html.escape(suspects_sentence(state))}</div>")
 
 
 class BugLab(StaticFallbackBox):

@@ -27,6 +27,8 @@ from course_utils.bugs import BUGS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_04 = ROOT / "tests" / "solutions" / "04_check_an_nd_gradient.ipynb"
+NOTEBOOK_06 = ROOT / "tests" / "solutions" / "06_hunt_the_bugs.ipynb"
+RELEASE_00 = ROOT / "notebooks" / "00_start_here.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS_IMG = ROOT / "docs" / "img"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -67,6 +69,36 @@ def _failing_check_notebook(path, body):
                 nbformat.v4.new_code_cell("from course_utils.checks import check_centered_difference\n"
                                           "check_centered_difference(centered_difference)")]
     nbformat.write(nb, path)
+
+
+def _long_message_notebook(path):
+    """A check whose message is long (the 12-layer case of dictionary_to_vector, a sorted order): it must wrap at
+    word boundaries, never inside a number or a name."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.cells = [nbformat.v4.new_code_cell(
+                    "import numpy as np\n\n"
+                    "def dictionary_to_vector(parameters):\n"
+                    "    names = sorted(parameters)\n"
+                    "    theta = np.concatenate([parameters[n].reshape(-1, 1) for n in names])\n"
+                    "    keys = [n for n in names for _ in range(parameters[n].size)]\n"
+                    "    return theta, keys"),
+                nbformat.v4.new_code_cell("from course_utils.checks import check_dictionary_to_vector\n"
+                                          "check_dictionary_to_vector(dictionary_to_vector)")]
+    nbformat.write(nb, path)
+
+
+def _fresh_copy_notebook(root):
+    """A student release's layout under root (notebooks/ and the hidden .release/) and a notebook that asks for a
+    fresh copy of notebook 00."""
+    (root / ".release").mkdir()
+    (root / "notebooks").mkdir()
+    shutil.copy(RELEASE_00, root / ".release" / RELEASE_00.name)
+    shutil.copy(RELEASE_00, root / "notebooks" / RELEASE_00.name)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.cells = [nbformat.v4.new_code_cell('from course_utils.fresh import fresh_copy\nfresh_copy("00")')]
+    nbformat.write(nb, root / "notebooks" / "scratch.ipynb")
 
 
 def write_lab_settings(root):
@@ -130,6 +162,9 @@ def lab(tmp_path_factory):
     _other_widgets_notebook(root / "widgets.ipynb")
     _failing_check_notebook(root / "wrong_answer.ipynb", "return (f(x + epsilon) - f(x)) / (2 * epsilon)")
     _failing_check_notebook(root / "raises.ipynb", "return f(x).my_typo_here")
+    _long_message_notebook(root / "long_message.ipynb")
+    shutil.copy(NOTEBOOK_06, root / NOTEBOOK_06.name)
+    _fresh_copy_notebook(root)
     try:
         with jupyterlab(root) as (base, token):
             yield base, token, root
@@ -191,6 +226,10 @@ def test_bug_lab_in_notebook_04_reacts_to_a_ticked_bug(page, lab, shots):
         "el => el.innerText.includes('W3') && el.innerText", arg=sentence.element_handle()).json_value()
     assert "W3 looks wrong" in sentence_text
     assert "W3" in bug_lab.locator(".bug-lab-table").inner_text()
+    # the plot's key in words: who the suspects are, how the plot marks them, what the dashed line is
+    key = bug_lab.locator(".bug-lab-suspects").inner_text()
+    assert "Suspects (tensors whose gradient the checker finds wrong): W3" in key
+    assert "black outline" in key and "threshold of the overall difference" in key
     # every bug is described in a line under its checkbox
     for name, bug in BUGS.items():
         assert bug_lab.locator(f".bug-{name}-description").inner_text().strip() == bug.description
@@ -221,9 +260,26 @@ def test_other_widgets_render_and_react(page, lab, shots):
     explorer.scroll_into_view_if_needed()
     explorer.screenshot(path=str(shots / "epsilon_explorer.png"))
 
+    # slide to a small ε: the slopes show the digits where they leave the exact slope, not "3, 3, 3"
+    for _ in range(20):
+        handle.press("ArrowLeft")
+    slopes = explorer.locator(".epsilon-explorer-slopes")
+    page.wait_for_function("el => /forward 3\\.0{4}/.test(el.innerText)", arg=slopes.element_handle())
+    shown = slopes.inner_text()
+    forward = shown.split("forward ")[1].split(",")[0]
+    centered = shown.split("centered ")[1].split(",")[0]
+    assert forward != "3" and centered != "3" and forward != centered, shown
+
     picker = page.locator(".shot-picker")
-    picker.locator("select").select_option(label="returns theta instead of x")
-    page.wait_for_function("el => el.innerText.includes('backward pass is wrong')", arg=picker.element_handle())
+    assert "θ = 3" in picker.inner_text()  # not 4, where "returns theta" and "returns 2x" would give the same row
+    rows = {}
+    for label in ("returns theta instead of x", "returns 2x"):
+        picker.locator("select").select_option(label=label)
+        page.wait_for_function("([el, dθ]) => el.innerText.includes('dθ = ' + dθ)",
+                               arg=[picker.element_handle(), "3" if "theta" in label else "4"])
+        rows[label] = picker.locator(".bug-picker-table").inner_text()
+    assert rows["returns theta instead of x"] != rows["returns 2x"]
+    assert "backward pass is wrong" in rows["returns 2x"]
     picker.scroll_into_view_if_needed()
     picker.screenshot(path=str(shots / "bug_picker_1d.png"))
 
@@ -243,3 +299,91 @@ def test_a_failing_check_shows_the_message_and_the_students_frame_but_no_line_of
     assert "AttributeError" in raised and "return f(x).my_typo_here" in raised  # the student's own frame
     for text in (wrong, raised):
         assert "course_utils/" not in text and "_common" not in text and "def check_" not in text, text
+
+
+WORDS_SPLIT_ACROSS_LINES = """el => {
+    const split = [];
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+        const re = /\\S+/g;
+        let m;
+        while ((m = re.exec(node.textContent))) {
+            const range = document.createRange();
+            range.setStart(node, m.index);
+            range.setEnd(node, m.index + m[0].length);
+            const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+            if (tops.size > 1) split.push(m[0]);
+        }
+    }
+    return split;
+}"""
+
+
+def test_a_long_check_message_wraps_between_words(page, lab):
+    """JupyterLab breaks an output line anywhere ("1.189|091302e-07", "12-l|ayer"): the checks wrap what they show
+    at word boundaries, so no word or number is cut in two -- in a window as narrow as a laptop's."""
+    page.set_viewport_size({"width": 1100, "height": 1000})
+    try:
+        text = _check_output(page, lab, "long_message.ipynb", "Most likely")
+        assert len(max(text.splitlines(), key=len)) <= 84, text
+        outputs = page.locator(".jp-OutputArea-output", has_text="Most likely")
+        assert outputs.first.evaluate(WORDS_SPLIT_ACROSS_LINES) == []
+        assert "12-layer" in text or "W10" in text  # the long words the student saw cut
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1400})
+
+
+def _run_cell(page, text):
+    """Select the code cell whose source contains `text` and run it alone (Shift+Enter); return the cell."""
+    cell = page.locator(".jp-Notebook .jp-CodeCell", has=page.locator(".jp-InputArea-editor", has_text=text)).first
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    return cell
+
+
+def _output_of(page, cell, marker):
+    page.wait_for_function("([el, m]) => el.innerText.includes(m)", arg=[cell.element_handle(), marker])
+    return cell.locator(".jp-OutputArea").inner_text()
+
+
+def test_06_teammate_cell_run_before_the_id_says_to_set_it(page, lab):
+    """A student who runs the teammate cell before exercise 2 gets "Set your student id first", not a NameError;
+    after the id cell, the same cell shows the teammate's pass."""
+    base, token, _ = lab
+    page.goto(f"{base}/lab/tree/{NOTEBOOK_06.name}?token={token}&reset")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']")
+    page.wait_for_timeout(2000)
+    setup = _run_cell(page, "from course_utils import capstone")
+    page.wait_for_function("el => /\\[\\d+\\]/.test(el.querySelector('.jp-InputPrompt').innerText)",
+                           arg=setup.element_handle())
+    teammate = _run_cell(page, "capstone.show_backward(student_id)")
+    early = _output_of(page, teammate, "Set your student id first")
+    assert "NameError" not in early and "exercise 2" in early
+    _run_cell(page, "def student_id():")
+    teammate = _run_cell(page, "capstone.show_backward(student_id)")
+    assert "def backward_propagation(X, Y, cache):" in _output_of(page, teammate, "Your teammate's backward pass")
+
+
+def test_a_fresh_copy_shows_in_the_file_browser_and_opens(page, lab):
+    """The student release's untouched notebooks sit in the hidden .release/; fresh_copy puts a copy where the file
+    browser shows it, and it opens."""
+    base, token, _ = lab
+    page.goto(f"{base}/lab/tree/notebooks/scratch.ipynb?token={token}&reset")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']")
+    page.wait_for_timeout(2000)
+    cell = _run_cell(page, "fresh_copy")
+    assert "00_start_here-fresh.ipynb" in _output_of(page, cell, "00_start_here-fresh.ipynb")
+    browser = page.locator(".jp-DirListing-content")
+    if not browser.is_visible():
+        page.locator(".jp-SideBar [data-id='filebrowser']").first.click()
+    page.locator(".jp-FileBrowser .jp-ToolbarButtonComponent[data-command='filebrowser:refresh']").first.click()
+    item = page.locator(".jp-DirListing-item", has_text="00_start_here-fresh.ipynb")
+    item.wait_for()
+    assert page.locator(".jp-DirListing-item", has_text=".release").count() == 0  # hidden: why a copy is needed
+    item.dblclick()
+    page.wait_for_selector(".lm-TabBar-tab.lm-mod-current:has-text('00_start_here-fresh.ipynb')")
+    page.locator(".jp-NotebookPanel:visible .jp-Cell", has_text="Start here").first.wait_for()

@@ -252,7 +252,7 @@ def test_the_solutions_fix_passes_for_every_id(student, capsys):
     exec(solution_sources()["fixed_backward"], namespace)  # noqa: S102
     exec(f"def student_id():\n    return {student!r}\n", namespace)  # noqa: S102
     nb06.check_fixed_backward(namespace["fixed_backward"])
-    assert capsys.readouterr().out == "fixed_backward passed: all 8 gradients equal the exact derivatives of J on 4 networks\n"
+    assert capsys.readouterr().out == "fixed_backward passed: all 8 gradients are the exact derivatives of J on 4 networks\n"
 
 
 def test_the_checks_print_the_same_line_for_every_id(capsys):

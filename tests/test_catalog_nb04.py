@@ -258,10 +258,13 @@ CATALOG = [
           "            for name, d in blocks.items() if not d <= threshold}\n", right=True),
     # ------------------------------------------------------------------------------ backward_propagation_n
     bp("both classic bugs", ("dW2 = 1. / m * np.dot(dZ2, A1.T)", "dW2 = 1. / m * np.dot(dZ2, A1.T) * 2"),
-       ("db1 = 1. / m", "db1 = 4. / m"), hint="dW2 and db1 are wrong"),
+       ("db1 = 1. / m", "db1 = 4. / m"), hint="2 gradients are still exactly what the colleague's pass returns"),
     bp("dW2 times 2", ("dW2 = 1. / m * np.dot(dZ2, A1.T)", "dW2 = 1. / m * np.dot(dZ2, A1.T) * 2"),
-       hint="stray `* 2`"),
-    bp("db1 with 4./m", ("db1 = 1. / m", "db1 = 4. / m"), hint="db1 still uses 4./m"),
+       hint="1 gradient is still exactly what the colleague's pass returns"),
+    bp("db1 with 4./m", ("db1 = 1. / m", "db1 = 4. / m"),
+       hint="1 gradient is still exactly what the colleague's pass returns"),
+    bp("dW2 times 2 and dW3 without 1/m", ("dW2 = 1. / m * np.dot(dZ2, A1.T)", "dW2 = 1. / m * np.dot(dZ2, A1.T) * 2"),
+       ("dW3 = 1. / m * np.dot(dZ3, A2.T)", "dW3 = np.dot(dZ3, A2.T)"), hint="dW3 is wrong"),
     bp("dW3 without 1/m", ("dW3 = 1. / m * np.dot(dZ3, A2.T)", "dW3 = np.dot(dZ3, A2.T)"),
        hint="the 1./m is missing"),
     bp("db2 summed without axis", ("db2 = 1. / m * np.sum(dZ2, axis=1, keepdims=True)", "db2 = 1. / m * np.sum(dZ2)"),
@@ -330,3 +333,60 @@ CATALOG = [
 
 
 globals().update(catalog_tests(CATALOG, EXERCISES))  # shape, every entry, hints named alone
+
+
+# ------------------------------------------------------------------------------ nothing tells the answer
+# Which tensors of the colleague's pass are wrong, and by what factor, is what the student's own cells find
+# (notebook 04's student-output cells show it once the checks pass): no pass line names them, and no failure
+# message shows the colleague's expected values or the lines that fix them.
+
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+from catalog import run_check  # noqa: E402
+
+COLLEAGUE_GRADIENTS = ("dW2", "db1")
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_pass_lines_do_not_name_the_colleagues_wrong_tensors(exercise):
+    error, printed = run_check(Entry(exercise, "reference", reference(exercise), right=True))
+    assert error is None and "passed" in printed
+    line = " ".join(printed.split())
+    assert not re.search(r"\b(d?W2|d?b1)\b", line), line
+    assert not re.search(r"\b(0\.33|0\.6|1/3|3/5|twice|[24](\.0)? times)\b", line), line
+
+
+BLOCKS_AND_DIAGNOSE = [e for e in CATALOG if e.exercise in ("block_differences", "diagnose") and not e.right]
+
+
+@pytest.mark.parametrize("entry", BLOCKS_AND_DIAGNOSE, ids=[e.label for e in BLOCKS_AND_DIAGNOSE])
+def test_a_wrong_answer_is_never_shown_the_colleagues_expected_values(entry):
+    error, _ = run_check(entry)
+    message = str(error)
+    assert "expected {" in message or "right on the check's other cases" in message or "returned" in message
+    expected = message.split("expected {", 1)[1].split("}", 1)[0] if "expected {" in message else ""
+    colleague = ("'W2': 0.333", "'b1': 0.6", "'b1': 4", "'W2': 2")  # block differences; diagnose's norm ratios
+    assert not any(re.search(re.escape(value) + r"\b", expected) for value in colleague), message
+
+
+def test_a_wrong_answer_only_on_the_colleagues_vectors_is_told_what_is_wrong_without_the_values():
+    source = reference("block_differences").replace(
+        "    return differences",
+        "    if len(keys) == 47:\n        differences['W2'] = 0.5\n    return differences")
+    error, _ = run_check(Entry("block_differences", "wrong on 47 entries only", source))
+    message = str(error)
+    assert "the value of W2 is not the relative difference" in message
+    assert "0.333" not in message and "expected {" not in message  # its own values only, never the right ones
+
+
+STILL_COLLEAGUES = [e for e in CATALOG if e.label in ("both classic bugs", "dW2 times 2", "db1 with 4./m")]
+
+
+@pytest.mark.parametrize("entry", STILL_COLLEAGUES, ids=[e.label for e in STILL_COLLEAGUES])
+def test_a_fix_that_keeps_a_colleague_bug_is_sent_to_diagnose_not_told_the_line(entry):
+    error, _ = run_check(entry)
+    message = str(error)
+    assert "still exactly what the colleague's pass returns" in message and "your diagnose" in message
+    assert not any(name in message for name in COLLEAGUE_GRADIENTS), message
+    assert "np.dot(dZ2, A1.T)" not in message and "np.sum(dZ1" not in message and "4./m" not in message

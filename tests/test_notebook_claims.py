@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +28,11 @@ NOT_PRINTED = {}
 
 
 def printed_text(nb):
+    """What the cells print: stream outputs, and the reference output of every check cell (the release keeps it in
+    the cell's metadata, so that an unrun check shows nothing)."""
     return "\n".join(output.get("text", "") for cell in nb.cells if cell.cell_type == "code"
-                     for output in cell.get("outputs", []) if output.get("output_type") == "stream")
+                     for output in list(cell.get("outputs", [])) + list(cell.metadata.get("course", {}).get("outputs", []))
+                     if output.get("output_type") == "stream")
 
 
 def code_text(nb):
@@ -70,3 +74,159 @@ def test_the_pattern_finds_the_numbers_it_must_check():
     assert [forms for _, _, forms in stated_numbers(nb)] == [
         ["0.0024"], ["5.4e+08", "5.4e8"], ["1.19e-07", "1.19e-7"], ["9e-10", "9e-10"]]
     assert contains("difference 0.71", "0.71") and not contains("difference 0.71", "0.7")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Claims the prose makes about the course itself (each test catches a kind of mistake the notebooks once made)
+
+SOLUTIONS = ROOT / "tests" / "solutions"
+
+
+def release(name):
+    return nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+
+
+def test_the_prose_about_check_cells_matches_the_release():
+    """00 once said every check cell "already shows" its passed line: in the release every check cell is empty."""
+    for name in NOTEBOOKS:
+        for cell in release(name).cells:
+            if "check" in cell.metadata.get("tags", []):
+                assert cell.outputs == [] and cell.execution_count is None, (name, cell.id)
+    text = " ".join(cell.source for cell in release(NOTEBOOKS[0]).cells if cell.cell_type == "markdown")
+    assert "shows nothing until you run it" in " ".join(text.split())
+    assert "already shows" not in text
+
+
+# Which of the colleague's tensors are wrong, and by what factor, is for the student's own cells to show (they
+# are tagged student-output: the release stores none of their output). Nothing else the student reads in 04 --
+# prose, a stored output, a check's passed line, an exercise's stub -- may say it.
+COLLEAGUE_ANSWER = [r"\bW2 and b1\b", r"\bb1 and W2\b", r"\bW2\W{1,4}0\.33", r"\bb1\W{1,4}0\.6\b", r"\bW2\b[^.\n]{0,12}1/3",
+                    r"\bb1\b[^.\n]{0,12}3/5", r"'b1': 4\b", r"'W2': 2\b", r"\bW2 2 times", r"\bb1 4 times", r"dW2_times_2",
+                    r"db1_4_over_m", r"\['b1', 'W2'\]", r"stray `\* 2`", r"4\./m", r"norm ratio of `?W2`? is 2",
+                    r"the lines that compute `?dW2`? and `?db1`?", r"dW2 and db1"]
+
+
+def _what_the_student_reads(nb):
+    """(where, text) of every markdown cell, stored output, check reference output and exercise stub."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            yield cell.id, cell.source
+            continue
+        tags = cell.metadata.get("tags", [])
+        outputs = list(cell.get("outputs", [])) + list(cell.metadata.get("course", {}).get("outputs", []))
+        for output in outputs:
+            text = output.get("text", "") + output.get("data", {}).get("text/plain", "")
+            yield f"{cell.id} (output)", text
+        if "exercise" in tags:
+            yield f"{cell.id} (stub)", cell.source
+        assert "student-output" not in tags or not cell.get("outputs"), cell.id  # the build strips them
+
+
+def test_notebook_04_tells_no_answer_before_the_students_own_cells_do():
+    found = [(where, pattern) for where, text in _what_the_student_reads(release("04_check_an_nd_gradient"))
+             for pattern in COLLEAGUE_ANSWER if re.search(pattern, text)]
+    assert not found, found
+
+
+def test_the_colleague_answer_patterns_catch_what_04_once_said():
+    once = ["Two tensors stand out, `W2` at $1/3$ and `b1` at $3/5$",
+            "block_differences passed: W2 0.33 and b1 0.6 in the colleague's pass",
+            "diagnose passed: b1 4 times and W2 2 times as big as the numerical gradient",
+            "dW2 still has the stray `* 2`: dW2 = 1./m * np.dot(dZ2, A1.T).",
+            "suspects: ['b1', 'W2']", "block differences: W1 < 1e-6, b1 0.6, W2 0.33",
+            'how a per-tensor view turns "something is wrong" into "W2 and b1 are wrong"',
+            "the norm ratio of `W2` is 2 and that of `b1` is 4"]
+    for text in once:
+        assert any(re.search(pattern, text) for pattern in COLLEAGUE_ANSWER), text
+
+
+def _run_cells(nb, ids, namespace):
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.id in ids:
+            exec(compile(cell.source, f"<{cell.id}>", "exec"), namespace)  # noqa: S102
+
+
+def _solution_source(nb, cell_id):
+    return next(c.source for c in nb.cells if c.id == cell_id)
+
+
+def test_notebook_04_tools_run_in_06_as_its_prose_says(capsys):
+    """06 tells the student to copy gradient_check_n, block_differences and diagnose from 04 and call them with J;
+    they must run there (06's Setup imports the vector helpers they use) and find the teammate's wrong tensors."""
+    from course_utils.checks import nb06
+
+    nb06_solution = nbformat.read(SOLUTIONS / "06_hunt_the_bugs.ipynb", as_version=4)
+    nb04_solution = nbformat.read(SOLUTIONS / "04_check_an_nd_gradient.ipynb", as_version=4)
+    namespace = {"__name__": "__main__"}
+    _run_cells(nb06_solution, {"setup", "demo-network", "ex-student-id", "demo-teammate", "demo-cost"}, namespace)
+    for exercise in ("ex-gradient-check-n", "ex-block-differences", "ex-diagnose"):
+        exec(compile(_solution_source(nb04_solution, exercise), exercise, "exec"), namespace)  # noqa: S102
+    exec(compile("gradients = teammate_backward(X, Y, cache)\n"  # noqa: S102
+                 "difference, gradapprox = gradient_check_n(J, parameters, gradients)\n"
+                 "theta, keys = dictionary_to_vector(parameters)\n"
+                 "found = diagnose(gradients_to_vector(gradients), gradapprox, keys)\n", "<student>", "exec"), namespace)
+    student = namespace["student_id"]()
+    assert sorted(namespace["found"]) == sorted(nb06.truth_wrong_tensors(student))
+
+
+def test_every_teammate_pass_has_its_wrong_tensors_far_above_1e_5_and_the_right_ones_far_below():
+    """06's prose: "whatever your student id, every wrong tensor's block difference is far above 1e-5 and every
+    right one far below" -- over every variant of the teammate's pass."""
+    from course_utils import capstone
+    from course_utils.checks import nb06
+    from course_utils.gradcheck import check_gradients
+
+    X, Y, parameters = capstone.capstone_test_case()
+    _, cache = capstone.forward_propagation(X, Y, parameters)
+    J = capstone.cost_function(X, Y)
+    wrong_low, right_high, i, seen = np.inf, 0.0, 0, set()
+    while len(seen) < capstone.N_VARIANTS:
+        student, i = f"student{i}", i + 1
+        if capstone.variant(student) in seen:
+            continue
+        seen.add(capstone.variant(student))
+        blocks = check_gradients(J, parameters, capstone.buggy_backward(student)(X, Y, cache)).block_differences
+        wrong = set(nb06.truth_wrong_tensors(student))
+        wrong_low = min([wrong_low] + [d for name, d in blocks.items() if name in wrong])
+        right_high = max([right_high] + [d for name, d in blocks.items() if name not in wrong])
+    assert wrong_low > 1e-2 and right_high < 1e-7, (wrong_low, right_high)  # 1e-5 is 3 decades from both
+
+
+def test_the_float32_warning_says_what_happens():
+    """05 and the checker's warning once blamed a perturbation "below float32's resolution": at 1e-7 no parameter of
+    05's float32 run rounds back to itself; what happens is that J changes by less than float32's rounding. The data
+    X, which no check perturbs, gets no warning."""
+    import warnings
+
+    from course_utils import _validate
+    from course_utils.network import NetworkCost, initialize_parameters
+
+    parameters = {k: v.astype(np.float32) for k, v in initialize_parameters([4, 5, 3, 1], seed=1).items()}
+    for value in parameters.values():
+        assert np.all(np.float32(value + np.float32(1e-7)) != value)
+        assert np.all(np.float32(value - np.float32(1e-7)) != value)
+    assert "resolution" not in _validate.FLOAT32_WARNING and "round to the same" in _validate.FLOAT32_WARNING
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        X = np.random.default_rng(0).standard_normal((4, 20)).astype(np.float32)
+        NetworkCost(X, (np.arange(20) % 2).astype(np.float32))
+        _validate.as_float_array(X, "X")
+    assert not caught, [str(w.message) for w in caught]
+    printed = " ".join(printed_text(release("05_gradient_checking_in_practice")).split())
+    assert _validate.FLOAT32_WARNING.format(name="parameters['W1']") in printed and "resolution" not in printed
+
+
+def test_a_term_an_output_uses_is_introduced_by_the_prose_first():
+    """06 once printed a docstring about complex-step derivatives that no sentence introduced."""
+    for name in NOTEBOOKS:
+        first_md, first_out = None, None
+        for index, cell in enumerate(release(name).cells):
+            texts = [cell.source] if cell.cell_type == "markdown" else \
+                [o.get("text", "") for o in cell.get("outputs", [])]
+            if any("complex-step" in t or "complex step" in t for t in texts):
+                if cell.cell_type == "markdown":
+                    first_md = index if first_md is None else first_md
+                else:
+                    first_out = index if first_out is None else first_out
+        if first_out is not None:
+            assert first_md is not None and first_md <= first_out + 1, name

@@ -229,10 +229,27 @@ def test_bug_picker_1d_bugs_give_hand_computed_differences(bug, dtheta, differen
     assert not s["passed"] and "backward pass is wrong" in s["sentence"]
 
 
-def test_bug_picker_1d_tiny_epsilon_blames_round_off_not_the_code():
+def test_bug_picker_1d_tiny_epsilon_blames_the_rounded_step_not_the_code():
+    # J = 2 theta is exact in float64 (a product by 2); theta +- 1e-12 is not: float64 numbers near 4 are
+    # 2^-50 apart, so the step really taken is a whole number of 2^-50, not 2e-12
     s = L.bug_picker_1d_state(next(iter(L.BUGS_1D)), 1e-12)
     assert not s["passed"]
-    assert "round-off" in s["sentence"] and "No bug" in s["sentence"]
+    spacing = 2.0 ** -50
+    step = round(2e-12 / spacing) * spacing  # (4 + e) - (4 - e), each rounded to the nearest multiple of 2^-50
+    assert s["step_error"] == pytest.approx(step / 2e-12 - 1, rel=1e-9)
+    assert 8e-5 < s["step_error"] < 1e-4  # the 8.9e-5 that explains the difference of 4.4e-5
+    assert s["difference"] == pytest.approx(s["step_error"] / (2 + s["step_error"]), rel=1e-9)
+    assert s["gradapprox_real_step"] == 2.0  # divided by the real step: exactly the slope
+    assert "No bug" in s["sentence"] and "rounded" in s["sentence"] and "exactly 2" in s["sentence"]
+    assert "J(θ ± ε) is rounded" not in s["sentence"]  # J = 2θ is exact: the step is what is rounded
+
+
+def test_bug_picker_point_tells_every_backward_pass_apart():
+    x, theta = L.PICKER_POINT
+    returned = [bug(x, theta) for bug in L.BUGS_1D.values()]
+    assert len(set(returned)) == len(returned), returned  # at x = 2, theta = 4, theta and 2x are both 4
+    differences = [L.bug_picker_1d_state(name, 1e-7, x, theta)["difference"] for name in list(L.BUGS_1D)[1:]]
+    assert len({round(d, 9) for d in differences}) == len(differences), differences
 
 
 def test_epsilon_state_errors_scale_like_taylor_says():
@@ -252,9 +269,10 @@ def test_epsilon_state_round_off_makes_tiny_epsilon_worse():
     assert L.epsilon_state(1e-12)["centered_error"] > 100 * best
 
 
-def _regime(epsilon, f0, second, third):
-    """Independent oracle: Taylor truncation |f2| e / 2 and |f3| e^2 / 6 against round-off u |f| / e."""
-    roundoff = np.finfo(float).eps * max(abs(f0), 1) / epsilon
+def _regime(epsilon, f0, second, third, x_slope=0.0):
+    """Independent oracle: Taylor truncation |f2| e / 2 and |f3| e^2 / 6 against round-off u (|f| + |x f'|) / e
+    (x_slope = x0 f'(x0): the rounding of x0 +- e moves f by about u |x0 f'|)."""
+    roundoff = np.finfo(float).eps * max(abs(f0) + abs(x_slope), 1) / epsilon
     return (abs(second) * epsilon / 2 > roundoff, abs(third) * epsilon ** 2 / 6 > roundoff)
 
 
@@ -266,8 +284,8 @@ def test_epsilon_sentence_says_neither_is_closer_where_both_are_round_off():
     assert "the centered difference is closer" not in sentence
 
 
-@pytest.mark.parametrize("function, x0, derivatives", [("cube", 1.0, (1.0, 6.0, 6.0)),
-                                                       ("sin", 1.0, (np.sin(1.0), -np.sin(1.0), -np.cos(1.0)))])
+@pytest.mark.parametrize("function, x0, derivatives", [("cube", 1.0, (1.0, 6.0, 6.0, 3.0)),
+                                                       ("sin", 1.0, (np.sin(1.0), -np.sin(1.0), -np.cos(1.0), np.cos(1.0)))])
 def test_epsilon_sentence_matches_the_taylor_regimes_over_the_whole_slider(function, x0, derivatives):
     for epsilon in 10.0 ** np.arange(0, -12.25, -0.25):  # every slider position
         s = L.epsilon_state(epsilon, function, x0)
@@ -280,6 +298,23 @@ def test_epsilon_sentence_matches_the_taylor_regimes_over_the_whole_slider(funct
         else:
             assert not centered_truncates  # forward closer only where the centered one is noise
             assert "forward difference happens to be closer" in sentence, (epsilon, sentence)
+
+
+@pytest.mark.parametrize("function", ["cube", "sin"])
+def test_explorer_slopes_show_where_each_slope_departs_from_the_exact_one(function):
+    for epsilon in 10.0 ** np.arange(0, -12.25, -0.25):  # every slider position
+        s = L.epsilon_state(epsilon, function, 1.0)
+        text = w.explorer_slopes(s)
+        exact = w.fmt(s["exact"], 6)
+        for kind in ("forward", "centered"):
+            shown = text.split(f"{kind} ")[1].split(",")[0]
+            assert float(shown) == pytest.approx(s[kind], rel=1e-5)
+            if s[kind] != s["exact"]:
+                assert shown != exact, (epsilon, text)  # "forward 3, centered 3, exact 3" said nothing
+                digits = len(shown.split("e")[0].replace("-", "").replace(".", "").lstrip("0"))
+                shorter = f"{s[kind]:.{digits - 1}g}"
+                assert digits <= 6 or shorter == f"{s['exact']:.{digits - 1}g}", (epsilon, shown)  # no digit too many
+    assert w.explorer_slopes(L.epsilon_state(1e-7, "cube", 1.0)).startswith("Slopes: forward 3.0000003, centered 3.0000000001")
 
 
 def test_epsilon_curves_are_computed_once_per_function():
@@ -422,12 +457,15 @@ def test_static_text_follows_the_state():
 def test_bug_picker_widget_follows_dropdown_and_slider():
     picker = w.bug_picker_1d()
     assert "pass" in picker.table.value
+    assert (picker.state["x"], picker.state["theta"]) == L.PICKER_POINT == (2.0, 3.0)
     picker.bug.value = "returns theta instead of x"
-    assert picker.state["difference"] == pytest.approx(1 / 3)
-    assert "fail" in picker.table.value and "3.33e-01" in picker.table.value
+    assert picker.state["difference"] == pytest.approx(1 / 5)  # |3 - 2| / (3 + 2)
+    assert "fail" in picker.table.value and "2.00e-01" in picker.table.value
+    picker.bug.value = "returns 2x"
+    assert picker.state["difference"] == pytest.approx(1 / 3)  # |4 - 2| / (4 + 2)
     picker.bug.value = next(iter(L.BUGS_1D))
     picker.epsilon.value = 1e-12
-    assert "round-off" in picker.table.value
+    assert "Round-off, not a bug" in picker.table.value and "rounded" in picker.table.value
 
 
 def test_epsilon_explorer_slider_redraws():
@@ -538,3 +576,22 @@ def test_epsilon_explorer_marker_is_red_where_the_errors_are():
 def test_factories_refuse_bad_input_naming_the_argument(call, argument):
     with pytest.raises(ValueError, match=argument):
         call()
+
+
+def test_the_bug_lab_names_its_suspects_in_words_and_its_dashed_line_as_the_overall_threshold():
+    lab = w.bug_lab(bugs=["dW3_missing_1_over_m"])
+    summary = html.unescape(lab.summary.value)
+    assert "Suspects (tensors whose gradient the checker finds wrong): W3 --" in summary
+    assert "threshold of the overall difference (2e-07)" in summary
+    legend = [t.get_text() for t in lab.plot.ax.get_legend().get_texts()]
+    assert plots.threshold_label(2e-7) in legend and "overall difference" in plots.threshold_label(2e-7)
+    assert plots.SUSPECT_LABEL in legend and not any("edge" in text for text in legend)  # no jargon
+    # a suspect is drawn larger, with a black outline, and its name in bold; the others are not
+    assert lab.plot.scatters["W3"].get_sizes()[0] == plots.SUSPECT_SIZE
+    assert tuple(lab.plot.scatters["W3"].get_edgecolors()[0][:3]) == (0.0, 0.0, 0.0)
+    assert lab.plot.labels["W3"].get_fontweight() == "bold"
+    for name in ("W1", "b1", "W2", "b2", "b3"):
+        assert lab.plot.scatters[name].get_sizes()[0] < plots.SUSPECT_SIZE
+        assert lab.plot.labels[name].get_fontweight() == "normal"
+    lab.checkboxes["dW3_missing_1_over_m"].value = False
+    assert "Suspects: none" in html.unescape(lab.summary.value)

@@ -4,7 +4,9 @@ import functools
 import io
 import numbers
 import os
+import re
 import sys
+import textwrap
 import types
 
 import numpy as np
@@ -18,6 +20,27 @@ from course_utils.grading.cells import PRINTS_ADVICE
 SEED = 20240521  #: seed of the checks' own random inputs
 DEEP_DIMS = (3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 2, 1)  #: a 12-layer net, so W10 < W2 as strings
 THRESHOLD_N = THRESHOLD  #: the N-D threshold of the course (course_utils.gradcheck.THRESHOLD)
+#: the width a check wraps what it shows at: JupyterLab breaks a longer line of output anywhere, inside a number
+#: ("1.189|091302e-07") or a word; 84 columns fit JupyterLab's output area in a window 1100 px wide with the file
+#: browser open (tests/test_browser.py)
+WIDTH = 84
+
+
+def wrap(text, width=WIDTH):
+    """`text` with every line longer than `width` broken at spaces (never inside a word or a number).
+
+    A continued line keeps the indentation of its first line, plus two spaces after a list dash ("- dW2: ...").
+    Words longer than `width` stay whole.
+    """
+    lines = []
+    for line in str(text).split("\n"):
+        if len(line) <= width:
+            lines.append(line)
+            continue
+        indent = re.match(r"\s*(?:- )?", line).group(0)
+        lines += textwrap.wrap(line, width=width, subsequent_indent=" " * len(indent), break_long_words=False,
+                               break_on_hyphens=False, drop_whitespace=True) or [line]
+    return "\n".join(lines)
 
 
 
@@ -81,7 +104,7 @@ class CheckFailed(AssertionError):
     """
 
     def _render_traceback_(self):
-        return [f"AssertionError: {self}"]
+        return [wrap(f"AssertionError: {self}")]
 
 
 CheckFailed.__name__ = CheckFailed.__qualname__ = "AssertionError"
@@ -91,7 +114,7 @@ class NotWrittenYet(NotImplementedError):
     """A stub's NotImplementedError, shown by IPython as its one line (see CheckFailed)."""
 
     def _render_traceback_(self):
-        return [f"NotImplementedError: {self}"]
+        return [wrap(f"NotImplementedError: {self}")]
 
 
 NotWrittenYet.__name__ = NotWrittenYet.__qualname__ = "NotImplementedError"
@@ -234,7 +257,8 @@ def _reports_stubs(exercise):
             extra = "".join(lines[:-1]).strip()
             if extra:  # the rule the grader applies too: a function prints nothing of its own
                 raise CheckFailed(PRINTS_RULE.format(exercise=exercise, printed=_clip(extra, 200))) from None
-            sys.stdout.write("".join(lines[-1:]))
+            last = "".join(lines[-1:])
+            sys.stdout.write(wrap(last.rstrip("\n")) + "\n" if last else "")  # the pass line, wrapped like a message
             return result
         return run
     return decorate

@@ -273,7 +273,7 @@ def check_dictionary_to_vector(dictionary_to_vector):
             raise AssertionError(f"{call}: keys[{i}] is {keys[i]!r}, expected {want_keys[i]!r} (keys[i] names "
                                  "the tensor theta[i] came from).")
     n = vectors.dictionary_to_vector(_deep_parameters())[0].shape[0]
-    print(f"dictionary_to_vector passed: 12 layers -> theta of shape ({n}, 1), order W1, b1, ..., W12, b12")
+    print(f"dictionary_to_vector passed: 12 layers -> theta ({n}, 1), order W1, b1, ..., W12, b12")
 
 
 # ------------------------------------------------------------------------------------------ v2d
@@ -470,4 +470,4 @@ def check_gradients_to_vector(gradients_to_vector):
             raise AssertionError(f"{call}: the entries are wrong or in the wrong order, expected dW1, db1, dW2, db2, "
                                  "..., each reshaped with reshape(-1, 1)." + why())
     n = vectors.gradients_to_vector(cases[1][1]).shape[0]
-    print(f"gradients_to_vector passed: 12 layers -> ({n}, 1) in the order dW1, db1, ..., dW12, db12")
+    print(f"gradients_to_vector passed: 12 layers -> grad ({n}, 1), order dW1, db1, ..., dW12, db12")

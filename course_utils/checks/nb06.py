@@ -142,8 +142,8 @@ def _literal_id(source):
     return found
 
 
-LITERAL_RULE = ("student_id must return your id as one string literal and do nothing else, e.g.\n"
-                "    def student_id():\n        return \"jdoe42\"\n"
+LITERAL_RULE = ("student_id must return your id as one string literal and do nothing else:\n"
+                "    def student_id():\n        return \"...\"  # your id between the quotes\n"
                 "(the grader reads the id from that line, without running your code)")
 
 
@@ -186,7 +186,8 @@ def check_student_id(student_id):
     call = "student_id()"
     value = student_id()
     if not isinstance(value, str):
-        raise AssertionError(f"{call} returned {_fmt(value)}: return your id as a string, e.g. return \"jdoe42\"")
+        raise AssertionError(f"{call} returned {_fmt(value)}: return your id as a string, your id between the quotes "
+                             "of return \"...\"")
     try:
         capstone.normalize_id(value)
     except ValueError as error:
@@ -361,4 +362,4 @@ def check_fixed_backward(fixed_backward):
         message = judge_fix(got, exact_gradients(X, Y, parameters), _teammate(fixed_backward, X, Y, kept))
         if message:
             raise AssertionError(f"fixed_backward(X, Y, cache) on {label} {message}.")
-    print("fixed_backward passed: all 8 gradients equal the exact derivatives of J on 4 networks")
+    print("fixed_backward passed: all 8 gradients are the exact derivatives of J on 4 networks")
