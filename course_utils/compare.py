@@ -9,6 +9,7 @@ noise_bound).
 import numpy as np
 
 EPS = np.finfo(float).eps
+MAX_MAGNITUDE_RATIO = 1e6  #: an answer whose entries exceed this times the largest right entry is absurd, not a gradient
 
 
 def within(got, want, rtol=1e-9, atol=0.0):
@@ -55,6 +56,29 @@ def close_array(value, want, rtol=1e-9, atol=0.0, what="returned"):
     if np.any(bad):
         i = tuple(int(k) for k in np.argwhere(bad)[0])
         return f"{what} an array whose entry {i} is {value[i]:.6g}, expected {want[i]:.6g}"
+    return None
+
+
+def magnitude_problem(value, scale, what="returned", ratio=MAX_MAGNITUDE_RATIO):
+    """None when every entry of the array `value` is finite and at most ratio * scale in size, else the message.
+
+    scale -- the size of the largest entry a right answer can have (the reference's largest entry, or a bound
+    computed from the inputs). A judge that scales its tolerance by a norm of the student's answer calls this
+    first: an answer of huge entries (np.full(shape, 1e200)) would otherwise make its own norm overflow to inf,
+    and the tolerance with it.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        return f"{what} an array of {array.dtype} values, expected numbers"
+    if array.size == 0:
+        return None
+    if not np.all(np.isfinite(array)):
+        return f"{what} non-finite values (inf or nan)"
+    biggest = float(np.max(np.abs(array)))
+    limit = ratio * max(float(scale), np.finfo(float).tiny)
+    if not biggest <= limit:
+        return (f"{what} an entry of size {biggest:.3g}, absurd for this case: a right answer has no entry larger "
+                f"than {float(scale):.3g}")
     return None
 
 

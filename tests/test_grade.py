@@ -24,6 +24,7 @@ from course_utils.grading import sandbox, scan, submissions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
 RELEASE = FIXTURES / "release"
+SPECS = [RELEASE / "fixture_specs.py"]  # the fixture release's specs: named explicitly, never found in the release
 SOLUTIONS = FIXTURES / "solutions"
 CLASS = FIXTURES / "submissions" / "class"
 NB1, NB2 = "01_compute_differences.ipynb", "02_measure_vectors.ipynb"
@@ -44,7 +45,7 @@ def tree_hashes(*roots):
 @pytest.fixture(scope="module")
 def batch():
     before = tree_hashes(RELEASE, SOLUTIONS, CLASS)
-    report = g.grade([SOLUTIONS, RELEASE, CLASS], release=RELEASE, jobs=2, timeout=TIMEOUT)
+    report = g.grade([SOLUTIONS, RELEASE, CLASS], release=RELEASE, jobs=2, timeout=TIMEOUT, specs=SPECS)
     after = tree_hashes(RELEASE, SOLUTIONS, CLASS)
     return report, before, after
 
@@ -233,7 +234,8 @@ def test_report_json_and_table(batch, tmp_path):
 def test_cli_grades_one_notebook_file_and_writes_json(tmp_path):
     out = tmp_path / "report.json"
     done = subprocess.run([sys.executable, "-m", "course_utils.grade", str(SOLUTIONS / NB1), "--release", str(RELEASE),
-                           "--json", str(out), "--timeout", str(TIMEOUT)], capture_output=True, text=True, timeout=300)
+                           "--specs", str(SPECS[0]), "--json", str(out), "--timeout", str(TIMEOUT)],
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "solutions  TOTAL" in done.stdout and "3/3" in done.stdout
     results = json.loads(out.read_text())["results"]
@@ -464,7 +466,8 @@ def test_other_strategies_and_an_ambiguous_notebook(tmp_path, strategy):
     shutil.copy(SOLUTIONS / NB2, bob / NB2)
     shutil.copy(SOLUTIONS / NB1, bob / "01_compute_differences (1).ipynb")
     shutil.copy(CLASS / "prints_expected" / NB1, bob / "01_compute_differences-Copy1.ipynb")
-    report = g.grade([bob, SOLUTIONS / NB1], release=RELEASE, jobs=2, timeout=TIMEOUT, strategy=strategy)
+    report = g.grade([bob, SOLUTIONS / NB1], release=RELEASE, jobs=2, timeout=TIMEOUT, strategy=strategy,
+                     specs=SPECS)
     got = {(r.student, r.exercise): (r.status, r.points) for r in report.records}
     assert got == {("bob", "square"): ("flagged", 0), ("bob", "forward_difference"): ("flagged", 0),
                    ("bob", "norm2"): ("passed", 1), ("bob", "relative_difference"): ("passed", 2),
@@ -490,13 +493,13 @@ def test_a_student_checking_the_release_folder_in_place_is_graded_against_git_he
     check["source"] = "print('hi')"
     (notebooks / NB1).write_text(json.dumps(work))
     head_before = tree_hashes(notebooks)
-    report = g.grade(notebooks / NB1, release=notebooks, timeout=TIMEOUT)
+    report = g.grade(notebooks / NB1, release=notebooks, timeout=TIMEOUT, specs=[notebooks / "fixture_specs.py"])
     assert [(r.exercise, r.status, r.points) for r in report.records] == [
         ("square", "passed", 1), ("forward_difference", "passed", 2)]
     assert report.notebooks[0]["notes"] == []
     assert tree_hashes(notebooks) == head_before
     shutil.rmtree(tmp_path / ".git")  # no pristine copy: graded against the file itself, and told so
-    report = g.grade(notebooks / NB1, release=notebooks, timeout=TIMEOUT)
+    report = g.grade(notebooks / NB1, release=notebooks, timeout=TIMEOUT, specs=[notebooks / "fixture_specs.py"])
     assert [r.status for r in report.records] == ["failed", "passed"]
     assert "no pristine copy" in report.notebooks[0]["notes"][0]
 

@@ -12,6 +12,8 @@ Every attack here worked against the grader before this file: see EXPECTED for w
 import functools
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -413,3 +415,172 @@ def test_a_right_fix_passes_the_check_beside_the_id_of_every_variant(capsys):
     assert failing == []
     assert capsys.readouterr().out.count("fixed_backward passed") == capstone.N_VARIANTS
     assert teammate_fails_off_square(TRANSPOSE_ID)
+
+
+# --------------------------------------------------------------------- issue 17, item 1: absurd magnitudes
+def huge(shapes, value=1e200):
+    return {name: np.full(shape, value) for name, shape in shapes.items()}
+
+
+@pytest.mark.parametrize("value, piece", [(1e200, "absurd for this case"), (np.inf, "non-finite"),
+                                          (np.nan, "non-finite")])
+def test_huge_or_non_finite_gradients_are_rejected_before_any_tolerance_scales_by_them(value, piece):
+    """np.full(shape, 1e200) on the large networks: its norm overflows to inf, and a tolerance of 1e-8 ||v|| ||g||
+    with it; every judge rejects such an answer first, and says why."""
+    case = specs06._fix_cases(np.random.default_rng(7))[-1]
+    cache = case.args[2]
+    shapes = {"d" + n: cache[n].shape for n in capstone.PARAMETER_NAMES}
+    with np.errstate(over="ignore"):  # the attack's premise
+        assert value != 1e200 or np.linalg.norm(np.full(shapes["dW2"], value)) == np.inf
+    message = case.judge(huge(shapes, value), "")
+    assert message is not None and piece in message and "dW1" in message, message
+    case = specs04._backward_cases(np.random.default_rng(7))[-1]
+    cache = case.args[2]
+    shapes = {f"d{k}{l}": cache[4 * (l - 1) + (2 if k == "W" else 3)].shape for l in (1, 2, 3) for k in "Wb"}
+    message = case.judge(huge(shapes, value), "")
+    assert message is not None and piece in message, message
+
+
+def test_the_bound_the_large_case_uses_holds_for_every_right_gradient():
+    """_gradient_bounds is an upper bound of every entry of the exact gradient (so no right answer is called
+    absurd), on the small networks where the exact gradient is computed, and not far above it."""
+    for seed in range(5):
+        for case in specs06._fix_cases(np.random.default_rng(seed))[:-1]:
+            X, Y, cache = case.args
+            exact = nb06.exact_gradients(X, Y, {n: cache[n] for n in capstone.PARAMETER_NAMES})
+            bounds = specs06._gradient_bounds(X, cache)
+            for name, gradient in exact.items():
+                assert np.max(np.abs(gradient)) <= bounds[name] * (1 + 1e-12), (seed, name)
+            assert case.judge(exact, "") is None
+
+
+# ------------------------------------------------------------------ issue 17, items 3 and 4: the grader itself
+FIXTURE_RELEASE = COURSE_SOLUTIONS.parent / "fixtures" / "grading" / "release"
+FIXTURE_SOLUTIONS = COURSE_SOLUTIONS.parent / "fixtures" / "grading" / "solutions"
+FIXTURE_NB1 = "01_compute_differences.ipynb"
+RIGHT_SQUARE = "def square(x):\n    return x * x\n"
+HELP_SYNTAX = RIGHT_SQUARE + "a?\n" * 33_000  # just under the grader's 100,000 characters a cell
+FLOODS_THE_CHANNEL = '''import os
+import time
+
+
+def _flood():
+    fds = list(range(1, 256))
+    for n in (0, 1, 2):
+        try:
+            fds.append(os.open("/proc/%d/fd/%d" % (os.getppid(), n), os.O_WRONLY))
+        except OSError:
+            pass
+    chunk = b'{"start": 0}\\n' * 4000
+    sent = 0
+    while sent < 60 * 2 ** 20:
+        for fd in fds:
+            try:
+                os.write(fd, chunk)
+            except OSError:
+                pass
+        sent += len(chunk)
+    while True:
+        for fd in fds:
+            try:
+                os.write(fd, b'{"start": 1}\\n')
+            except OSError:
+                pass
+        time.sleep(0.002)
+
+
+def square(x):
+    if os.path.exists("/verify"):  # in the verification run only
+        _flood()
+    return x * x
+'''
+GRADE_AND_MEASURE = """
+import json, resource, sys
+from course_utils import grade as g
+folders, release, specs = json.loads(sys.argv[1])
+report = g.grade(folders, release=release, specs=specs, jobs=2, timeout=10, require_sandbox=True)
+print(json.dumps({"records": [[r.student, r.notebook, r.exercise, r.status, r.points, r.max_points, r.run_status,
+                               r.message] for r in report.records],
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def test_a_submission_costs_the_grader_bounded_time_and_memory_and_the_batch_is_graded(tmp_path):
+    """Two submissions that hung or flooded the grader: an exercise cell of 33,000 lines of help syntax (`a?`), which
+    IPython's input transformer re-tokenised hundreds of times in the grader's own process, and an exercise whose
+    verification writes 60 MB of lines, then one every 2 ms, to every descriptor it has. Graded in one batch with an
+    honest student, in a process of its own whose peak memory is measured; a generous time limit a regression blows."""
+    sandbox_needed()
+    sources = {"honest": None, "asks_for_help": {"ex-square": HELP_SYNTAX},
+               "floods_the_channel": {"ex-square": FLOODS_THE_CHANNEL}}
+    for student, cells in sources.items():
+        (tmp_path / student).mkdir()
+        nb = load(FIXTURE_SOLUTIONS / FIXTURE_NB1) if cells is None else with_sources(FIXTURE_SOLUTIONS / FIXTURE_NB1,
+                                                                                         cells)
+        (tmp_path / student / FIXTURE_NB1).write_text(json.dumps(nb), encoding="utf-8")
+    argument = json.dumps([[str(tmp_path / s) for s in sources], str(FIXTURE_RELEASE),
+                           [str(FIXTURE_RELEASE / "fixture_specs.py")]])
+    done = subprocess.run([sys.executable, "-c", GRADE_AND_MEASURE, argument], capture_output=True, text=True,
+                          timeout=600, cwd=str(tmp_path), check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    got = {(r[0], r[2]): r for r in result["records"] if r[1] == FIXTURE_NB1}
+    assert [(got["honest", e][3], got["honest", e][4]) for e in ("square", "forward_difference")] == [
+        ("passed", 1), ("passed", 2)]
+    help_square = got["asks_for_help", "square"]
+    assert (help_square[3], help_square[4]) == ("flagged", 0) and "IPython syntax" in help_square[7], help_square
+    flood = got["floods_the_channel", "square"]
+    assert (flood[3], flood[4], flood[6]) == ("flagged", 0, "failed"), flood  # the run: check passed, verification not
+    assert result["max_rss_mb"] < 1024, result["max_rss_mb"]  # the flood once took the grader to 1.7 GB
+
+
+def test_a_spec_module_planted_in_the_release_folder_is_never_imported(tmp_path):
+    """The Classroom route grades against the student's own .release/: a file course_utils.grading.specs.py there
+    (specs that pass every stub) is not the installed specs; the stub of 00 still earns nothing."""
+    sandbox_needed()
+    course_release = COURSE_SOLUTIONS.parent.parent / "notebooks"
+    release = tmp_path / ".release"
+    release.mkdir()
+    shutil.copy(course_release / "00_start_here.ipynb", release / "00_start_here.ipynb")
+    marker = tmp_path / "planted-spec-imported"
+    (release / "course_utils.grading.specs.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n"
+        "from course_utils.grading.verify import Case, Spec\n"
+        "warm_up_square = Spec('warm_up_square', lambda rng: [])\n", encoding="utf-8")
+    student = tmp_path / "student"
+    student.mkdir()
+    shutil.copy(course_release / "00_start_here.ipynb", student / "00_start_here.ipynb")  # the stub, untouched
+    report = g.grade(student, release=release, timeout=TIMEOUT, require_sandbox=True)
+    assert [(r.exercise, r.points) for r in report.records] == [("warm_up_square", 0)]
+    assert not marker.exists()
+    other = tmp_path / "other_release"
+    shutil.copytree(release, other)
+    nb = load(other / "00_start_here.ipynb")
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("course", {}).get("verify"):
+            cell["metadata"]["course"]["verify"] = "planted:warm_up_square"
+    (other / "00_start_here.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    shutil.copy(other / "course_utils.grading.specs.py", other / "planted.py")
+    with pytest.raises(g.UsageError, match="never loads code from the release"):
+        g.grade(student, release=other, timeout=TIMEOUT)
+    assert not marker.exists()
+
+
+def test_a_cell_the_parser_cannot_read_in_time_is_flagged_and_the_parser_replaced(monkeypatch):
+    """scan_untrusted: a parser process that does not answer is stopped after the time limit, the cell flagged for
+    review, and the next cell gets a new parser."""
+    from course_utils.grading import scan
+
+    class Mute(scan._Parser):
+        def _start(self):
+            self.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, start_new_session=True)
+    mute = Mute()
+    monkeypatch.setattr(scan, "_PARSER", mute)
+    flags = scan.scan_untrusted(RIGHT_SQUARE, timeout=1)
+    assert flags == ["could not be scanned within 1 s (the grader's parser was stopped); a person must review it"]
+    assert mute.proc is None  # stopped: the next cell starts a new one
+    monkeypatch.setattr(scan, "_PARSER", scan._Parser())
+    assert scan.scan_untrusted("import subprocess\n" + RIGHT_SQUARE) == ["imports subprocess (line 1)"]
+    assert scan.scan_untrusted(HELP_SYNTAX)[0].startswith("could not be scanned: 33,000 of its lines")
+    scan._PARSER.stop()

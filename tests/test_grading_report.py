@@ -26,6 +26,7 @@ from course_utils.grading.report import Record, Report
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "grading"
 RELEASE = FIXTURES / "release"
+SPECS = [RELEASE / "fixture_specs.py"]  # named explicitly: the grader never loads specs from a release folder
 SOLUTIONS = FIXTURES / "solutions"
 CLASS = FIXTURES / "submissions" / "class"
 NB1, NB2 = "01_compute_differences.ipynb", "02_measure_vectors.ipynb"
@@ -201,6 +202,9 @@ def test_fail_under_bad_value_is_a_usage_error(canned_cli, capsys, value):
     (lambda t: [str(CLASS / "raises"), "--gradescope-results", str(t / "r.json")], "for exactly one student"),
     (lambda t: [str(CLASS / "raises"), "--classroom-results", str(t / "r.json")], "for exactly one student"),
     (lambda t: ["--classroom-encoding", "base64"], "only with --classroom-results"),
+    (lambda t: ["--specs", str(t / "missing.py")], "--specs FILE: "),
+    (lambda t: ["--specs", str(t / "file.txt")], "is not a .py file of verification specs"),
+    (lambda t: ["--roster", str(t / "file.txt")], "--roster FILE: "),
 ])
 def test_output_usage_errors_exit_2_before_grading(canned_cli, tmp_path, capsys, make_argv, expected):
     (tmp_path / "file.txt").write_text("")
@@ -430,9 +434,10 @@ def test_classroom_results_encodings(tmp_path):
 # ------------------------------------------------------------------------------- end to end
 def test_cli_writes_every_output_for_the_fixture_solutions(tmp_path):
     out = {"json": tmp_path / "r.json", "csv": tmp_path / "g.csv", "feedback": tmp_path / "fb",
-           "gradescope-results": tmp_path / "gs.json", "classroom-results": tmp_path / "cl.b64"}
+           "gradescope-results": tmp_path / "gs.json", "classroom-results": tmp_path / "cl.b64",
+           "report": tmp_path / "mistakes"}
     argv = [sys.executable, "-m", "course_utils.grade", str(SOLUTIONS), "--release", str(RELEASE), "--timeout", "8",
-            "--classroom-encoding", "base64", "--fail-under", "6.5"]
+            "--specs", str(SPECS[0]), "--classroom-encoding", "base64", "--fail-under", "6.5"]
     for flag, path in out.items():
         argv += [f"--{flag}", str(path)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
@@ -452,6 +457,9 @@ def test_cli_writes_every_output_for_the_fixture_solutions(tmp_path):
     assert gs["score"] == 6 and [t["status"] for t in gs["tests"]] == ["passed"] * 4
     cl = reporter_reads(out["classroom-results"].read_text().strip())
     assert reporter_points([cl]) == (6, 6) and cl["status"] == "pass"
+    assert sorted(p.name for p in out["report"].iterdir()) == ["mistakes.csv", "report.html", "students.csv"]
+    passes = {r[1]: r[3] for r in read_csv(out["report"] / "mistakes.csv")[1:] if r[2] == "(passed)"}
+    assert passes == {r.exercise: "1" for r in records}  # every exercise passed by the one student
 
 
 # ----------------------------------------------------------------------------------- browser
@@ -504,7 +512,7 @@ def test_feedback_page_of_a_graded_student_reads_well(page, tmp_path):
     student.mkdir(parents=True)
     shutil.copy(CLASS / "debug_print" / NB1, student / NB1)        # passed; failed: the function prints
     shutil.copy(CLASS / "renamed_function" / NB2, student / NB2)   # error: renamed function; passed
-    report = g.grade(student, release=RELEASE, timeout=8)
+    report = g.grade(student, release=RELEASE, timeout=8, specs=SPECS)
     assert [r.status for r in report.records] == ["passed", "failed", "error", "passed"]
     pages = report.write_feedback(tmp_path / "feedback")
     page.goto(pages["jdoe"].as_uri())
@@ -533,3 +541,24 @@ def test_csv_adds_a_column_per_fact_read_back_and_no_spreadsheet_formula(tmp_pat
     assert ids == {"ada": "ada-lovelace", "bob": "'=HYPERLINK(\"http://x\")", "cy": ""}
     plain = read_csv(make_report(student_records("ada", {})).write_csv(tmp_path / "plain.csv"))
     assert plain[0][-1] == "max"  # no fact, no column
+
+
+@pytest.mark.parametrize("folder", ['=HYPERLINK("x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1",
+                                    "  =1+1", "\uff1dHYPERLINK(\"x\")"])
+def test_every_text_cell_of_the_csv_is_neutralised_not_only_the_ids(tmp_path, folder):
+    """A student folder (or any text the grader writes) that a spreadsheet would read as a formula starts with '."""
+    records = student_records(folder, {}) + student_records("ada", {})
+    records[0].facts = {"student id (06)": "@x"}
+    rows = read_csv(make_report(records).write_csv(tmp_path / "grades.csv"))
+    by_student = {row[0]: row for row in rows[1:]}
+    assert "'" + folder in by_student and folder not in by_student
+    assert by_student["'" + folder][1:] == ["3", "3", "6", "6", "'@x"]
+    assert by_student["ada"][:5] == ["ada", "3", "3", "6", "6"]  # plain text and numbers as they are
+
+
+def test_plain_numbers_are_not_formulas_and_stay_as_they_are():
+    from course_utils.grading.report import _spreadsheet_safe
+
+    assert [_spreadsheet_safe(v) for v in ("-5", "+3.5", "1e-3", 7, -2.5, "jdoe")] == ["-5", "+3.5", "1e-3", 7, -2.5,
+                                                                                      "jdoe"]
+    assert _spreadsheet_safe("-5+cmd") == "'-5+cmd"

@@ -4,6 +4,10 @@ Each test runs a small Python program in a sandbox (sandbox.command) and checks 
 JSON line on stdout): what it can see, write, import, signal and reach; who it runs as; its limits; and
 that nothing it starts outlives it. Every test uses its own uid (UID + n, far from the uids of a grading
 run). Without bubblewrap the tests skip, except in CI (CI=true), where they fail.
+
+Every test runs with each bubblewrap the course must work with (fixture `bubblewrap`): the installed one,
+Ubuntu 22.04's 0.6.1 (Gradescope's image: no --size; found beside the checkout, else skipped saying why)
+and any named in GRADER_TEST_BWRAPS (e.g. Debian 11's 0.4.1: no --perms, --clearenv, --size either).
 """
 import fcntl
 import json
@@ -19,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from needs import sandbox_needed
+from needs import other_bwraps, path_with_bwrap, project_entries_in_sandbox, sandbox_needed, ubuntu_bwrap
 
 from course_utils.grading import sandbox
 
@@ -38,6 +42,9 @@ TEST_UIDS = {name: n for n, name in enumerate([
 TEST_UIDS["test_other_sandbox_is_invisible_b"] = len(TEST_UIDS)
 TEST_UIDS["test_tmp_is_private_b"] = len(TEST_UIDS)
 TEST_UIDS["test_a_spinning_fork_bomb_gets_one_cpu_and_a_memory_hog_its_limit_in_total"] = len(TEST_UIDS)
+# the bubblewraps every test runs with; each shifts the test uids by 25 (so they never meet under xdist)
+BWRAPS = ["installed", "ubuntu-0.6.1"] + [f"other:{p}" for p in other_bwraps()][:2]
+SHIFT = 0
 
 PRELUDE = """\
 import errno, json, os, sys
@@ -72,19 +79,31 @@ def gone(uid, within=1.0):
     return True
 
 
-@pytest.fixture(autouse=True)
-def needs_sandbox():
+@pytest.fixture(autouse=True, params=BWRAPS)
+def bubblewrap(request, monkeypatch, tmp_path_factory):
+    """The bubblewrap of this run of the test, first on PATH (installed: PATH as it is)."""
+    global SHIFT
+    SHIFT = 25 * BWRAPS.index(request.param)
+    if request.param != "installed":
+        binary = ubuntu_bwrap() if request.param == "ubuntu-0.6.1" else request.param.split(":", 1)[1]
+        monkeypatch.setenv("PATH", path_with_bwrap(binary, tmp_path_factory.mktemp("bwrap")))
     if not sandbox.available()[0]:
         sandbox_needed()
+    return request.param
+
+
+def uid_of(name):
+    """The uid of test `name` (or of its second sandbox, name_b) with this run's bubblewrap."""
+    return UID + SHIFT + TEST_UIDS[name]
 
 
 @pytest.fixture
-def uid(request):
+def uid(request, bubblewrap):
     """This test's uid; afterwards, kill (by pid) whatever a failed test left running as it."""
-    n = TEST_UIDS[request.node.originalname]
-    assert not processes_of(UID + n), f"uid {UID + n} is busy before the test"
-    yield UID + n
-    for pid in processes_of(UID + n):
+    mine = uid_of(request.node.originalname)
+    assert not processes_of(mine), f"uid {mine} is busy before the test"
+    yield mine
+    for pid in processes_of(mine):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -117,10 +136,10 @@ def shared(path):
     return path
 
 
-def test_available():
+def test_available(bubblewrap):
     assert sandbox.available() == (True, "")
-    argv = sandbox.command(["true"], uid=UID)
-    assert "bwrap" in argv[:5] and argv[-1] == "true"
+    argv = sandbox.command(["true"], uid=uid_of("test_available"))
+    assert sandbox.bwrap().path in argv[:8] and argv[-1] == "true"
     assert (argv[0] == "/bin/sh") == sandbox.cgroups_available()
 
 
@@ -277,7 +296,7 @@ def test_host_files_are_invisible(uid, tmp_path):
         bound = [Path(p) for p in sandbox._python_paths()] + [PACKAGE]
         needed = {p.relative_to(home).parts[0] for p in bound if home in p.parents}  # e.g. .pyenv
         hidden_home = [str(home / name) for name in os.listdir(home) if name not in needed]
-        project = [str(ROOT / name) for name in os.listdir(ROOT) if name not in ("course_utils", ".venv")]
+        project = [str(ROOT / name) for name in os.listdir(ROOT) if name not in project_entries_in_sandbox()]
         system = [d for d in ("/sys", "/var", "/home", "/run", "/mnt", "/opt", "/srv", "/boot")
                   if not any(str(p).startswith(d + "/") for p in bound)]
         hidden = project + hidden_home + system + [str(ROOT / "tests" / "solutions"), str(secret_dir),
@@ -295,7 +314,7 @@ def test_host_files_are_invisible(uid, tmp_path):
         """, uid)
         assert not [p for p, there in out["exists"].items() if there]
         assert out["ls"]["/tmp"] == IN_TMP
-        assert set(out["ls"][str(ROOT)]) <= {"course_utils", ".venv"}
+        assert sorted(out["ls"][str(ROOT)]) == project_entries_in_sandbox()
         assert out["ls"][str(home)] == "ENOENT" or set(out["ls"][str(home)]) <= needed
         assert set(out["ls"]["/"]) <= {"bin", "dev", "etc", "lib", "lib64", "proc", "sbin", "tmp", "usr", "notebook",
                                       *{p.parts[1] for p in bound}}
@@ -470,7 +489,7 @@ def test_tmp_is_private(uid):
             out["before"] = sorted(os.listdir("/tmp"))
             write({theirs!r})
             out["after"] = sorted(os.listdir("/tmp"))
-        """, UID + TEST_UIDS["test_tmp_is_private_b"])
+        """, uid_of("test_tmp_is_private_b"))
         first_out = json.loads(first.communicate("go\n", timeout=30)[0])
     finally:
         first.kill()
@@ -496,7 +515,7 @@ def test_other_sandbox_is_invisible(uid, tmp_path):
         assert first.stdout.readline() == "ready\n"
         paths = [str(work), str(work / "data.txt"), str(sockets), str(sockets / "kernel-1"), str(extra),
                  "/extra", "/notebook", str(tmp_path)]
-        other = UID + TEST_UIDS["test_other_sandbox_is_invisible_b"]
+        other = uid_of("test_other_sandbox_is_invisible_b")
         out = run(f"""
             out["exists"] = {{p: os.path.lexists(p) for p in {paths!r}}}
             out["procs"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())

@@ -77,7 +77,7 @@ def test_a_kernel_that_never_came_up_is_started_once_more(monkeypatch, tmp_path)
     for outcomes, expect_runs, expect_ok in (([dead, good], 2, True), ([dead, dead, good], 2, False)):
         calls = []
 
-        def fake_run_all(jobs_to_run, *args, outcomes=outcomes, calls=calls):
+        def fake_run_all(jobs_to_run, *args, outcomes=outcomes, calls=calls, **kwargs):
             for job in jobs_to_run:
                 job.rows, job.rows_error = outcomes[len(calls)], ""
             calls.append(len(jobs_to_run))

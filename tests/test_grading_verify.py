@@ -5,14 +5,18 @@ must not; a crash or an endless loop in one exercise costs only that exercise. R
 bubblewrap works, else unsandboxed (the verification logic is the same; test_grading_sandbox.py covers
 the sandbox itself).
 """
+import atexit
 import json
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from course_utils.grading import harness, release as grading_release, sandbox, specs, verify
+from course_utils.grading import harness, sandbox, specs, verify
+from course_utils.grading import release as grading_release
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "tests" / "solutions"
@@ -34,9 +38,22 @@ SOLVED = solution_sources()
 NOTEBOOK_OF = {ex: nb for nb, exercises in SOLVED.items() for ex in exercises}
 
 
-def run(sources, workdir, seed=None, timeout=20, uid=sandbox.FIRST_UID + 800):
+_LEASE = []
+
+
+def leased_uids():
+    """uids of this test session's own, held machine-wide (sandbox.Lease): a sandbox's clean-up ends every process of
+    its uid, so a fixed uid would let two test sessions on one machine stop each other's runs."""
+    if not _LEASE:
+        _LEASE.append(sandbox.Lease())
+        atexit.register(_LEASE[0].release)
+    return list(_LEASE[0].uids())
+
+
+def run(sources, workdir, seed=None, timeout=20, uid=None):
     """Verify sources ({exercise: source}, all of one notebook); returns {exercise: Verdict}. Runs at the same
     time need their own uid and workdir (a sandbox's clean-up ends every process of its uid)."""
+    uid = leased_uids()[0] if uid is None else uid
     rnb = COURSE.notebooks[NOTEBOOK_OF[next(iter(sources))]]
     return verify.verify_notebook(rnb, sources, COURSE.path, workdir, uid=uid,
                                   sandboxed=SANDBOXED, timeout=timeout, seed=seed)
@@ -49,7 +66,7 @@ def run_apart(solved, workdir):
         folder = workdir / f"nb{i}"
         folder.mkdir(mode=0o755)
         folder.chmod(0o755)
-        return run(sources, folder, uid=sandbox.FIRST_UID + 801 + i)
+        return run(sources, folder, uid=leased_uids()[1 + i])
     with ThreadPoolExecutor(2) as pool:
         return list(pool.map(one, enumerate(solved)))
 
@@ -366,3 +383,142 @@ def test_the_reference_diagnose_passes_verification_on_many_draws(workdir):
             near = [d for name, d in specs04.reference_block_differences(grad, approx, keys).items()
                     if name != "edge" and abs(d - t) <= 0.02 * t]  # "edge": exactly 0.5 by construction
             assert not near, (seed, case.label, near)
+
+
+# ------------------------------------------------------------------- the result channel (issue 17, item 4b)
+FLOOD = r'''
+import os, time
+
+def _flood():
+    fds = list(range(1, 256))  # every descriptor: one of them is the pipe to the harness's supervisor
+    for n in (0, 1, 2):  # and the supervisor's own, through /proc (it is not dumpable: refused)
+        try:
+            fds.append(os.open("/proc/%d/fd/%d" % (os.getppid(), n), os.O_WRONLY))
+        except OSError:
+            pass
+    chunk = b'{"start": 0}\n' * 4000
+    sent = 0
+    while sent < 60 * 2 ** 20:  # 60 MB of lines, then one line every 2 ms
+        for fd in fds:
+            try:
+                os.write(fd, chunk)
+            except OSError:
+                pass
+        sent += len(chunk)
+    while True:
+        for fd in fds:
+            try:
+                os.write(fd, b'{"start": 1}\n')
+            except OSError:
+                pass
+        time.sleep(0.002)
+
+def warm_up_square(x):
+    _flood()  # never returns
+'''
+REACHES_FOR_THE_SUPERVISOR = r'''
+import os
+
+def _reached():
+    got = []
+    parent = os.getppid()
+    for path, mode in (("/proc/%d/fd/1" % parent, os.O_WRONLY), ("/proc/%d/fd/0" % parent, os.O_RDONLY),
+                       ("/proc/%d/mem" % parent, os.O_RDONLY), ("/proc/%d/environ" % parent, os.O_RDONLY)):
+        try:
+            os.close(os.open(path, mode))
+            got.append(path)
+        except OSError:
+            pass
+    return got
+
+REACHED = _reached()
+
+def warm_up_square(x):
+    return x ** 2 if not REACHED else "reached " + ", ".join(REACHED)
+'''
+
+
+def bounded(function, seconds=300):
+    """function() in a thread; fails when it has not returned after `seconds` (generous: a regression hangs)."""
+    out = {}
+    thread = threading.Thread(target=lambda: out.setdefault("value", function()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s"
+    return out["value"]
+
+
+def test_a_flood_of_lines_on_every_descriptor_stops_that_run_and_nothing_else(workdir):
+    """60 MB of event lines, then a line every 2 ms, written to every descriptor: the supervisor drops what is not
+    the harness's own and stops the run after MAX_JUNK bytes; the grader's deadlines do not move."""
+    sources = dict(SOLVED["03_flatten_parameters_into_one_vector.ipynb"])
+    sources["dictionary_to_vector"] = FLOOD.replace("warm_up_square(x)", "dictionary_to_vector(parameters)")
+    verdicts = bounded(lambda: run(sources, workdir, timeout=20))
+    message = verdicts["dictionary_to_vector"].message
+    assert not verdicts["dictionary_to_vector"].ok and "harness's pipe" in message, message
+    assert verdicts["vector_to_dictionary"].ok and verdicts["gradients_to_vector"].ok  # graded in a run of their own
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_the_harness_supervisor_is_out_of_the_exercise_codes_reach(workdir):
+    """Same uid, but the supervisor is not dumpable: its descriptors, memory and environment cannot be opened."""
+    verdict = run({"warm_up_square": REACHES_FOR_THE_SUPERVISOR}, workdir)["warm_up_square"]
+    assert verdict.ok, verdict.message
+
+
+def test_a_forged_result_line_is_no_better_than_a_returned_value(workdir):
+    """A line the exercise's code writes in place of the harness's is taken as what the call returned: judged as
+    such, on inputs it does not know."""
+    source = ("import os\n\ndef warm_up_square(x):\n"
+              "    for fd in range(3, 64):\n"
+              "        try:\n"
+              "            os.write(fd, b'{\"call\": 0, \"ok\": true, \"value\": 9, \"stdout\": \"\"}\\n')\n"
+              "        except OSError:\n"
+              "            pass\n"
+              "    return x ** 2\n")
+    verdict = run({"warm_up_square": source}, workdir)["warm_up_square"]
+    assert not verdict.ok and "returned 9, expected" in verdict.message
+
+
+def test_the_grader_reads_only_token_lines_within_bounds(workdir):
+    """_stream itself: lines without the run's token are dropped, a start never moves a call's deadline back, and the
+    run's deadline holds however fast lines come."""
+    script = ("import sys, time\n"
+              "t = sys.stdin.buffer.read().decode().split()[0]\n"
+              "w = sys.stdout.buffer.write\n"
+              "w(b'{\"start\": 0}\\n' * 1000)\n"
+              "w(t.encode() + b' {\"start\": 0}\\n')\n"
+              "w(t.encode() + b' {\"call\": 5, \"ok\": true}\\n')\n"
+              "sys.stdout.flush()\n"
+              "while True:\n"
+              "    w(t.encode() + b' {\"start\": 0}\\n' + b'x' * 100 + b'\\n'); sys.stdout.flush(); time.sleep(0.002)\n")
+    token = "0123abcd"
+    events, problem = bounded(lambda: verify._stream([sys.executable, "-c", script], workdir, None, 3, 1,
+                                                     order=(token + " ").encode(), token=token), 120)
+    assert events == [{"start": 0}]  # one start; the call of another index and the untokened lines were dropped
+    assert problem == "a call ran longer than 1 s and was stopped"
+
+
+# ------------------------------------------------------------------------- IPython syntax (issue 17, item 4a)
+def test_a_cell_of_33000_help_lines_fails_its_own_verification_quickly(workdir):
+    source = "def warm_up_square(x):\n    return x ** 2\n" + "a?\n" * 33_000
+    assert harness.transform_work(source) > harness.MAX_TRANSFORM_WORK
+    assert harness.python_source(source) == source  # not transformed: too much IPython syntax to read
+    verdict = bounded(lambda: run({"warm_up_square": source}, workdir))["warm_up_square"]
+    assert not verdict.ok and "SyntaxError" in verdict.message
+
+
+# ----------------------------------------------------------------------------- specs (issue 17, item 3)
+def test_specs_are_never_loaded_from_a_folder(tmp_path):
+    marker = tmp_path / "imported"
+    planted = f"open({str(marker)!r}, 'w').close()\nfrom course_utils.grading.verify import Spec\n"
+    (tmp_path / "course_utils.grading.specs.py").write_text(planted + "warm_up_square = None\n")
+    (tmp_path / "evil.py").write_text(planted + "spec = Spec('f', lambda rng: [])\n")
+    assert verify.load_spec("course_utils.grading.specs:warm_up_square", tmp_path) is specs.warm_up_square
+    with pytest.raises(LookupError, match="never loads code from the release"):
+        verify.load_spec("evil:spec", tmp_path)
+    with pytest.raises(LookupError, match="never loads code from the release"):
+        verify.load_spec("os:path", ())
+    assert not marker.exists()
+    assert isinstance(verify.load_spec("evil:spec", [tmp_path / "evil.py"]), verify.Spec)  # named: loaded
+    assert marker.exists()

@@ -9,9 +9,11 @@ working folder /autograder, the submission in /autograder/submission, and expect
 
     setup.sh          apt: python3, venv, pip, bubblewrap (if it can); pip: requirements.txt into
                       /autograder/venv; checks that the grader starts
-    run_autograder    picks the Python, puts the bundle on PYTHONPATH, runs autograde.py
-    autograde.py      finds the submission's notebooks, runs the grader with --gradescope-results,
-                      writes a results.json that says why if there is nothing to grade
+    run_autograder    the time limit (TIME_LIMIT, the bundle's one setting); picks the Python, puts the
+                      bundle on PYTHONPATH, runs autograde.py
+    autograde.py      finds the submission's notebooks, runs the grader with a time budget under the
+                      limit, kills what student code left running, writes results.json once, atomically
+                      (saying why if there is nothing to grade)
     requirements.txt  what grading needs (no JupyterLab), pins from this repository's requirements.txt
     README.md         for the instructor uploading it
     notebooks/        the release, byte for byte as built: the submissions are graded against it
@@ -43,16 +45,26 @@ def _total_points(notebooks):
     return total
 
 
-def gradescope_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, root=ROOT):
-    """{path in the zip: File} of the Gradescope autograder (see the module docstring)."""
+TIME_LIMIT = 600  # seconds: Gradescope's default autograder timeout (10 minutes), the bundle's setting
+
+
+def gradescope_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, root=ROOT, time_limit=TIME_LIMIT):
+    """{path in the zip: File} of the Gradescope autograder (see the module docstring).
+
+    time_limit -- the autograder timeout the assignment has on Gradescope, in seconds: run_autograder
+    grades within it (autograde.py keeps a minute for writing the results)."""
+    if isinstance(time_limit, bool) or not isinstance(time_limit, int) or not 120 <= time_limit <= 2400:
+        raise ValueError(f"time_limit: whole seconds from 120 to 2400 (Gradescope allows up to 40 minutes), "
+                         f"got {time_limit!r}")
     pins = requirement_pins(Path(root) / "requirements.txt")
     notebooks = release_files(release_dir, solutions_dir, prefix="notebooks")
     files = dict(notebooks)
     files.update(package_files(Path(root) / "course_utils"))
     files["setup.sh"] = File.text(render("gradescope/setup.sh"), 0o755)
-    files["run_autograder"] = File.text(render("gradescope/run_autograder"), 0o755)
+    files["run_autograder"] = File.text(render("gradescope/run_autograder", TIME_LIMIT=time_limit), 0o755)
     files["autograde.py"] = File.text(render("gradescope/autograde.py"))
-    files["README.md"] = File.text(render("gradescope/README.md", TOTAL_POINTS=_total_points(notebooks)))
+    files["README.md"] = File.text(render("gradescope/README.md", TOTAL_POINTS=_total_points(notebooks),
+                                          TIME_LIMIT=time_limit, MINUTES=f"{time_limit / 60:g}"))
     files["requirements.txt"] = File.text(requirements_text(
         ["Gradescope autograder: what grading needs (setup.sh installs it into /autograder/venv).",
          "course_utils itself is not installed: run_autograder puts /autograder/source on PYTHONPATH."],
@@ -61,8 +73,8 @@ def gradescope_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, root=ROOT):
     return files
 
 
-def build_gradescope(target, release_dir=RELEASE, solutions_dir=SOLUTIONS):
+def build_gradescope(target, release_dir=RELEASE, solutions_dir=SOLUTIONS, time_limit=TIME_LIMIT):
     """Write the Gradescope autograder zip to `target` (a .zip file name). Returns the number of entries."""
-    files = gradescope_files(release_dir, solutions_dir)
+    files = gradescope_files(release_dir, solutions_dir, time_limit=time_limit)
     write_zip(target, files)
     return len(files)

@@ -15,6 +15,7 @@ One module per stage, in the order grade() runs them:
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import shutil
@@ -26,7 +27,7 @@ from course_utils.grading import judge, run, sandbox, verify
 from course_utils.grading.release import (DEFAULT_RELEASE, Release, UsageError, load_release,
                                           parse_release_notebook, pristine_text)
 from course_utils.grading.report import STATUSES, Record, Report
-from course_utils.grading.scan import scan_exercise_source
+from course_utils.grading.scan import scan_untrusted
 from course_utils.grading.submissions import (Pick, added_code_cells, find_submissions, pick_exercise_cells,
                                              read_notebook)
 
@@ -73,7 +74,7 @@ def prepare(sub, rnb, file, release):
                 job.picks[name] = Pick(None, "error", f"exercise cell {rnb.exercises[name].cell_id!r} holds "
                                                       f"{len(pick.source)} characters; the limit is {MAX_CELL_CHARS}")
             elif pick.source is not None:
-                job.flags[name] = scan_exercise_source(pick.source, rnb.module_aliases)
+                job.flags[name] = scan_untrusted(pick.source, rnb.module_aliases)  # parsed in a child, time-limited
                 job.notes[name] = (["exercise cell found by its tag (its id was missing or changed)"]
                                    if pick.how == "tag" else [])
         added = added_code_cells(data, rnb)
@@ -85,8 +86,11 @@ def prepare(sub, rnb, file, release):
     return job
 
 
-def _verify_all(pending, workdir, release, jobs, timeout, sandboxed, uids):
-    """Run the verification of every job (jobs at a time, each in a sandbox of its own uid); fills job.verdicts."""
+def _verify_all(pending, workdir, release, jobs, timeout, sandboxed, uids, deadline=None):
+    """Run the verification of every job (jobs at a time, each in a sandbox of its own uid); fills job.verdicts.
+
+    Only exercises whose checks passed in the nbval run are called (no verdict can give the others points),
+    and cells that hung there are left out; deadline -- time.time() by which verification must end."""
     free = queue.Queue()
     for uid in uids[:jobs]:
         free.put(uid)
@@ -97,8 +101,11 @@ def _verify_all(pending, workdir, release, jobs, timeout, sandboxed, uids):
             return
         uid = free.get()
         try:
-            job.verdicts = verify.verify_notebook(job.rnb, sources, release.path, workdir, uid=uid,
-                                                  sandboxed=sandboxed, timeout=timeout)
+            status = {n: judge.nbval_status(job, job.rnb.exercises[n], timeout) for n in sources}
+            job.verdicts = verify.verify_notebook(job.rnb, sources, release.specs, workdir, uid=uid,
+                                                  sandboxed=sandboxed, timeout=timeout, deadline=deadline,
+                                                  call=[n for n in sources if status[n] == "passed"],
+                                                  skip_cells=[n for n in sources if status[n] == "timeout"])
         except Exception as exc:  # noqa: BLE001 -- never stop the batch; the exercises cannot be verified
             job.verdicts = {n: verify.Verdict(False, f"verification could not run ({type(exc).__name__}: {exc})")
                             for n in sources}
@@ -109,22 +116,44 @@ def _verify_all(pending, workdir, release, jobs, timeout, sandboxed, uids):
         list(pool.map(one, pending))
 
 
+UIDS_MEANING = ("no namespaces, so it could read this machine's files and reach its network, but it ran as "
+                "unprivileged uids without capabilities, with resource limits, could not write the grader's files, "
+                "the results or the release, and everything it started was killed before the results were written")
+
+
 def sandbox_mode(require):
-    """(sandboxed, description). require: True (refuse without bubblewrap), False (off), None (when possible)."""
+    """(sandboxed, description). require: True (refuse without bubblewrap), False (off), None (when possible).
+
+    Without a sandbox, the description says "unsandboxed" and what that means here: as root the grader runs
+    student code as unprivileged uids (sandbox.uid_command), else with the grader's own rights."""
+    root = os.geteuid() == 0
     if require is False:
-        return False, "off (asked for): student code ran unsandboxed"
+        uids, uids_why = sandbox.uids_possible()
+        if uids:
+            return False, f"off (asked for): student code ran unsandboxed: {UIDS_MEANING}"
+        return False, "off (asked for): student code ran unsandboxed" + (
+            f", AS ROOT ({uids_why}): it could have done anything root can, its grade included" if root else "")
     ok, why = sandbox.available()
     if ok:
-        return True, "bubblewrap: every notebook and verification run in its own sandbox"
+        return True, f"bubblewrap: every notebook and verification run in its own sandbox ({sandbox.describe()})"
     if require:
         raise UsageError(f"--require-sandbox: {why}; install bubblewrap (Debian: apt-get install bubblewrap) "
                          "or grade without --require-sandbox (self-check only)")
+    uids, uids_why = sandbox.uids_possible()
+    if uids:
+        return False, f"unsandboxed ({why}): {UIDS_MEANING}"
+    if root:
+        raise UsageError(f"no sandbox ({why}), and student code would run as root: {uids_why}. Grading refused; "
+                         "--no-sandbox grades anyway (your own work only)")
     return False, (f"OFF ({why}): student code ran unsandboxed, with your user's rights -- fine for checking "
                    "your own work, not for grading others")
 
 
+RUN_SHARE = 0.7  # of a time budget, what the nbval runs may use: the rest is kept for verifying what passed
+
+
 def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=None, workdir=None,
-          require_sandbox=None):
+          require_sandbox=None, specs=None, time_budget=None):
     """Grade submissions against a release: nbval run plus verification run per notebook.
 
     submissions -- a path or a list of paths: notebook files, student folders, or folders of them
@@ -133,9 +162,18 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
     strategy -- "split" (default), "xdist" or "process" (see run.py)
     workdir -- keep the merged notebooks in this folder instead of a temporary one
     require_sandbox -- True: refuse without bubblewrap; False: never sandbox; None: sandbox when possible
+    specs -- verification spec files named explicitly (--specs FILE) for a release whose specs are not the installed
+        course_utils.grading.specs; nothing is loaded from the release folder or a submission
+    time_budget -- seconds of wall-clock time for the whole grading (None: no limit but the per-cell timeout):
+        the nbval runs may use RUN_SHARE of it, verification the rest; what is not done by then is "timeout"
     Returns a Report (records in submission order). Raises UsageError for bad arguments.
     """
     start = time.perf_counter()
+    if time_budget is not None and (isinstance(time_budget, bool) or not isinstance(time_budget, (int, float))
+                                    or not time_budget > 0):
+        raise UsageError(f"--time-budget SECONDS: expected a number > 0, got {time_budget!r}")
+    deadline = None if time_budget is None else time.time() + time_budget
+    run_deadline = None if time_budget is None else time.time() + RUN_SHARE * time_budget
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise UsageError(f"--jobs N: expected a whole number >= 1, got {jobs!r}")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
@@ -143,10 +181,18 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
     strategy = strategy or run.DEFAULT_STRATEGY
     if strategy not in run.STRATEGIES:
         raise UsageError(f"strategy: expected one of {', '.join(run.STRATEGIES)}, got {strategy!r}")
-    rel = release if isinstance(release, Release) else load_release(release)
+    rel = release if isinstance(release, Release) else load_release(release, specs)
+    if specs and isinstance(release, Release):
+        rel = dataclasses.replace(rel, specs=load_release(rel.path, specs).specs)
     sandboxed, sandbox_note = sandbox_mode(require_sandbox)
+    mode = "bwrap" if sandboxed else ("uids" if sandbox.uids_possible()[0] else "plain")
     work_jobs = []
-    for sub in find_submissions(submissions, rel):
+    found = find_submissions(submissions, rel)
+    try:  # specs come from the installed package or a file named with --specs, never from the release folder
+        verify.check_specs(rel, rel.specs)
+    except LookupError as exc:
+        raise UsageError(f"--release: {exc}") from None
+    for sub in found:
         for name, rnb in rel.notebooks.items():
             if name in sub.files:  # a single file was named: grade only that notebook
                 job = prepare(sub, rnb, sub.files[name], rel)
@@ -159,12 +205,15 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
         pending = [j for j in work_jobs if j.problem is None]
         # uids of this run's sandboxes, held machine-wide: a block per concurrent nbval run (its kernels;
         # xdist workers add their number) and one uid per concurrent verification run
-        leases = [sandbox.Lease() for _ in range(jobs + -(-jobs // sandbox.LEASE_SIZE))] if sandboxed else []
+        leases = [sandbox.Lease() for _ in range(jobs + -(-jobs // sandbox.LEASE_SIZE))] if mode != "plain" else []
         blocks = [lease.uid for lease in leases[:jobs]] or [sandbox.LEASE_FIRST] * jobs
         verify_uids = [uid for lease in leases[jobs:] for uid in lease.uids()] or [sandbox.LEASE_FIRST] * jobs
-        run.run_notebooks(pending, folder, rel, jobs, timeout, strategy, sandboxed, blocks)
-        _verify_all(pending, folder, rel, jobs, timeout, sandboxed, verify_uids)
+        run.run_notebooks(pending, folder, rel, jobs, timeout, strategy, sandboxed, blocks, mode=mode,
+                          deadline=run_deadline)
+        _verify_all(pending, folder, rel, jobs, timeout, sandboxed, verify_uids, deadline)
     finally:
+        if leases and os.geteuid() == 0:  # nothing student code started survives grading, however detached
+            sandbox.kill_uids([uid for lease in leases for uid in lease.uids()])
         for lease in leases:
             lease.release()
         if owned:
@@ -178,5 +227,7 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
                           "notes": judge.notebook_notes(job), "seconds": round(job.seconds, 3)})
     settings = {"jobs": jobs, "timeout": timeout, "strategy": strategy, "sandbox": sandbox_note,
                 "sandboxed": sandboxed}
+    if time_budget is not None:
+        settings["time_budget"] = time_budget
     return Report(str(rel.path), records, notebooks, settings, time.perf_counter() - start,
                   release_notebooks=list(rel.notebooks))

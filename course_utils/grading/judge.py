@@ -25,6 +25,10 @@ def _nbval_verdict(job, ex, timeout):
     ex_index = rnb.code_index(ex.cell_id)
     check_indexes = [rnb.code_index(c) for c in ex.check_ids]
     for i in [ex_index] + check_indexes:
+        if job.results.get(i, {}).get("budget"):
+            return "timeout", 0, (f"not graded: the grading time budget ran out before cell {rnb.code_ids[i]!r} "
+                                  "was done (earlier cells took the time: an endless loop?)")
+    for i in [ex_index] + check_indexes:
         if i in job.crashes:
             cid = rnb.code_ids[i]
             if job.results.get(i, {}).get("exception") == "OutputLimitExceeded":
@@ -73,10 +77,18 @@ def _nbval_verdict(job, ex, timeout):
     return status, 0, prefix + message
 
 
+def nbval_status(job, ex, timeout):
+    """The status of exercise ex from the nbval run alone ("passed" when its checks passed)."""
+    return _nbval_verdict(job, ex, timeout)[0]
+
+
 def verdict(job, ex, timeout):
     """(status, points, message): the nbval run's verdict, overruled by a failed verification."""
     status, points, message = _nbval_verdict(job, ex, timeout)
     checked = job.verdicts.get(ex.name)
+    if status == "passed" and checked is not None and getattr(checked, "budget", False):
+        return "timeout", 0, ("the notebook's check passed, but the grading time budget ran out before the "
+                              f"verification run on fresh inputs was done: {checked.message}")
     if status == "passed" and (checked is None or not checked.ok):
         why = checked.message if checked is not None else "the verification run did not take place"
         return "failed", 0, (f"the notebook's check passed, but the verification run on fresh inputs drawn at "

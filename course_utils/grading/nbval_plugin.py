@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 
 OUTPUTS_DIFFER = "Cell outputs differ"
+BUDGET = "not run: the grading time budget ran out"  # the skip reason of cells the deadline left out
+_DEADLINE = None  # time.monotonic() by which the run must end (--grader-deadline), or None
 DEAD_AT_START = "Kernel dead on test start"
 TIMEOUT_PREFIX = "Timeout of"
 
@@ -90,6 +92,8 @@ def _patch_await_reply():
 
     def await_reply(self, msg_id, timeout=None):
         deadline = None if timeout is None else time.monotonic() + timeout
+        if _DEADLINE is not None:  # the grading time budget cuts a cell like its own time limit
+            deadline = _DEADLINE if deadline is None else min(deadline, _DEADLINE)
         while True:
             drain(self)
             wait = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
@@ -115,27 +119,60 @@ def _patch_await_reply():
     RunningKernel.get_message = get_message
 
 
+def _kernel_uid(spec):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(spec["uid"]) + (int(worker[2:]) if worker[2:].isdigit() else 0)
+
+
+def _uid_kernel_argv(spec, uid, sockets):
+    """The kernel's argv without namespaces ("uids"): as uid, with a private home in its socket folder."""
+    import shutil
+
+    from course_utils.grading import sandbox
+
+    home = sockets / "home"
+    home.mkdir()
+    if spec.get("mpl_cache"):  # matplotlib would rebuild its font cache and say so on stderr
+        shutil.copy2(spec["mpl_cache"], home / Path(spec["mpl_cache"]).name)
+        os.chmod(home / Path(spec["mpl_cache"]).name, 0o644)
+    os.chown(home, uid, uid)
+    os.chmod(home, 0o700)
+    env = {"HOME": str(home), "TMPDIR": str(home), "MPLCONFIGDIR": str(home), "IPYTHONDIR": str(home / "ipython"),
+           "JUPYTER_RUNTIME_DIR": str(home / "jupyter"), "JUPYTER_DATA_DIR": str(home / "jupyter-data"),
+           "JUPYTER_CONFIG_DIR": str(home / "jupyter-config"), "PYTHONPATH": str(sandbox.PACKAGE.parent)}
+    return sandbox.uid_command([spec["python"], "-m", "ipykernel_launcher", "-f", "{connection_file}"], uid=uid,
+                               cwd=spec["support"], env=env)
+
+
 def _patch_start_new_kernel(spec):
-    """Make nbval start every kernel in a fresh sandbox (spec: python, uid, support, sockets)."""
+    """Make nbval start every kernel as the spec's uid: in a fresh sandbox (spec isolation "bwrap", the
+    default), or without namespaces ("uids"). spec: python, uid, support, sockets, mpl_cache, isolation."""
     import nbval.kernel
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import KernelManager
 
     from course_utils.grading import sandbox
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    uid = int(spec["uid"]) + (int(worker[2:]) if worker[2:].isdigit() else 0)
+    uid = _kernel_uid(spec)
+    isolation = spec.get("isolation", "bwrap")
 
     def start_new_kernel(startup_timeout=60, kernel_name="python", **kwargs):
+        if os.geteuid() == 0:  # nothing a previous notebook's kernel started may still run as this uid
+            sandbox.kill_uids([uid])
+        if _DEADLINE is not None:
+            startup_timeout = max(5.0, min(startup_timeout, _DEADLINE - time.monotonic()))
         sockets = Path(tempfile.mkdtemp(prefix="k", dir=spec["sockets"]))
         if os.geteuid() == 0:
             os.chown(sockets, uid, uid)
             os.chmod(sockets, 0o700)
         else:
             os.chmod(sockets, 0o777)
-        argv = sandbox.command([spec["python"], "-m", "ipykernel_launcher",
-                                "-f", "{connection_file}"], uid=uid, workdir=spec["support"], rw=[str(sockets)],
-                               mpl_cache=spec.get("mpl_cache"))
+        if isolation == "uids":
+            argv = _uid_kernel_argv(spec, uid, sockets)
+        else:
+            argv = sandbox.command([spec["python"], "-m", "ipykernel_launcher",
+                                    "-f", "{connection_file}"], uid=uid, workdir=spec["support"], rw=[str(sockets)],
+                                   mpl_cache=spec.get("mpl_cache"))
 
         class SandboxSpecs(KernelSpecManager):
             def get_kernel_spec(self, name):
@@ -197,6 +234,9 @@ def _describe(item, call):
                        got=output_text(item.test_outputs)[:20000])
         row["dead_at_start"] = isinstance(value, RuntimeError) and str(value) == DEAD_AT_START
         row["timeout"] = str(value).startswith(TIMEOUT_PREFIX) or getattr(item, "_grader_timed_out", False)
+        out_of_time = _DEADLINE is not None and time.monotonic() >= _DEADLINE
+        if str(value).startswith(BUDGET) or (row["timeout"] and out_of_time):
+            row["budget"] = True  # cut off (or never started) by the grading time budget, not its own time limit
     kernel = getattr(item.parent, "kernel", None)
     row["alive"] = bool(kernel is not None and kernel.is_alive())
     return row
@@ -208,9 +248,14 @@ def _plugin_class():
     class GraderPlugin:
         """Collects one row per nbval cell and phase; the controller process writes them to a JSON file."""
 
-        def __init__(self, config, path):
-            self.path, self.rows = Path(path), []
+        def __init__(self, config, path, uid=None):
+            self.path, self.rows, self.uid = Path(path), [], uid
             self.is_worker = hasattr(config, "workerinput")
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_setup(self, item):
+            if _DEADLINE is not None and time.monotonic() >= _DEADLINE and hasattr(item, "cell_num"):
+                pytest.skip(BUDGET)  # before its notebook's kernel would even start
 
         @pytest.hookimpl(wrapper=True)
         def pytest_runtest_call(self, item):
@@ -242,6 +287,10 @@ def _plugin_class():
                     tmp.replace(self.path)
 
         def pytest_sessionfinish(self, session):
+            if self.uid is not None and os.geteuid() == 0:  # what the last kernel left running, however detached
+                from course_utils.grading import sandbox
+
+                sandbox.kill_uids([self.uid])
             if not self.is_worker:
                 tmp = self.path.with_suffix(".partial")
                 tmp.write_text(json.dumps(self.rows), encoding="utf-8")
@@ -257,27 +306,39 @@ def pytest_addoption(parser):
                     help="(course_utils grader) write per-cell results to FILE as JSON")
     group.addoption("--grader-sandbox", default=None, metavar="JSON",
                     help="(course_utils grader) start every kernel in a sandbox: {python, uid, support, sockets}")
+    group.addoption("--grader-deadline", default=None, metavar="EPOCH",
+                    help="(course_utils grader) time.time() by which the run must end: cells are cut and skipped")
 
 
 def pytest_configure(config):
     """pytest hook: when --grader-results is given, patch nbval and register the result collector."""
+    global _DEADLINE
     path = config.getoption("--grader-results", default=None)
     if path:
+        deadline = config.getoption("--grader-deadline", default=None)
+        if deadline:
+            _DEADLINE = time.monotonic() + (float(deadline) - time.time())
         _patch_await_reply()
         spec = config.getoption("--grader-sandbox", default=None)
+        uid = None
         if spec:
-            _patch_start_new_kernel(json.loads(spec))
-        config.pluginmanager.register(_plugin_class()(config, path), "course-utils-grader")
+            spec = json.loads(spec)
+            _patch_start_new_kernel(spec)
+            uid = _kernel_uid(spec)
+        config.pluginmanager.register(_plugin_class()(config, path, uid), "course-utils-grader")
 
 
-def nbval_command(python, notebooks, workdir, results, timeout, jobs=1, sandbox_spec=None):
-    """The argv of one nbval run over `notebooks` (strict: check cells' text is compared)."""
+def nbval_command(python, notebooks, workdir, results, timeout, jobs=1, sandbox_spec=None, deadline=None):
+    """The argv of one nbval run over `notebooks` (strict: check cells' text is compared); deadline: time.time()
+    by which it must end."""
     cmd = [python, "-m", "pytest", "-c", str(workdir / "pytest.ini"), "--rootdir", str(workdir), "--noconftest",
            "-p", "no:cacheprovider", "-p", "nbval.plugin", "-p", __name__, "--nbval", "--nbval-current-env",
            f"--nbval-cell-timeout={timeout:g}", f"--grader-results={results}", "-q", "--tb=no",
            "-W", "ignore::DeprecationWarning"]
     if sandbox_spec is not None:
         cmd.append("--grader-sandbox=" + json.dumps(sandbox_spec))
+    if deadline is not None:
+        cmd.append(f"--grader-deadline={deadline:.3f}")
     if jobs > 1:
         cmd += ["-p", "xdist.plugin", "-n", str(jobs), "--dist", "loadscope"]
     return cmd + [str(p) for p in notebooks]

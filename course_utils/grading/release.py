@@ -54,11 +54,13 @@ class ReleaseNotebook:
 @dataclass(frozen=True)
 class Release:
     """The release folder: notebooks by file name, support files (the check modules, copied beside every notebook
-    run; not the verification specs) and its path."""
+    run; not the verification specs) and its path; specs: the spec files the instructor named (--specs FILE), the
+    only files verification specs are loaded from besides the installed course_utils.grading.specs."""
 
     path: Path
     notebooks: dict
     support: tuple
+    specs: tuple = ()
 
 
 def parse_release_notebook(name, text, origin):
@@ -117,9 +119,17 @@ def parse_release_notebook(name, text, origin):
     return ReleaseNotebook(name, origin, nb, frozen, tuple(code_ids), roles, aliases)
 
 
-def load_release(path=None):
-    """Load the release folder (default: the course's notebooks/). Returns a Release; raises UsageError."""
+def load_release(path=None, specs=()):
+    """Load the release folder (default: the course's notebooks/). Returns a Release; raises UsageError.
+
+    specs -- spec files named explicitly (--specs FILE): a release's own verification specs are loaded from these
+    and from nowhere else (never from the release folder, which a Classroom student controls).
+    """
     path = Path(DEFAULT_RELEASE if path is None else path)
+    specs = tuple(Path(f) for f in (specs or ()))
+    for f in specs:
+        if f.suffix != ".py" or not f.is_file():
+            raise UsageError(f"--specs FILE: {f} is not a .py file of verification specs")
     if not path.is_dir():
         raise UsageError(f"--release DIR: {path} is not a folder; expected the course's released notebooks "
                          "(default: notebooks/ next to course_utils)")
@@ -134,8 +144,9 @@ def load_release(path=None):
     if not notebooks:
         raise UsageError(f"--release DIR: {path} holds no .ipynb notebooks")
     # the release's own verification specs hold reference answers: never copied beside a notebook run
-    specs = {e.verify.partition(":")[0] + ".py" for rnb in notebooks.values() for e in rnb.exercises.values()}
-    return Release(path, notebooks, tuple(p for p in support if p.name not in specs))
+    modules = {e.verify.partition(":")[0] + ".py" for rnb in notebooks.values() for e in rnb.exercises.values()}
+    modules |= {f.name for f in specs}
+    return Release(path, notebooks, tuple(p for p in support if p.name not in modules), specs)
 
 
 def pristine_text(release_file):

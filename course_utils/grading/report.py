@@ -41,10 +41,31 @@ CLASSROOM_STATUS = {"passed": "pass", "failed": "fail", "missing": "fail", "flag
                     "error": "error", "timeout": "error"}
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and full-width =+-@
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
 def _spreadsheet_safe(value):
-    """A value read from a submission, as a gradebook cell that no spreadsheet runs as a formula."""
+    """A CSV cell that no spreadsheet runs as a formula: numbers as they are; text that starts (after any spaces) with
+    =, +, -, @, a tab, CR or LF gets a leading ' (OWASP's advice for CSV injection), unless it is a plain number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    start = text.lstrip(" ")[:1]
+    if start and start in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(text.strip()):
+        return "'" + text
+    return text
+
+
+def write_csv_table(path, header, rows):
+    """Write a CSV a spreadsheet may open: plain UTF-8 (no BOM), every text cell through _spreadsheet_safe.
+    Every CSV the grader writes goes through here. Returns the Path."""
+    path = Path(path)
+    with open(path, "w", encoding="utf-8", errors="replace", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([_spreadsheet_safe(c) for c in header])
+        writer.writerows([_spreadsheet_safe(c) for c in row] for row in rows)
+    return path
 
 
 @dataclass
@@ -82,6 +103,9 @@ class Report:
     # the release's notebook file names in release order; None: derived from what was graded
     # (notebook_order). cli.py fills it from the release it loaded.
     release_notebooks: list | None = None
+    # the class list (roster.Roster, --roster): the gradebook CSV is then keyed by the LMS id, and the table and the
+    # JSON say which folders are not on it, who handed in nothing and whose notebook-06 id is not their own
+    roster: object = None
 
     def students(self):
         """Student ids in the order they were graded (those with records first)."""
@@ -155,13 +179,35 @@ class Report:
         return out
 
     def to_dict(self):
-        """The JSON object: release, results (one dict per record), students, notebooks, settings."""
+        """The JSON object: release, results (one dict per record), students, notebooks, settings; with a roster also
+        roster (its file, layout, id column, and flags: see roster_check) and each student's lms_id."""
         students = [{"student": s, "points": p, "max_points": m,
                      "flagged": sum(1 for r in self.records if r.student == s and r.status == "flagged")}
                     for s, (p, m) in self.totals().items()]
-        return {"release": self.release, "results": [r.to_dict() for r in self.records],
-                "students": students, "notebooks": self.notebooks, "settings": self.settings,
-                "seconds": round(self.seconds, 3)}
+        out = {"release": self.release, "results": [r.to_dict() for r in self.records],
+               "students": students, "notebooks": self.notebooks, "settings": self.settings,
+               "seconds": round(self.seconds, 3)}
+        if self.roster is not None:
+            matched, flags = self.roster_check()
+            for entry in students:
+                entry["lms_id"] = matched[entry["student"]].lms_id if entry["student"] in matched else None
+            out["roster"] = {"file": str(self.roster.path), "layout": self.roster.layout,
+                             "id_column": self.roster.id_header, "students": len(self.roster.students),
+                             "flags": [f.to_dict() for f in flags]}
+        return out
+
+    def roster_check(self):
+        """({student: roster.Student}, [roster.Flag]) against self.roster: folders not on it or matching several
+        students, roster students who handed in nothing, and notebook-06 ids that are not the student's own."""
+        from course_utils.grading import roster as rosters
+
+        matched, flags = rosters.match(self.roster, self.students())
+        read_back = {}
+        for r in self.records:
+            for k, v in r.facts.items():
+                if k.startswith("student id") and v:
+                    read_back.setdefault(r.student, str(v))
+        return matched, flags + rosters.id_flags(self.roster, matched, read_back)
 
     def write_json(self, path):
         """Write to_dict() to path as JSON; returns the Path."""
@@ -204,6 +250,12 @@ class Report:
             for s, nb, n in notes:
                 lines += textwrap.wrap(f"{s} / {Path(nb).stem}: {n}", width=width, initial_indent="  ",
                                        subsequent_indent="    ")
+        if self.roster is not None:
+            _, flags = self.roster_check()
+            lines.append(f"roster: {self.roster.describe()}; " + (f"{len(flags)} to look at:" if flags else "all matched"))
+            for f in flags:
+                lines += textwrap.wrap(f"{f.kind}: {f.message}", width=width, initial_indent="  ",
+                                       subsequent_indent="    ")
         return "\n".join(lines)
 
     # ------------------------------------------------------------------------------- LMS gradebook
@@ -215,7 +267,10 @@ class Report:
         A notebook column holds the student's points in it (an int), or "" when that notebook was not
         graded in this run (only some notebook files were named): an LMS import leaves such a cell alone.
         total and max add up what was graded, as totals() does.
+        With a roster (self.roster): lms_rows() instead. Text cells are written through _spreadsheet_safe.
         """
+        if self.roster is not None:
+            return self.lms_rows(notebooks)
         names = list(self.notebook_order() if notebooks is None else notebooks)
         columns, used = [], {"student", "total", "max"}
         for name in names:
@@ -237,19 +292,53 @@ class Report:
             facts = {}
             for r in self._student_records(student):
                 for k, v in r.facts.items():
-                    facts.setdefault(k, _spreadsheet_safe(v))
+                    facts.setdefault(k, v)
             rows.append([student, *cells, int(points), int(max_points), *(facts.get(k, "") for k in fact_names)])
-        return ["student", *columns, "total", "max", *fact_names], rows
+        header = ["student", *columns, "total", "max", *fact_names]
+        return [_spreadsheet_safe(c) for c in header], [[_spreadsheet_safe(c) for c in row] for row in rows]
+
+    def _notebook_columns(self, names, taken):
+        columns, used = [], set(taken)
+        for name in names:
+            column = Path(name).stem
+            if column in used:
+                column = name
+            used.add(column)
+            columns.append(column)
+        return columns
+
+    def lms_rows(self, notebooks=None):
+        """(header, rows) of the gradebook for an LMS import, with a roster: one row per roster student in roster
+        order, keyed by the LMS id -- the roster's identity columns (roster.Roster.identity, e.g. Canvas's Student,
+        ID, SIS User ID, SIS Login ID, Section), then one column per release notebook (points, "" when that student
+        handed in nothing or the notebook was not graded: an LMS import leaves such a cell alone) and Total (not
+        for Canvas, which would make it one more assignment and count every point twice). Folders not on the roster
+        are not in it (roster_check says which)."""
+        names = list(self.notebook_order() if notebooks is None else notebooks)
+        identity = list(self.roster.identity)
+        columns = self._notebook_columns(names, identity + ["Total"])
+        total = [] if self.roster.layout == "canvas" else ["Total"]
+        matched, _ = self.roster_check()
+        folder_of = {s.lms_id: student for student, s in matched.items()}
+        rows = []
+        for s in self.roster.students:
+            student = folder_of.get(s.lms_id)
+            got, graded = {}, set()
+            if student is not None:
+                for r in self._student_records(student):
+                    got[r.notebook] = got.get(r.notebook, 0) + int(r.points)
+                graded = {nb["notebook"] for nb in self.notebooks if nb["student"] == student}
+            cells = [got.get(n, 0 if n in graded else "") for n in names]
+            points = sum(c for c in cells if c != "")
+            rows.append([s.values.get(h, "") for h in identity] + cells
+                        + ([] if not total else [points if student is not None else ""]))
+        header = identity + columns + total
+        return [_spreadsheet_safe(c) for c in header], [[_spreadsheet_safe(c) for c in row] for row in rows]
 
     def write_csv(self, path, notebooks=None):
         """Write csv_rows() to path: plain UTF-8 (no BOM), a header row, no index column; returns the Path."""
-        path = Path(path)
         header, rows = self.csv_rows(notebooks)
-        with open(path, "w", encoding="utf-8", errors="replace", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(rows)
-        return path
+        return write_csv_table(path, header, rows)
 
     # ---------------------------------------------------------------------------- feedback pages
     def feedback_file_names(self):

@@ -7,6 +7,12 @@ The plugin writes one row per cell as it comes; a kernel that dies is noticed at
 of that notebook runs again in a fresh kernel (and a fresh sandbox) with the culprit exercise
 replaced by its stub, so later exercises get what their code earns.
 
+Without namespaces (mode "uids": the grader is root but bubblewrap is missing or cannot start) each
+kernel runs as its block's unprivileged uid instead (sandbox.uid_command), and whatever a notebook's
+kernel left running is killed by uid before the next kernel of that uid starts. A deadline (the grading
+time budget) cuts the cell running at it and skips the rest: those cells are marked "budget". The
+kernels' socket files go below a short folder when the workdir's path is too long for them.
+
 Parallel strategy (``jobs``): "split" (default) starts `jobs` pytest processes at once and deals the
 merged notebooks out to them by size; "xdist" runs one pytest with ``-n jobs --dist loadscope``;
 "process" one pytest per submission. See benchmarks/bench_grade.py for the measurements.
@@ -21,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +35,9 @@ from pathlib import Path
 from course_utils.grading import nbval_plugin, sandbox
 
 STRATEGIES = ("split", "xdist", "process")
+MODES = ("bwrap", "uids", "plain")  # how student code runs: sandbox.py; "uids" and "plain" have no namespaces
+BACKSTOP = 20.0  # seconds past the deadline before the controller stops an nbval run the plugin did not end
+SOCKET_ROOM = len("/sockets/k12345678/kernel-12345")  # what goes below a socket folder's parent
 DEFAULT_STRATEGY = "split"
 
 _NO_RFC3987 = ('raise ImportError("left out by the course grader: jsonschema only uses it to check the '
@@ -84,11 +94,17 @@ def _stop(proc):
     proc.wait()
 
 
-def _run_pytest(notebooks, workdir, results, jobs, timeout, cells, sandbox_spec):
-    """Run one pytest subprocess over notebooks; returns ({file: {cell: {"setup"/"call": row}}}, error text)."""
+def _run_pytest(notebooks, workdir, results, jobs, timeout, cells, sandbox_spec, deadline=None):
+    """Run one pytest subprocess over notebooks; returns ({file: {cell: {"setup"/"call": row}}}, error text).
+
+    deadline -- time.time() by which the run must end: the plugin skips what it cannot start before it
+    and cuts a running cell at it; the controller stops the process BACKSTOP seconds later."""
     log = results.with_suffix(".log")
     limit = 300 + cells * (timeout + 10)  # the controller's wall-clock backstop for the whole run
-    cmd = nbval_plugin.nbval_command(sys.executable, notebooks, workdir, results, timeout, jobs, sandbox_spec)
+    if deadline is not None:
+        limit = max(1.0, min(limit, deadline - time.time() + BACKSTOP))
+    cmd = nbval_plugin.nbval_command(sys.executable, notebooks, workdir, results, timeout, jobs, sandbox_spec,
+                                     deadline=deadline)
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=workdir, env=clean_env(workdir), stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
@@ -128,11 +144,26 @@ def _groups(jobs_to_run, jobs, strategy):
     return shares
 
 
-def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandboxed, blocks):
+def socket_parent(workdir):
+    """(folder, owned): where the kernels' socket folders go (folder/sockets/k*/kernel-N): the workdir when
+    those paths fit the 107 bytes of a Unix socket path, else a short folder of its own (sandbox.short_folder;
+    owned=True: remove it afterwards). RuntimeError when no place is short enough."""
+    if len(str(Path(workdir).resolve()).encode()) + SOCKET_ROOM <= 100:
+        return Path(workdir), False
+    return sandbox.short_folder("grade-", SOCKET_ROOM), True
+
+
+def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandboxed, blocks, *, mode=None,
+            deadline=None, sockets_at=None):
     """Write merged copies of jobs_to_run under workdir/tag and run nbval on them; fills job.rows.
 
     blocks -- the first uid of a leased block (sandbox.Lease) per concurrent pytest process: its kernels
-    run as that uid (xdist worker k as uid + k)."""
+    run as that uid (xdist worker k as uid + k).
+    mode -- "bwrap" (a sandbox per kernel), "uids" (no namespaces: each kernel as the block's uid) or
+    "plain" (nbval's own kernels, the grader's rights); default from sandboxed.
+    deadline -- time.time() by which the nbval runs must end (None: no limit but the per-cell timeout).
+    sockets_at -- the parent of the kernels' socket folder (socket_parent; default workdir)."""
+    mode = mode or ("bwrap" if sandboxed else "plain")
     base = workdir / tag
     support = workdir / "support"  # the release's check modules: the kernels' read-only working folder
     if not support.exists():
@@ -145,7 +176,7 @@ def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandbox
     for job in jobs_to_run:
         folder = base / f"s{students.setdefault(id(job.sub), len(students)):03d}"  # one folder per student
         folder.mkdir(parents=True, exist_ok=True)
-        if not sandboxed:  # unsandboxed kernels run in the notebook's folder: give them the check modules
+        if mode == "plain":  # nbval's own kernels run in the notebook's folder: give them the check modules
             for entry in support.iterdir():
                 if not (folder / entry.name).exists():
                     shutil.copy2(entry, folder / entry.name)
@@ -153,11 +184,11 @@ def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandbox
         path.write_text(json.dumps(job.rnb.merged(job.sources())), encoding="utf-8")
         paths[id(job)] = path
     groups = _groups(jobs_to_run, jobs, strategy)
-    sockets = workdir / "sockets"
+    sockets = Path(sockets_at or workdir) / "sockets"
     sockets.mkdir(exist_ok=True)
     os.chmod(sockets, 0o755)
     mpl_cache = None
-    if sandboxed:
+    if mode != "plain":
         marker = workdir / "matplotlib-cache.txt"
         if not marker.exists():
             marker.write_text(str(sandbox.matplotlib_cache(workdir / "matplotlib") or ""), encoding="utf-8")
@@ -172,12 +203,12 @@ def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandbox
         uid = free.get()
         try:
             spec = None
-            if sandboxed:
+            if mode != "plain":
                 spec = {"python": sys.executable, "uid": uid, "support": str(support), "sockets": str(sockets),
-                        "mpl_cache": mpl_cache}
+                        "mpl_cache": mpl_cache, "isolation": mode}
             return _run_pytest([paths[id(j)] for j in group], workdir, workdir / f"results-{tag}-{n}.json",
                                jobs if strategy == "xdist" else 1, timeout,
-                               sum(len(j.rnb.code_ids) for j in group), spec)
+                               sum(len(j.rnb.code_ids) for j in group), spec, deadline)
         finally:
             free.put(uid)
 
@@ -207,12 +238,16 @@ def _row(cells, index):
     return {"ok": False, "ran": False, "alive": True}
 
 
-def absorb(job, start):
-    """Take this run's rows for code cells >= start; return the crash cell index (or None)."""
+def absorb(job, start, out_of_time=False):
+    """Take this run's rows for code cells >= start; return the crash cell index (or None).
+
+    out_of_time -- the grading time budget has run out: cells that did not run are marked "budget"."""
     rows, crash = job.rows, None
     job.seconds += sum(r.get("duration", 0.0) for cell in rows.values() for r in cell.values())
     for i in range(start, len(job.rnb.code_ids)):
         row = _row(rows, i)
+        if out_of_time and not row.get("ran"):
+            row["budget"] = True
         job.results[i] = row
         if crash is None and row.get("ran") and not row.get("alive", True) and not row.get("dead_at_start"):
             crash = i
@@ -232,24 +267,52 @@ def culprits(job, crash):
             if job.rnb.code_index(ex.cell_id) < crash and job.picks[n].source is not None} - job.stubbed
 
 
-def run_notebooks(pending, workdir, release, jobs, timeout, strategy, sandboxed, blocks):
-    """Run nbval on every job, re-running after kernel crashes; fills job.results / crashes / run_error."""
+def _out_of_budget(job, start):
+    """Mark code cells >= start of a job (still to run, or to run again) as cut off by the time budget."""
+    for i in range(start, len(job.rnb.code_ids)):
+        job.results[i] = {"ok": False, "ran": False, "alive": True, "budget": True}
+
+
+def run_notebooks(pending, workdir, release, jobs, timeout, strategy, sandboxed, blocks, *, mode=None,
+                  deadline=None):
+    """Run nbval on every job, re-running after kernel crashes; fills job.results / crashes / run_error.
+
+    mode -- see run_all; deadline -- time.time() by which every nbval run must have ended: cells that
+    could not run before it are marked "budget" (the judge calls them timed out)."""
     (workdir / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
     starts = {id(j): 0 for j in pending}
     lost_once, restarted = set(), set()
+    sockets_at, owned = socket_parent(workdir)
+    try:
+        _run_attempts(pending, workdir, release, jobs, timeout, strategy, sandboxed, blocks, mode, deadline,
+                      sockets_at, starts, lost_once, restarted)
+    finally:
+        if owned:
+            shutil.rmtree(sockets_at, ignore_errors=True)
+
+
+def _run_attempts(pending, workdir, release, jobs, timeout, strategy, sandboxed, blocks, mode, deadline, sockets_at,
+                  starts, lost_once, restarted):
     for attempt in range(2 + max((len(j.rnb.exercises) for j in pending), default=0)):
         if not pending:
             break
-        run_all(pending, workdir, release, jobs, timeout, strategy, f"run{attempt}", sandboxed, blocks)
+        if deadline is not None and time.time() >= deadline:
+            for job in pending:
+                _out_of_budget(job, starts[id(job)])
+            return
+        run_all(pending, workdir, release, jobs, timeout, strategy, f"run{attempt}", sandboxed, blocks, mode=mode,
+                deadline=deadline, sockets_at=sockets_at)
+        out_of_time = deadline is not None and time.time() >= deadline
         again = []
         for job in pending:
             job.run_error = job.rows_error
-            if not job.rows and job.rows_error and id(job) not in lost_once:
+            if not job.rows and job.rows_error and id(job) not in lost_once and not out_of_time:
                 lost_once.add(id(job))  # its pytest process was lost before reaching it: once more
                 again.append(job)
                 continue
-            crash = absorb(job, starts[id(job)])
-            if crash is None and job.results.get(starts[id(job)], {}).get("dead_at_start") and id(job) not in restarted:
+            crash = absorb(job, starts[id(job)], out_of_time)
+            if crash is None and job.results.get(starts[id(job)], {}).get("dead_at_start") and id(job) not in restarted \
+                    and not out_of_time:
                 restarted.add(id(job))  # its kernel never came up (nothing of the student's ran yet): once more
                 again.append(job)
                 continue

@@ -13,15 +13,30 @@ what command() sets: no secret of the grader's reaches it) in a new session (it 
 grader's terminal). Everything in it is killed when its first
 process ends (PID namespace) or the process that started it dies (--die-with-parent).
 
-Without bubblewrap (a student's laptop) `available()` says why, and the grader runs unsandboxed and
-says so; instructors pass --require-sandbox to refuse instead.
+Every bubblewrap that Linux distributions ship works, from 0.4 (Debian 11) and 0.6.1 (Ubuntu 22.04, the
+image Gradescope grades on) to current: `bwrap()` reads the options of the installed one from its --help,
+and where one is missing the same limit is set another way (FALLBACKS): without --clearenv the
+environment is emptied by env(1) before bwrap starts; without --size (0.7) or --perms (0.5) a first
+step inside the sandbox, still privileged and before any student code, remounts /tmp with its size and
+sets the modes itself (PRELUDE). When bubblewrap cannot start, `available()` says the true cause: not
+installed, lacking an option, refused namespaces, or the message bwrap gave.
+
+Without namespaces (no bubblewrap, or one that cannot start) there is no sandbox. When the grader is
+root, student code still runs as an unprivileged uid of its own (`uid_command`: setpriv, prlimit, an
+empty environment, cgroups where they can be made), so it cannot write the grader's files, the results
+or the release, nor signal the grader, and `kill_uids` ends everything it started -- however detached --
+before the grader writes its results. As an ordinary user the grader runs it with that user's rights
+(a student checking their own work). Either way the grader says "unsandboxed" and what that means;
+instructors pass --require-sandbox to refuse instead.
 """
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
+import re
 import shutil
-import fcntl
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +45,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent  # course_utils/
-FIRST_UID = 61000  # sandboxes run as FIRST_UID + slot: one uid per concurrent sandbox, so --nproc is per sandbox
+# sandboxes run as FIRST_UID + slot: one uid per concurrent sandbox, so --nproc is per sandbox. No account may
+# use these 10,000 uids; GRADER_FIRST_UID moves them (e.g. a machine whose users have uids from 61000 on)
+FIRST_UID = int(os.environ.get("GRADER_FIRST_UID") or 61000)
+if not 1000 <= FIRST_UID <= 2 ** 31 - 20000:
+    raise ValueError(f"GRADER_FIRST_UID={FIRST_UID}: expected a uid from 1000 on, with 20,000 free uids above it")
 
 
 @dataclass(frozen=True)
@@ -50,12 +69,101 @@ class Limits:
 LIMITS = Limits()
 
 
+# Options the sandbox cannot do without (every bubblewrap since 0.4 has them), by what they give.
+REQUIRED = {"--unshare-pid": "its own PID namespace", "--unshare-net": "no network", "--unshare-ipc": "its own IPC",
+            "--unshare-uts": "its own host name", "--die-with-parent": "dying with the grader",
+            "--new-session": "no access to the terminal", "--ro-bind": "read-only views", "--bind": "socket folders",
+            "--tmpfs": "a private /tmp", "--dir": "mount points", "--symlink": "/bin and /lib",
+            "--proc": "its own /proc", "--dev": "its own /dev", "--setenv": "its environment",
+            "--chdir": "its working folder", "--remount-ro": "a read-only package folder"}
+REQUIRED_UNPRIVILEGED = {"--unshare-user": "a user namespace", "--uid": "an unprivileged uid", "--gid": "its gid",
+                         "--cap-drop": "no capabilities", "--cap-add": "setting limits before dropping capabilities"}
+# Options with another way to the same limit: what the sandbox does without them.
+FALLBACKS = {"--clearenv": "the environment is emptied by env -i before bubblewrap starts (--clearenv: 0.5)",
+             "--perms": "/tmp is made world-writable (sticky) by a first privileged step in the sandbox "
+                        "(--perms: 0.5)",
+             "--size": "/tmp's size is limited by remounting it in a first privileged step in the sandbox "
+                       "(--size: 0.7)",
+             "--unshare-cgroup-try": "no cgroup namespace"}
+
+
+@dataclass(frozen=True)
+class Bwrap:
+    """The installed bubblewrap: its path, version and the options its --help lists."""
+
+    path: str
+    version: str
+    options: frozenset
+
+    def has(self, option):
+        return option in self.options
+
+    def missing(self, options):
+        return [o for o in options if o not in self.options]
+
+
 @functools.lru_cache(maxsize=None)
-def available():
-    """(True, "") when bubblewrap can start a sandbox here, else (False, why)."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
+def _read_bwrap(path):
+    """Bwrap for the binary at path, or a str saying why it could not be read."""
+    try:
+        shown = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        version = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
+                                 stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{path} could not be run ({exc})"
+    options = frozenset(re.findall(r"^\s+(--[a-z0-9][a-z0-9-]*)", shown.stdout + shown.stderr, re.MULTILINE))
+    if not options:
+        return f"{path} --help lists no options (exit status {shown.returncode}): is it bubblewrap?"
+    found = re.search(r"(\d+(?:\.\d+)+)", version.stdout)
+    return Bwrap(path, found.group(1) if found else "(version unknown)", options)
+
+
+def bwrap():
+    """The Bwrap found on PATH (read once per binary), None when there is none; ValueError when it cannot be read."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return None
+    found = _read_bwrap(os.path.realpath(path))
+    if isinstance(found, str):
+        raise ValueError(found)
+    return found
+
+
+def _needs_prelude(bw):
+    return not bw.has("--size") or not bw.has("--perms")
+
+
+def _classify(bw, stderr):
+    """The true cause of a sandbox that did not start, from bwrap's last words."""
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    last = lines[-1] if lines else "no message"
+    low = last.lower()
+    name = f"bubblewrap {bw.version} ({bw.path})"
+    if any(w in low for w in ("unknown option", "must be followed by", "requires --", "not permitted in setuid")):
+        return f"{name} refused an option the grader passed ({last}): please report this with `bwrap --version`"
+    if "can't find source path" in low or "can't get type of source" in low:
+        return f"{name} cannot reach a folder the sandbox binds in ({last})"
+    if any(w in low for w in ("namespace", "uid map", "gid map", "setgroups", "operation not permitted",
+                              "no permissions", "clone", "unshare", "pivot_root", "mount proc", "slave")):
+        hint = ("a container without CAP_SYS_ADMIN or a seccomp profile that forbids unshare" if os.geteuid() == 0
+                else "unprivileged user namespaces are disabled (sysctl kernel.unprivileged_userns_clone, "
+                     "user.max_user_namespaces, or AppArmor's apparmor_restrict_unprivileged_userns)")
+        return f"this system refuses the namespaces {name} needs ({last}; typically {hint})"
+    return f"{name} could not start a sandbox ({last})"
+
+
+@functools.lru_cache(maxsize=None)
+def _available(path, euid):
+    if path is None:
         return False, "bubblewrap (bwrap) is not installed"
+    try:
+        bw = bwrap()
+    except ValueError as exc:
+        return False, f"bubblewrap could not be read: {exc}"
+    missing = bw.missing(REQUIRED) + ([] if euid == 0 else bw.missing(REQUIRED_UNPRIVILEGED))
+    if missing:
+        wanted = {**REQUIRED, **REQUIRED_UNPRIVILEGED}
+        return False, (f"bubblewrap {bw.version} ({bw.path}) lacks " + ", ".join(f"{o} ({wanted[o]})" for o in missing))
     for tool in ("prlimit", "setpriv"):
         if shutil.which(tool) is None:
             return False, f"{tool} (util-linux) is not installed"
@@ -63,11 +171,25 @@ def available():
         done = subprocess.run(command([sys.executable, "-c", "print(6 * 7)"], uid=FIRST_UID + 999),
                               capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError) as exc:
-        return False, f"bubblewrap could not start ({exc})"
+        return False, f"bubblewrap {bw.version} ({bw.path}) could not be started ({exc})"
     if done.returncode != 0 or done.stdout.strip() != b"42":
-        why = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return False, "bubblewrap cannot create namespaces here" + (f" ({why[-1]})" if why else "")
+        return False, _classify(bw, done.stderr.decode("utf-8", "replace"))
     return True, ""
+
+
+def available():
+    """(True, "") when bubblewrap can start a sandbox here, else (False, the true cause).
+
+    Checked once per bwrap binary (PATH is looked up on every call) and user."""
+    found = shutil.which("bwrap")
+    return _available(os.path.realpath(found) if found else None, os.geteuid())
+
+
+def describe():
+    """How the sandbox is made with the bubblewrap on PATH: its version, and each limit set another way."""
+    bw = bwrap()
+    ways = [FALLBACKS[o] for o in FALLBACKS if not bw.has(o)]
+    return f"bubblewrap {bw.version}" + (f" ({'; '.join(ways)})" if ways else "")
 
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -185,8 +307,49 @@ def matplotlib_cache(folder):
     return found
 
 
-def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, limits=LIMITS, mpl_cache=None):
-    """The argv that runs `argv` in a new sandbox.
+# The first step inside a sandbox whose bubblewrap lacks --size or --perms: still privileged (root, or
+# uid 0 of the sandbox's user namespace with CAP_SYS_ADMIN), before any student code, it remounts /tmp
+# with its size limit and makes the folders that must be world-writable so, then execs the rest (which
+# drops the privileges). argv: SIZE|- FOLDER... -- COMMAND...
+PRELUDE = """\
+import ctypes, os, sys
+args = sys.argv[1:]
+cut = args.index("--")
+size, folders, rest = args[0], args[1:cut], args[cut + 1:]
+if size != "-":
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.mount(None, b"/tmp", None, 32 | 2 | 4, ("size=" + size).encode()) != 0:  # MS_REMOUNT|NOSUID|NODEV
+        sys.exit("sandbox: could not limit the size of /tmp: " + os.strerror(ctypes.get_errno()))
+for folder in folders:
+    os.chmod(folder, 0o1777)
+os.execvp(rest[0], rest)
+"""
+
+
+def _prlimit(limits):
+    return ["prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}", f"--nproc={limits.processes}",
+            f"--fsize={limits.file_size}", f"--nofile={limits.open_files}"]
+
+
+def _drop_to(uid):
+    """setpriv argv that becomes uid (from root) without capabilities, groups or a way back."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--bounding-set=-all"]
+
+
+def _base_env(env):
+    base = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+            "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib",
+            "IPYTHONDIR": "/tmp/ipython", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter", "JUPYTER_DATA_DIR": "/tmp/jupyter-data",
+            "JUPYTER_CONFIG_DIR": "/tmp/jupyter-config", "PYTHONPATH": str(PACKAGE.parent),
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    base.update(env or {})
+    return base
+
+
+def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, limits=LIMITS, mpl_cache=None,
+            as_pid_1=False):
+    """The argv that runs `argv` in a new sandbox, made with the bubblewrap on PATH (see bwrap()).
 
     uid -- the unprivileged uid it runs as (one per concurrent sandbox)
     workdir -- a host folder bound read-only at /notebook and made the working folder (default: /tmp)
@@ -196,59 +359,191 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
     ro -- (host path, sandbox path) pairs bound read-only
     env -- extra environment variables
     mpl_cache -- a matplotlib font cache file (matplotlib_cache) bound read-only into /tmp/matplotlib
+    as_pid_1 -- argv is the PID namespace's init (bwrap --as-pid-1, where this bubblewrap has it): no process of the
+        sandbox can signal it but with a signal it handles (the verification harness's supervisor)
+
+    Options this bubblewrap lacks are made up for (FALLBACKS); RuntimeError when there is no bubblewrap.
     """
-    args = ["bwrap", "--new-session", "--clearenv", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", *_system_binds(), "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp"]
-    made = {"/tmp"}
+    bw = bwrap()
+    if bw is None:
+        raise RuntimeError("bubblewrap (bwrap) is not installed")
+    root = os.geteuid() == 0
+    prelude = _needs_prelude(bw)
+    perms = (lambda mode: ["--perms", mode]) if bw.has("--perms") else (lambda mode: [])
+    args = [bw.path, "--new-session"] + (["--clearenv"] if bw.has("--clearenv") else [])
+    args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
+    args += ["--as-pid-1"] if as_pid_1 and bw.has("--as-pid-1") else []
+    args += ["--unshare-cgroup-try"] if bw.has("--unshare-cgroup-try") else []
+    args += ["--die-with-parent", *_system_binds(), "--proc", "/proc", "--dev", "/dev"]
+    args += perms("1777") + (["--size", str(limits.tmp_size)] if bw.has("--size") else []) + ["--tmpfs", "/tmp"]
+    made, world_writable = {"/tmp"}, ["/tmp"]
     wanted = [(p, p) for p in _python_paths()] + [(str(PACKAGE), str(PACKAGE))] + list(ro) + [(p, p) for p in rw]
     for _, inside in wanted:
         for folder in _ancestors(inside):
             if folder not in made and not folder.startswith("/usr"):
                 made.add(folder)
-                args += ["--perms", "0755", "--dir", folder]
+                args += perms("0755") + ["--dir", folder]
     for p in _python_paths():
         args += ["--ro-bind", p, p]
     if package == "all":
         args += ["--ro-bind", str(PACKAGE), str(PACKAGE)]
-    else:  # an empty package folder (hiding an installed copy too), then only the allowed modules
-        args += ["--perms", "0755", "--size", str(2 ** 20), "--tmpfs", str(PACKAGE)]
+    else:  # an empty package folder (hiding an installed copy too), then only the allowed modules, read-only
+        args += perms("0755") + ["--tmpfs", str(PACKAGE)]
         for name in package:
             args += ["--ro-bind", str(PACKAGE / name), str(PACKAGE / name)]
+        args += ["--remount-ro", str(PACKAGE)]
     for outside, inside in ro:
         args += ["--ro-bind", str(outside), str(inside)]
     for p in rw:
         args += ["--bind", str(p), str(p)]
     if mpl_cache is not None:
-        args += ["--perms", "1777", "--dir", "/tmp/matplotlib",
-                 "--ro-bind", str(mpl_cache), f"/tmp/matplotlib/{Path(mpl_cache).name}"]
+        args += perms("1777") + ["--dir", "/tmp/matplotlib",
+                                 "--ro-bind", str(mpl_cache), f"/tmp/matplotlib/{Path(mpl_cache).name}"]
+        world_writable.append("/tmp/matplotlib")
     if workdir is not None:
         args += ["--ro-bind", str(workdir), "/notebook", "--chdir", "/notebook"]
     else:
         args += ["--chdir", "/tmp"]
-    base_env = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
-                "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
-                "JUPYTER_RUNTIME_DIR": "/tmp/jupyter", "JUPYTER_DATA_DIR": "/tmp/jupyter-data",
-                "JUPYTER_CONFIG_DIR": "/tmp/jupyter-config", "PYTHONPATH": str(PACKAGE.parent),
-                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                "PYTHONDONTWRITEBYTECODE": "1"}
-    base_env.update(env or {})
-    for key, value in base_env.items():
+    for key, value in _base_env(env).items():
         args += ["--setenv", key, value]
-    args += ["prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}",
-             f"--nproc={limits.processes}", f"--fsize={limits.file_size}", f"--nofile={limits.open_files}"]
+    if prelude:  # still privileged: /tmp's size and modes, then the limits and the drop
+        args += [sys.executable, "-I", "-S", "-c", PRELUDE, "-" if bw.has("--size") else str(limits.tmp_size),
+                 *([] if bw.has("--perms") else world_writable), "--"]
+    args += _prlimit(limits)
+    if root:  # drop to an unprivileged uid: no capabilities, no way back
+        args += _drop_to(uid)
+    elif prelude:  # uid 0 of a user namespace, privileged there for the prelude only, which then drops it all
+        args[1:1] = ["--unshare-user", "--uid", "0", "--gid", "0", "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"]
+        args += ["setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all"]
+    else:  # unprivileged bwrap: a user namespace where the process is nobody
+        args[1:1] = ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
+    if not bw.has("--clearenv"):  # bubblewrap hands its own environment on: start it with none
+        args = ["env", "-i"] + args
     if cgroups_available():
         args = _cgroup_prefix(uid, limits) + args
-    if os.geteuid() == 0:  # drop to an unprivileged uid: no capabilities, no way back
-        args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
-                 "--inh-caps=-all", "--bounding-set=-all"]
-    else:  # unprivileged bwrap: a user namespace where the process is nobody
-        at = args.index("bwrap") + 1
-        args[at:at] = ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     return args + list(argv)
 
 
-LEASE_DIR = Path(tempfile.gettempdir()) / "course-grader-uids"
+# ------------------------------------------------------------------------ without namespaces (no sandbox)
+@functools.lru_cache(maxsize=None)
+def _uids_possible(euid, python):
+    if euid != 0:
+        return False, "the grader does not run as root, so student code runs with the grader's own rights"
+    for tool in ("setpriv", "prlimit", "env"):
+        if shutil.which(tool) is None:
+            return False, f"{tool} is not installed"
+    probe = _drop_to(FIRST_UID + 998) + ["env", "-i", "-C", "/", f"PYTHONPATH={PACKAGE.parent}", python, "-c",
+                                          "import numpy, ipykernel, course_utils.grading.harness"]
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"setpriv could not run ({exc})"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        if "-C" in last or "invalid option" in last or "unrecognized option" in last:
+            return False, "env(1) has no -C (coreutils 8.28 or later is needed)"
+        return False, (f"an unprivileged uid cannot run {python} with the course's packages ({last}): install "
+                       "Python, the virtual environment and the course where every user may read them (not under "
+                       "a private home such as /root)")
+    return True, ""
+
+
+def uids_possible():
+    """(True, "") when student code can run as unprivileged uids without namespaces (uid_command): the grader
+    is root, setpriv, prlimit and env -C are there, and such a uid can run this Python with the course's
+    packages. Else (False, why)."""
+    return _uids_possible(os.geteuid(), sys.executable)
+
+
+def uid_command(argv, *, uid, cwd, env=None, limits=LIMITS):
+    """The argv that runs `argv` WITHOUT namespaces (no sandbox) as the unprivileged uid, from root.
+
+    It gets the resource limits (prlimit; and cgroups where they can be made), no capabilities, no
+    groups, no new privileges, an empty environment but `env` (HOME and the like must point into a
+    folder that uid may write), and the working folder cwd. It sees the machine's files as that uid does
+    and the network; it cannot write the grader's files nor signal its processes, and kill_uids(uid)
+    ends everything it starts. The caller starts it in a new session.
+    """
+    base = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+            "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1"}
+    base.update(env or {})
+    args = _drop_to(uid) + _prlimit(limits) + ["env", "-i", "-C", str(cwd)] + [f"{k}={v}" for k, v in base.items()]
+    for at, tool in enumerate(args):  # found now, by root: the uid may not be able to search the grader's PATH
+        if tool in ("setpriv", "prlimit", "env"):
+            args[at] = os.path.realpath(shutil.which(tool) or tool)
+    if cgroups_available():
+        args = _cgroup_prefix(uid, limits) + args
+    return args + list(argv)
+
+
+def _processes_of(uids):
+    """{pid: uid} of the live processes whose real or effective uid is in uids (zombies left out)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="utf-8", errors="replace") as handle:
+                fields = dict(line.split(":", 1) for line in handle.read().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("State", "").strip().startswith("Z"):
+            continue
+        ids = [int(x) for x in fields.get("Uid", "").split()[:2]]
+        hit = next((u for u in ids if u in uids), None)
+        if hit is not None:
+            found[int(entry)] = hit
+    return found
+
+
+def kill_uids(uids, patience=10.0):
+    """SIGKILL every process running as one of uids (a grading run's sandbox uids), until none is left.
+
+    This ends what student code started however it detached (fork, setsid, double fork), with or
+    without a sandbox: processes cannot change their uid back. Returns the pids still alive after
+    `patience` seconds (none, in practice). Only root (or the uid itself) may signal them."""
+    uids = set(uids)
+    deadline = time.monotonic() + patience
+    while True:
+        alive = _processes_of(uids)
+        if not alive:
+            return []
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if time.monotonic() > deadline:
+            return sorted(_processes_of(uids))
+        time.sleep(0.01)
+
+
+def short_folder(prefix, room, bases=None):
+    """A fresh folder (0755) whose path leaves `room` bytes for the names beneath it within the 107-byte limit
+    of a Unix socket path: under TMPDIR when it is short enough, else /tmp, /var/tmp or /dev/shm.
+
+    Kernels talk over socket files (TMPDIR/.../kernel-N); a long TMPDIR (a CI runner's, macOS's) would
+    make them too long to bind, and the kernel would never answer. RuntimeError when no place is short
+    enough. bases -- the places to try, in order (default: TMPDIR, /tmp, /var/tmp, /dev/shm)."""
+    limit = 107
+    tried = []
+    for base in dict.fromkeys(bases or [tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"]):
+        if not os.path.isdir(base) or not os.access(base, os.W_OK | os.X_OK):
+            continue
+        candidate = os.path.join(os.path.realpath(base), prefix + "x" * 8)
+        if len(candidate.encode()) + room > limit:
+            tried.append(base)
+            continue
+        folder = Path(tempfile.mkdtemp(prefix=prefix, dir=os.path.realpath(base)))
+        os.chmod(folder, 0o755)
+        return folder
+    raise RuntimeError(f"no folder is short enough for the kernels' socket files (a Unix socket path is at most "
+                       f"{limit} bytes; tried {', '.join(tried) or 'none writable'}): set TMPDIR to a short folder, "
+                       "e.g. TMPDIR=/tmp")
+
+
+LEASE_DIR = Path("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()) / "course-grader-uids"  # machine-wide
 LEASE_FIRST = FIRST_UID + 1000  # below it: uids for the tests and available()
 LEASE_SIZE, LEASES = 10, 900
 

@@ -5,10 +5,33 @@ verify.py); code can reach anything through names no scan recognises. The scan o
 person, exercise cells that do what plain solutions never need: blocked imports, exec/eval,
 get_ipython, frame walking, dunder access, patching other modules, writing files, classes with
 comparison dunders. A flagged exercise scores 0 until a person reviews it.
+
+Reading a cell is itself work a submission controls (IPython's input transformer re-tokenises a cell
+once per line of IPython syntax), so the grader never parses a submitted cell in its own process:
+scan_untrusted() hands it to a parser process (sandboxed where bubblewrap works) with a time limit
+and a memory limit, and the work of each step is bounded too (harness.transform_work: a cell with more
+IPython syntax than MAX_TRANSFORM_WORK is flagged, not transformed; %time inside %time is scanned
+MAX_NESTING deep).
 """
 from __future__ import annotations
 
 import ast
+import atexit
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from course_utils.grading.harness import (
+    MAX_TRANSFORM_WORK,
+    ipython_lines,
+    transform_work,
+)
+from course_utils.grading.harness import python_source as _python_source
 
 # ----------------------------------------------------------------------------------- policy tables
 BLOCKED_MODULES = frozenset({
@@ -34,14 +57,14 @@ SAFE_MAGICS = frozenset({"time", "timeit", "matplotlib"})
 CLASS_DUNDERS_OK = frozenset({"__init__", "__repr__", "__str__"})
 
 
-def python_source(text):
-    """text with IPython syntax (%magic, !shell) turned into Python; text itself when IPython cannot."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
+MAX_NESTING = 2  # %time inside %timeit inside ...: scanned this deep, flagged deeper
+MAX_FLAGS = 30  # reasons kept per cell (then "... and N more")
 
-        return TransformerManager().transform_cell(text)
-    except Exception:  # noqa: BLE001 -- IPython missing or confused: scan the raw text
-        return text
+
+def python_source(text):
+    """text with IPython syntax (%magic, !shell) turned into Python; text itself when IPython cannot, or when the
+    work would exceed harness.MAX_TRANSFORM_WORK (see harness.python_source)."""
+    return _python_source(text)
 
 
 def imported_names(text):
@@ -108,9 +131,7 @@ class _Tripwire(ast.NodeVisitor):
                 self.flag(node, f"imports {a.name} from {module}")
 
     def visit_Name(self, node):
-        if node.id in FORBIDDEN_NAMES:
-            self.flag(node, f"uses {node.id}")
-        elif node.id.startswith("__") and node.id.endswith("__") and node.id not in OK_DUNDERS:
+        if node.id in FORBIDDEN_NAMES or node.id.startswith("__") and node.id.endswith("__") and node.id not in OK_DUNDERS:
             self.flag(node, f"uses {node.id}")
 
     def visit_Attribute(self, node):
@@ -172,13 +193,18 @@ def _magic_calls(tree):
             yield node
 
 
-def scan_exercise_source(text, module_aliases=None):
+def scan_exercise_source(text, module_aliases=None, _depth=0):
     """Statically scan one exercise cell. Returns the reasons to flag it (a list of str, [] when clean).
 
     text -- the exercise cell's source (IPython magics allowed: %time/%timeit/%matplotlib are fine, and
     the code they run is scanned too); module_aliases -- name -> module bound by the release's other cells.
-    A cell that cannot be scanned (nested too deeply to parse) is flagged.
+    A cell that cannot be scanned (nested too deeply to parse, more IPython syntax than the grader reads,
+    %time nested more than MAX_NESTING deep) is flagged. Runs in the calling process: for a submitted cell
+    the grader calls scan_untrusted().
     """
+    if transform_work(text) > MAX_TRANSFORM_WORK:
+        return [(f"could not be scanned: {ipython_lines(text):,} of its lines may hold IPython syntax (%, !, ?) -- "
+                 "more than the grader reads; a person must review it")]
     try:
         tree = ast.parse(python_source(text))
     except SyntaxError:
@@ -187,10 +213,11 @@ def scan_exercise_source(text, module_aliases=None):
         return [f"could not be scanned ({type(exc).__name__}: nested too deeply or too large)"]
     wire = _Tripwire(module_aliases or {})
     allowed = set()
-    inner = []
+    inner, first_inner = [], None
     for call in _magic_calls(tree):
         magic = call.args[0].value if call.args and isinstance(call.args[0], ast.Constant) else None
         if call.func.attr in ("run_line_magic", "run_cell_magic") and magic in SAFE_MAGICS:
+            first_inner = first_inner or call
             allowed.add(id(call.func.value.func))
             inner += [a.value for a in call.args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
         else:
@@ -202,6 +229,151 @@ def scan_exercise_source(text, module_aliases=None):
         wire.visit(tree)
     except RecursionError:
         return ["could not be scanned (RecursionError: nested too deeply)"]
+    if inner and _depth >= MAX_NESTING:
+        wire.flag(first_inner, f"nests %time/%timeit more than {MAX_NESTING} deep (not scanned further)")
+        inner = []
     for code in inner:  # %timeit / %%time run their argument or body as code
-        wire.flags += [f for f in scan_exercise_source(code, wire.aliases) if f not in wire.flags]
+        wire.flags += [f for f in scan_exercise_source(code, wire.aliases, _depth + 1) if f not in wire.flags]
+    if len(wire.flags) > MAX_FLAGS:
+        wire.flags[MAX_FLAGS:] = [f"... and {len(wire.flags) - MAX_FLAGS} more"]
     return wire.flags
+
+
+# ----------------------------------------------------------------------------- the parser process
+PARSE_TIMEOUT = 10.0  #: seconds one cell may take to scan (the course's cells take milliseconds)
+PARSE_MEMORY = 2 * 2 ** 30  #: bytes of address space of the parser process (unsandboxed; the sandbox has its own)
+MAX_REPLY = 2 ** 20
+PARSER_UID = 61997  #: the parser's sandbox uid (sandbox.FIRST_UID + 997: below the leased uids)
+
+
+class _Parser:
+    """A child process that scans cells (serve()), one JSON line per request, one per reply. Started on first use
+    and again after a cell it could not scan in PARSE_TIMEOUT (it is killed then). Thread-safe."""
+
+    def __init__(self):
+        self.proc = None
+        self.lock = threading.Lock()
+
+    def _start(self):
+        from course_utils.grading import sandbox
+
+        code = "from course_utils.grading.scan import serve; serve()"
+        if sandbox.available()[0]:
+            argv = sandbox.command([sys.executable, "-c", code], uid=PARSER_UID)
+            env, limit = None, False
+        else:
+            argv = [sys.executable, "-c", code]
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "JPY"))}
+            env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+            limit = True
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=env, start_new_session=True)
+        if limit:  # before its first request: it parses nothing of a submission until then
+            _limit_memory(self.proc.pid)
+
+    def close(self):
+        """Stop the parser and remove its sandbox's cgroups (at exit)."""
+        with self.lock:
+            self.stop()
+        from course_utils.grading import sandbox
+
+        sandbox.remove_cgroups([PARSER_UID])
+
+    def stop(self):
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+            self.proc = None
+
+    def ask(self, request, timeout):
+        """The reply (a dict) to request, or None when the parser did not answer in time or broke down."""
+        with self.lock:
+            for _attempt in (1, 2):  # a parser that died since the last cell is started once more
+                if self.proc is None:
+                    self._start()
+                try:
+                    self.proc.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
+                    self.proc.stdin.flush()
+                except (BrokenPipeError, OSError):
+                    self.stop()
+                    continue
+                reply = _read_line(self.proc.stdout.fileno(), time.monotonic() + timeout, MAX_REPLY)
+                if reply is None:
+                    self.stop()
+                    return None
+                if reply == b"":
+                    self.stop()
+                    continue
+                try:
+                    answer = json.loads(reply)
+                except ValueError:
+                    self.stop()
+                    return None
+                return answer if isinstance(answer, dict) else None
+            return None
+
+
+def _limit_memory(pid):
+    try:
+        import resource
+
+        resource.prlimit(pid, resource.RLIMIT_AS, (PARSE_MEMORY, PARSE_MEMORY))
+    except (ImportError, AttributeError, OSError):  # not Linux: the time limit still holds
+        pass
+
+
+def _read_line(fd, deadline, limit):
+    """One line from fd by the deadline: the bytes (b"" at the end of the stream), or None (too late or too long)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or len(data) > limit:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"" if not data else None
+        data += chunk
+    return data
+
+
+_PARSER = _Parser()
+atexit.register(_PARSER.close)
+
+
+def scan_untrusted(text, module_aliases=None, timeout=PARSE_TIMEOUT):
+    """scan_exercise_source(text, module_aliases) in the parser process: a submitted cell costs the grader's own
+    process no parsing, and the parser at most `timeout` seconds and PARSE_MEMORY bytes for it. A cell it cannot scan
+    in time is flagged for review. Falls back to scanning here only when no parser process can be started."""
+    request = {"text": text, "aliases": dict(module_aliases or {})}
+    try:
+        answer = _PARSER.ask(request, timeout)
+    except OSError:  # no process can be started here (a restricted host): the bounded scan in this process
+        return scan_exercise_source(text, module_aliases)
+    if answer is None or not isinstance(answer.get("flags"), list):
+        return [(f"could not be scanned within {timeout:g} s (the grader's parser was stopped); a person must "
+                 "review it")]
+    return [str(f)[:500] for f in answer["flags"][:MAX_FLAGS + 1]]
+
+
+def serve():
+    """The parser process: for each request line {"text", "aliases"} one reply line {"flags": [...]}."""
+    out = sys.stdout
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            flags = scan_exercise_source(request["text"], request.get("aliases") or {})
+        except (ValueError, KeyError, TypeError, RecursionError, MemoryError) as exc:
+            flags = [f"could not be scanned ({type(exc).__name__})"]
+        out.write(json.dumps({"flags": flags}) + "\n")
+        out.flush()

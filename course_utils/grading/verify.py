@@ -7,10 +7,11 @@ absent, not blocked by name. The harness calls the student's functions on inputs
 grading time, from a seed the submission cannot know, and sends back only plain data. The expected
 values are computed here, in the grader's process, and compared here.
 
-Each exercise names its spec in the release (cell metadata ``course.verify = "module:attribute"``);
-a module that is a file of the release folder is loaded from there, so a release carries its own
-specs. A spec (Spec) says which function to call, how to draw its cases (each with its own check of
-the result), what the exercise may use (``namespace`` and ``modules``) and where its answer lives
+Each exercise names its spec in the release (cell metadata ``course.verify = "module:attribute"``):
+a module of the installed course_utils.grading.specs, or the stem of a spec file the instructor names
+explicitly (``--specs FILE``). Nothing is ever imported from the release folder or a submission. A
+spec (Spec) says which function to call, how to draw its cases (each with its own check of the result),
+what the exercise may use (``namespace`` and ``modules``) and where its answer lives
 (``reference_modules``, which must never be exposed).
 """
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy as np
 from course_utils.grading import harness, sandbox
 
 HARNESS = Path(harness.__file__).resolve()
-MAX_OUTPUT = 64 * 2 ** 20  # bytes read back from one verification run
+MAX_OUTPUT = 160 * 2 ** 20  # bytes read back from one verification run (each line at most harness.MAX_LINE)
 
 
 @dataclass(frozen=True)
@@ -95,26 +96,62 @@ from course_utils.compare import as_number, close_array, close_number, describe,
 
 
 # -------------------------------------------------------------------------------------------- specs
+SPEC_PACKAGE = "course_utils.grading.specs"  #: the installed specs; a release names "course_utils.grading.specs:<name>"
 _LOADED = {}
 
 
-def load_spec(reference, release_path):
-    """The Spec named "module:attribute"; a module file of the release folder wins over an importable one."""
-    module_name, _, attribute = reference.partition(":")
-    local = Path(release_path) / f"{module_name}.py"
-    key = str(local.resolve()) if local.is_file() else module_name
-    if key not in _LOADED:
-        if local.is_file():
-            loader = importlib.util.spec_from_file_location(f"_release_specs_{len(_LOADED)}", local)
+def spec_files(specs):
+    """The spec files the instructor named (--specs FILE), as a tuple of Paths. Anything that is not a list or tuple of
+    files -- e.g. the release folder older callers pass -- names none: nothing is ever loaded from a folder."""
+    if not isinstance(specs, (list, tuple)):
+        return ()
+    return tuple(Path(f) for f in specs)
+
+
+def load_spec(reference, specs=()):
+    """The Spec named "module:attribute" (a release notebook's course.verify).
+
+    module is the installed package's specs (course_utils.grading.specs or one of its modules) or the stem of a file
+    in `specs`, the spec files the instructor named explicitly (--specs FILE). Nothing is imported from the release
+    folder or a submission, whatever they hold: in the Classroom route both are the student's own repository.
+    Raises LookupError naming the reference when it names anything else or no Spec.
+    """
+    module_name, _, attribute = str(reference).partition(":")
+    named = {f.stem: f for f in spec_files(specs)}
+    if module_name in named:
+        local = named[module_name]
+        if not local.is_file():
+            raise LookupError(f"verification spec {reference!r}: the spec file {local} does not exist")
+        key = str(local.resolve())
+        if key not in _LOADED:
+            loader = importlib.util.spec_from_file_location(f"_named_specs_{len(_LOADED)}", local)
             module = importlib.util.module_from_spec(loader)
             loader.loader.exec_module(module)
-        else:
-            module = importlib.import_module(module_name)
-        _LOADED[key] = module
+            _LOADED[key] = module
+    elif module_name == SPEC_PACKAGE or module_name.startswith(SPEC_PACKAGE + "."):
+        key = module_name
+        if key not in _LOADED:
+            try:
+                _LOADED[key] = importlib.import_module(module_name)
+            except ImportError:
+                raise LookupError(f"verification spec {reference!r}: {module_name} is not an installed module") from None
+    else:
+        raise LookupError(f"verification spec {reference!r} is neither in the installed {SPEC_PACKAGE} nor in a spec "
+                          "file named with --specs FILE (the grader never loads code from the release or a submission)")
     spec = getattr(_LOADED[key], attribute, None)
     if not isinstance(spec, Spec):
         raise LookupError(f"verification spec {reference!r} is not a Spec")
     return spec
+
+
+def check_specs(release, specs=()):
+    """Load the spec of every exercise of the release; raises LookupError naming the first one that cannot be found."""
+    for rnb in release.notebooks.values():
+        for exercise in rnb.exercises.values():
+            try:
+                load_spec(exercise.verify, specs)
+            except LookupError as exc:
+                raise LookupError(f"{rnb.name}, exercise {exercise.name!r}: {exc}") from None
 
 
 def policies(specs):
@@ -147,6 +184,7 @@ class Verdict:
     ok: bool
     message: str = ""
     facts: dict = field(default_factory=dict)  # see Spec.facts
+    budget: bool = False  # not done because the grading time budget ran out (the record says timed out)
 
 
 def _encode_arg(value):
@@ -157,54 +195,123 @@ def _encode_arg(value):
     return harness.encode(value)
 
 
+def _mode(sandboxed):
+    """How a verification run starts: "bwrap" (sandboxed), else "uids" (no namespaces, as an unprivileged uid:
+    the grader is root) or "plain" (the grader's own rights). sandboxed may name the mode itself."""
+    if isinstance(sandboxed, str):
+        return sandboxed
+    if sandboxed:
+        return "bwrap"
+    return "uids" if sandbox.uids_possible()[0] else "plain"
+
+
 def _run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeout):
     """Run the harness once; returns (events, problem) -- problem is "" or why the run ended early."""
+    mode = _mode(sandboxed)
     folder = Path(tempfile.mkdtemp(prefix="verify-", dir=workdir))
-    (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
+    # the calls and a per-run token go to the harness's supervisor on its stdin: in no file the worker could read
+    token = secrets.token_hex(16)
+    order = json.dumps({"token": token, "calls": request["calls"]}).encode("utf-8")
+    (folder / "request.json").write_text(json.dumps({k: v for k, v in request.items() if k != "calls"}),
+                                         encoding="utf-8")
     shutil.copy2(HARNESS, folder / "harness.py")
     os.chmod(folder, 0o755)
     for f in folder.iterdir():
         os.chmod(f, 0o644)
-    if sandboxed:
+    if mode == "bwrap":
         argv = sandbox.command([sys.executable, "/verify/harness.py", "/verify/request.json"], uid=uid,
-                               package=list(modules), ro=[(str(folder), "/verify")])
+                               package=list(modules), ro=[(str(folder), "/verify")], as_pid_1=True)
         env = None
-    else:  # no bubblewrap: at least the package holds only the allowed modules
+    else:  # no namespaces: at least the package holds only the allowed modules
         package = folder / "lib" / "course_utils"
         package.mkdir(parents=True)
         for name in modules:
             shutil.copy2(sandbox.PACKAGE / name, package / name)
-        argv = [sys.executable, str(folder / "harness.py"), str(folder / "request.json")]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "JPY"))}
-        env.update(PYTHONPATH=str(folder / "lib"), OPENBLAS_NUM_THREADS="1", MPLBACKEND="agg")
-    events, problem = _stream(argv, folder, env, timeout, call_timeout)
+        for entry in [folder / "lib", package, *package.iterdir()]:
+            os.chmod(entry, 0o755 if entry.is_dir() else 0o644)
+        if mode == "uids":  # as an unprivileged uid with an empty environment and a home of its own
+            home = folder / "home"
+            home.mkdir()
+            os.chown(home, uid, uid)
+            os.chmod(home, 0o700)
+            argv = sandbox.uid_command([sys.executable, str(folder / "harness.py"), str(folder / "request.json")],
+                                       uid=uid, cwd=folder, env={"PYTHONPATH": str(folder / "lib"), "HOME": str(home),
+                                                                "TMPDIR": str(home), "MPLBACKEND": "agg"})
+            env = None
+        else:
+            argv = [sys.executable, str(folder / "harness.py"), str(folder / "request.json")]
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "JPY"))}
+            env.update(PYTHONPATH=str(folder / "lib"), OPENBLAS_NUM_THREADS="1", MPLBACKEND="agg")
+    by_uid = os.geteuid() == 0 and mode != "plain"  # whatever it started, however detached, ends with it
+
+    def stop():
+        if by_uid:
+            sandbox.kill_uids([uid])
+    try:
+        events, problem = _stream(argv, folder, env, timeout, call_timeout, order=order, token=token, stop=stop)
+    finally:
+        stop()
     shutil.rmtree(folder, ignore_errors=True)
     return events, problem
 
 
-def _stream(argv, cwd, env, timeout, call_timeout):
-    """Run the harness, reading its events as they come; stop it when a call or the whole run is too slow."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+def _exited(pid, patience):
+    """Wait up to patience seconds for the child pid to exit, without reaping it; True when it has."""
+    end = time.monotonic() + patience
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.01)
+
+
+def _stream(argv, cwd, env, timeout, call_timeout, order=b"", token="", stop=None):
+    """Run the harness, reading its events as they come; stop it when a call or the whole run is too slow.
+
+    order -- the bytes for the harness's stdin (token and calls); token -- the run's token: only lines that start
+    with it are the supervisor's (harness.py), anything else is dropped. Bounded whatever the harness writes: a
+    line of at most harness.MAX_LINE bytes, MAX_OUTPUT bytes in all, and deadlines that are absolute (the run's,
+    fixed at its start; a call's, from the supervisor's one start event per call), checked on every line.
+    """
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE,
                             cwd=str(cwd), env=env, start_new_session=True)
+    prefix = token.encode("ascii") + b" "
     lines = queue.Queue()
+
+    def write():
+        try:
+            proc.stdin.write(order)
+            proc.stdin.close()
+        except (OSError, ValueError):  # the harness is gone (or was stopped): nothing to tell it
+            pass
 
     def read():
         total = 0
-        for line in proc.stdout:
+        while True:
+            line = proc.stdout.readline(harness.MAX_LINE + len(prefix) + 1)
             total += len(line)
-            if total > MAX_OUTPUT:
+            if not line or total > MAX_OUTPUT:
                 break
-            lines.put(line)
+            if line.startswith(prefix) and line.endswith(b"\n"):
+                lines.put(line[len(prefix):])
         lines.put(None)
+    threading.Thread(target=write, daemon=True).start()
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     events, problem = [], ""
     deadline = time.monotonic() + timeout
-    call_deadline = None
+    call_deadline, last_start = None, -1
     while True:
         limit = deadline if call_deadline is None else min(deadline, call_deadline)
+        left = limit - time.monotonic()  # checked before every line: lines that keep coming never extend it
         try:
-            line = lines.get(timeout=max(0.01, limit - time.monotonic()))
+            if left <= 0:
+                raise queue.Empty
+            line = lines.get(timeout=left)
         except queue.Empty:
             slow = call_deadline is not None and call_deadline <= deadline
             problem = (f"a call ran longer than {call_timeout:g} s and was stopped" if slow
@@ -218,13 +325,26 @@ def _stream(argv, cwd, env, timeout, call_timeout):
             continue
         if not isinstance(event, dict):
             continue
-        events.append(event)
         if "start" in event:
+            if not (isinstance(event["start"], int) and event["start"] > last_start):
+                continue  # one start per call, in order: a start never moves a deadline back
+            last_start = event["start"]
             call_deadline = time.monotonic() + call_timeout
         elif "call" in event:
+            if event["call"] != last_start:
+                continue
             call_deadline = None
-    if proc.poll() is None:
-        os.killpg(proc.pid, 9)  # the sandbox's PID namespace dies with it
+        events.append(event)
+        if "fault" in event:
+            problem = str(event["fault"])[:300]
+    if not problem:  # it ended by itself: let it exit (unreaped, so its pid still names its process group)
+        _exited(proc.pid, 2.0)
+    try:
+        os.killpg(proc.pid, 9)  # the sandbox's PID namespace dies with it; unsandboxed, the worker too
+    except (ProcessLookupError, PermissionError):
+        pass
+    if stop is not None:  # and everything else of the run's uid, before the pipe is closed (its writer must be gone)
+        stop()
     proc.wait()
     proc.stdout.close()
     if not problem and proc.returncode != 0:
@@ -234,44 +354,60 @@ def _stream(argv, cwd, env, timeout, call_timeout):
     return events, problem
 
 
-def verify_notebook(rnb, sources, release_path, workdir, *, uid, sandboxed, timeout, seed=None):
+BUDGET_OUT = "the grading time budget ran out before the verification run was done"
+
+
+def verify_notebook(rnb, sources, specs, workdir, *, uid, sandboxed, timeout, seed=None, deadline=None, call=None,
+                    skip_cells=()):
     """Verify every exercise of one notebook whose source is in `sources` ({exercise: str}).
 
+    specs -- the spec files the instructor named (Release.specs; see load_spec).
     Every exercise cell of the notebook runs in each harness run (they may call each other); the
     exercises are called in the run their policy allows (policies()). Returns {exercise: Verdict}.
     Never raises for anything the student's code does.
+    sandboxed -- True (a bubblewrap sandbox), False (none: as an unprivileged uid when the grader is root)
+    deadline -- time.time() by which verification must end: what is left undone then gets a Verdict with
+        budget=True; call -- the exercises to call (default all; the others get a failed Verdict with their
+        facts only: e.g. their check failed in the notebook, so no verdict can give them points);
+        skip_cells -- exercises whose cells are not run (they hung in the notebook and would hang here).
     """
     rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
-    specs = {name: load_spec(rnb.exercises[name].verify, release_path) for name in sources}
-    cell_sources = [[n, _python(sources[n])] for n in rnb.exercises if n in sources]
+    specs = {name: load_spec(rnb.exercises[name].verify, spec_files(specs)) for name in sources}
+    # the cells as written: the harness turns IPython syntax into Python inside the sandbox (harness.python_source),
+    # and a spec that reads a cell (spec.reads) parses its text here without running IPython's transformers on it
+    every_cell = [[n, sources[n]] for n in rnb.exercises if n in sources]
+    cell_sources = [cell for cell in every_cell if cell[0] not in skip_cells]
+    stop = None if deadline is None else time.monotonic() + (deadline - time.time())
     verdicts = {}
     for names, namespace, modules in policies(specs):
         verdicts.update(_verify_group({n: specs[n] for n in names}, cell_sources, namespace, modules, rng,
-                                      workdir, uid=uid, sandboxed=sandboxed, timeout=timeout))
+                                      workdir, uid=uid, sandboxed=sandboxed, timeout=timeout, stop=stop,
+                                      call=set(sources) if call is None else set(call), given=dict(every_cell)))
     return verdicts
 
 
-def _python(source):
-    """The cell's source with IPython syntax (%time, %%timeit, ...) turned into Python calls of get_ipython(),
-    which the harness provides for the timing magics; the source itself if IPython cannot."""
-    from course_utils.grading.scan import python_source
-
-    return python_source(source)
-
-
-def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid, sandboxed, timeout):
+def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid, sandboxed, timeout, stop=None,
+                  call=None, given=None):
     calls, owners = [], []
-    given = dict(cell_sources)
+    given = dict(cell_sources) if given is None else given
+    verdicts, cell_errors = {}, {}
     for name, spec in specs.items():
+        if call is not None and name not in call:
+            verdicts[name] = Verdict(False, "not verified (the notebook's check did not pass)")
+            continue
+        if stop is not None and time.monotonic() >= stop:
+            verdicts[name] = Verdict(False, BUDGET_OUT, budget=True)
+            continue
         drawn = spec.cases(rng, {n: given.get(n) for n in spec.reads}) if spec.reads else spec.cases(rng)
         for case in drawn:
             calls.append({"exercise": name, "function": spec.function,
                           "args": _encode_arg(tuple(case.args)), "kwargs": _encode_arg(dict(case.kwargs)),
                           "overrides": {k: _encode_arg(v) for k, v in case.overrides.items()}})
             owners.append((name, case))
-    verdicts, cell_errors = {}, {}
     pending = list(range(len(calls)))
     deadline = time.monotonic() + timeout * (1 + len(specs))
+    if stop is not None:
+        deadline = min(deadline, stop)
     while pending and time.monotonic() < deadline:
         request = {"namespace": namespace, "cells": cell_sources, "calls": [calls[i] for i in pending]}
         events, problem = _run_harness(request, workdir, uid, sandboxed, modules,
@@ -292,6 +428,11 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
                     if message is not None:
                         verdicts[name] = Verdict(False, message)
         unanswered = [i for i in pending if i not in results]
+        if problem and stop is not None and time.monotonic() >= stop - 0.5:  # cut by the budget, not by itself
+            for i in unanswered:
+                verdicts.setdefault(owners[i][0], Verdict(False, BUDGET_OUT, budget=True))
+            pending = []
+            break
         if not problem:
             for i in unanswered:
                 verdicts.setdefault(owners[i][0], Verdict(False, f"{owners[i][1].label} gave no result"))
@@ -306,7 +447,9 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
         verdicts.setdefault(owners[crashed][0], Verdict(False, f"{problem} during {owners[crashed][1].label}"))
         pending = [i for i in unanswered if owners[i][0] not in verdicts]
     for i in pending:
-        verdicts.setdefault(owners[i][0], Verdict(False, "the verification run did not finish in time"))
+        out_of_budget = stop is not None and time.monotonic() >= stop
+        verdicts.setdefault(owners[i][0], Verdict(False, BUDGET_OUT, budget=True) if out_of_budget
+                            else Verdict(False, "the verification run did not finish in time"))
     for name, spec in specs.items():
         note = spec.note({n: given.get(n) for n in spec.reads}) if spec.note else ""
         verdicts.setdefault(name, Verdict(True, note))

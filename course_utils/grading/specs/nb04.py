@@ -9,20 +9,25 @@ truncation error is the expected value, so an ignored epsilon or a norm left out
 random bug of the catalog on a 3-layer and on a deeper net, the colleague's two bugs, and correct gradients
 scaled to land just above and just below the threshold 2e-7 with print_msg=True -- the printed line must say
 "mistake" exactly when the difference is above 2e-7 (course_utils.checks.nb04._says_mistake), and with
-print_msg=False nothing may be printed. The difference and every entry of gradapprox are compared within a
-noise bound from the actual costs and epsilon. The sandbox holds the vector helpers, not the network (the cost
-is given) nor the course's gradient checker.
+print_msg=False nothing may be printed. The difference and every entry of gradapprox (shape (n, 1)) are compared
+within a noise bound from the actual costs and epsilon. Every parameter dict comes in a shuffled key order (theta
+follows dictionary_to_vector's layer order, not the dict's), and the two threshold cases share their sizes and
+epsilon with new values (nothing may be kept between calls). The sandbox holds the vector helpers, not the
+network (the cost is given) nor the course's gradient checker.
 
-block_differences and diagnose: vectors split into tensors of 1 to 6 entries, named like parameters (W1, b1, ...,
-2 to 12 layers, in parameter order) or not (3 to 6 of gamma2, conv_w, b10, ..., in a random order),
+block_differences and diagnose: vectors split into tensors of 1 to 6 entries of scales 1e-6 to 10 (an epsilon added
+to a denominator shows), named like parameters (W1, b1, ..., 2 to 12 layers -- the first case 10 to 12, so W1 must
+not take W10's entries -- in parameter order) or not (3 to 6 of gamma2, conv_w, b10, ..., in a random order),
 each tensor's backprop gradient its gradapprox times k (k in 1/4, 1/2, 2, 3, 4, -1), with half its entries
 zeroed, right up to 1e-9 or both zero; diagnose with the default threshold, twice a drawn one that falls between
 two suspects' block differences (so a threshold ignored for a fixed one, or honoured only when it is 0.5, fails),
-and a tensor exactly at the threshold (d = 0.5). The sandbox holds numpy alone.
+and a tensor exactly at the threshold (d = 0.5); block_differences once more on its first case's keys with new
+values; every value a float, not an array of one entry. The sandbox holds numpy alone.
 
-backward_propagation_n: random nets with m from 1 to 12, labels of shape (m,) or (1, m); every dW/db within
-the round-off of any order of an analytic pass's float operations (a numerical gradient fails), and a net with
-600 to 800 units in each hidden layer (~0.5M parameters, m = 16): an analytic pass takes milliseconds, a
+backward_propagation_n: random nets with m from 1 to 12 (two with X of one shape, new values), labels of shape (m,)
+or (1, m); every dW/db within the round-off of any order of an analytic pass's float operations (a numerical
+gradient fails), the dZ and dA the dict holds within 1e-7 of theirs, and a net with 600 to 800 units in each
+hidden layer (~0.5M parameters, m = 16): an analytic pass takes milliseconds, a
 numerical gradient of the student's own forward pass -- even a complex-step one, exact to round-off -- needs a
 forward pass per parameter and runs out of time.
 """
@@ -41,6 +46,7 @@ from course_utils.checks.nb04 import (
     reference_block_differences,
     reference_diagnose,
 )
+from course_utils.compare import magnitude_problem
 from course_utils.gradcheck import THRESHOLD
 from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
 
@@ -94,7 +100,7 @@ def _judge_difference(want, tol, approx, approx_tol, print_msg):
         if not np.isfinite(got) or abs(got - want) > tol:
             return (f"returned the difference {got:.6g}, expected {want:.6g}"
                     + (f" (within {tol:.2g})" if tol > 1e-3 * want else ""))
-        if not isinstance(a, np.ndarray) or a.shape not in ((n, 1), (n,)) or a.dtype.kind not in "iuf":
+        if not isinstance(a, np.ndarray) or a.shape != (n, 1) or a.dtype.kind not in "iuf":
             return f"returned {describe(a)} as gradapprox, expected an array of shape ({n}, 1)"
         bad = ~(np.abs(a.reshape(n, 1).astype(float) - approx) <= approx_tol)
         if np.any(bad):
@@ -127,16 +133,18 @@ def _gradient_check_n_cases(rng):
         ("a bug", int(rng.integers(4, 7)), (str(rng.choice(CLASSIC_LAYER_BUGS)),), 1e-6, True, None),
         ("correct gradients", int(rng.integers(10, 13)), (), float(10 ** rng.uniform(-6, -4)), False, None),
     ]
+    repeat = None  # the second threshold case has the first one's sizes (as many parameters, same epsilon, new values)
     for what, layers, bugs, eps, print_msg, target in plans:
         if layers is None:
             for _ in range(50):  # a case that probes the threshold must not cross a ReLU kink (that moves d)
-                X, Y, params = _classic_case(rng)
+                X, Y, params = _classic_case(rng, hidden=repeat if target is not None else None)
                 _, cache = network.forward_propagation_n(X, Y, params)
                 gradients = _reference_backward(X, Y, cache, bugs=bugs)
                 if target is None or _nd_reference(Provided("network_cost", (X, Y, True)).build(), params,
                                                    gradients, eps)[0] < 1e-2 * target:
                     break
             net = f"a random 3-layer net with {params['W1'].shape[0]} and {params['W2'].shape[0]} hidden units"
+            repeat = (params["W1"].shape[0], params["W2"].shape[0]) if target is not None else repeat
         else:
             X, Y, params = _deep_case(rng, layers)
             _, cache = network.forward_propagation_deep(X, Y, params)
@@ -145,6 +153,7 @@ def _gradient_check_n_cases(rng):
         if target is not None:
             s = (1 + target) / (1 - target)
             gradients = {k: v * s for k, v in gradients.items()}
+        params = {str(k): params[k] for k in rng.permutation(list(params))}  # theta's order is not the dict's
         cost = Provided("network_cost", (X, Y, layers is None))
         want, tol, approx, approx_tol = _nd_reference(cost.build(), params, gradients, eps)
         label = (f"gradient_check_n(the cost of {net}, m = {X.shape[1]}, "
@@ -188,7 +197,7 @@ def _blocks(rng, names, zero=True, spread=False, a_zero=False):
         factors = {i: -1.0, j: float(rng.choice((0.25, 0.5, 2.0, 4.0)))}
     for index, (name, kind) in enumerate(zip(names, chosen)):
         size = int(rng.integers(1, 7)) if kind != "mask" else int(rng.integers(2, 7))
-        a = rng.normal(0.0, float(10 ** rng.uniform(-2, 1)), size=size)
+        a = rng.normal(0.0, float(10 ** rng.uniform(-6, 1)), size=size)  # tiny ones too: an epsilon added shows
         if kind == "factor":
             g = factors.get(index, float(rng.choice(_FACTORS))) * a
         elif kind == "right":
@@ -203,9 +212,9 @@ def _blocks(rng, names, zero=True, spread=False, a_zero=False):
     return np.concatenate(grads).reshape(-1, 1), np.concatenate(approxes).reshape(-1, 1), keys
 
 
-def _names(rng, parameter_like):
+def _names(rng, parameter_like, fewest=2):
     if parameter_like:
-        layers = int(rng.integers(2, 13))
+        layers = int(rng.integers(fewest, 13))
         return [f"{kind}{l}" for l in range(1, layers + 1) for kind in "Wb"]
     names = list(rng.choice(_OTHER_NAMES, size=int(rng.integers(3, 7)), replace=False))
     return [str(n) for n in names]
@@ -225,10 +234,12 @@ def _judge_dict(want, rtol=1e-8):
         if list(v) != list(want):
             return f"returned the tensors {list(v)[:8]}, expected {list(want)[:8]} (in the order of keys)"
         for name, w in want.items():
+            if isinstance(v[name], np.ndarray) and v[name].ndim > 0:
+                return f"returned {describe(v[name])} for {name}, expected a number (a float)"
             got = as_number(v[name])
             if got is None or not np.isfinite(got) or abs(got - w) > rtol * abs(w) + 1e-15:
-                shown = f"{got:.6g}" if got is not None else describe(v[name])
-                return f"returned {shown} for {name}, expected {w:.6g}"
+                shown = f"{got:.10g}" if got is not None else describe(v[name])
+                return f"returned {shown} for {name}, expected {w:.10g}"
         return None
     return judge
 
@@ -236,9 +247,13 @@ def _judge_dict(want, rtol=1e-8):
 def _block_cases(rng):
     cases = []
     for parameter_like, a_zero in ((True, False), (False, True), (bool(rng.integers(2)), False)):
-        grad, approx, keys = _blocks(rng, _names(rng, parameter_like), a_zero=a_zero)
+        grad, approx, keys = _blocks(rng, _names(rng, parameter_like, 2 if cases else 10), a_zero=a_zero)  # W10 too
         cases.append(Case((grad, approx, keys), _judge_dict(reference_block_differences(grad, approx, keys)),
                           _label("block_differences", keys)))
+    grad, approx, keys = cases[0].args  # the first case's keys again, new values: nothing may be kept between calls
+    grad = grad * rng.uniform(0.5, 2.0, size=grad.shape)
+    cases.append(Case((grad, approx, keys), _judge_dict(reference_block_differences(grad, approx, keys)),
+                      _label("block_differences", keys)))
     return cases
 
 
@@ -265,7 +280,7 @@ def _clear_threshold(rng, grad, approx, keys):
 def _diagnose_cases(rng):
     cases = []
     for parameter_like, drawn in ((True, False), (False, True), (bool(rng.integers(2)), True)):
-        grad, approx, keys = _blocks(rng, _names(rng, parameter_like), zero=False, spread=drawn)
+        grad, approx, keys = _blocks(rng, _names(rng, parameter_like, 2 if cases else 10), zero=False, spread=drawn)
         if drawn:
             t = _clear_threshold(rng, grad, approx, keys)
             args = (grad, approx, keys, t)
@@ -301,8 +316,19 @@ def _backward_judge(want, tol):
             if name not in v:
                 return f"returned no {name!r}"
             value = v[name]
-            if not isinstance(value, np.ndarray) or value.shape != want[name].shape or value.dtype.kind not in "iuf" \
-                    or not np.all(np.abs(value - want[name]) <= tol[name]):
+            if not isinstance(value, np.ndarray) or value.shape != want[name].shape or value.dtype.kind not in "iuf":
+                wrong.append(name)
+                continue
+            scale = float(np.max(np.abs(want[name]) + tol[name])) if want[name].size else 0.0
+            absurd = magnitude_problem(value, scale, what=f"returned {name} with")
+            if absurd is not None:
+                return absurd
+            if not np.all(np.abs(value - want[name]) <= tol[name]):
+                wrong.append(name)
+        for name in ("dZ3", "dA2", "dZ2", "dA1", "dZ1"):  # the docstring's other entries, where the dict has them
+            if name in v and not (isinstance(v[name], np.ndarray) and v[name].shape == want[name].shape
+                                  and v[name].dtype.kind in "iuf" and np.all(np.abs(v[name] - want[name]) <= 1e-7 * float(
+                                      np.max(np.abs(want[name]), initial=0.0)) + 1e-12)):
                 wrong.append(name)
         return f"returned wrong {', '.join(wrong)}" if wrong else None
     return judge
@@ -313,14 +339,14 @@ LARGE_HIDDEN = (600, 800)  #: hidden units of the large case: ~0.5M parameters, 
 
 def _backward_cases(rng):
     cases = []
-    for m, labels_2d, large in ((int(rng.integers(4, 9)), True, False), (int(rng.integers(9, 13)), False, False),
-                                (1, bool(rng.integers(2)), False), (int(rng.integers(2, 13)), None, False),
+    first_m = int(rng.integers(4, 9))  # twice: X of one shape, new values (nothing may be kept between calls)
+    for m, labels_2d, large in ((first_m, True, False), (int(rng.integers(9, 13)), False, False),
+                                (1, bool(rng.integers(2)), False), (first_m, None, False),
                                 (16, None, True)):
         hidden = tuple(int(n) for n in rng.integers(*LARGE_HIDDEN, size=2)) if large else None
         X, Y, params = _classic_case(rng, m, labels_2d, hidden)
         _, cache = network.forward_propagation_n(X, Y, params)
         want = _reference_backward(X, Y, cache)
-        want = {k: want[k] for k in ("dW1", "db1", "dW2", "db2", "dW3", "db3")}
         label = f"backward_propagation_n(X of shape {X.shape}, Y of shape {Y.shape}, cache)"
         if hidden:  # a numerical gradient (centered differences, complex step) needs a forward pass per parameter
             size = sum(v.size for v in params.values())

@@ -33,6 +33,7 @@ from course_utils.checks.nb06 import (
     truth_buggy_lines,
     truth_wrong_tensors,
 )
+from course_utils.compare import magnitude_problem
 from course_utils.grading.verify import Case, Spec, describe
 
 NO_ID = "cannot be judged: " + LITERAL_RULE.replace("student_id must", "exercise student_id must")
@@ -104,6 +105,8 @@ def _fix_cases(rng):
         if square:
             n[2] = n[1]
         m = int(rng.integers(3, 30))
+        if len(cases) == 1:  # X of the first case's shape, new values: nothing may be kept between calls
+            n[0], m = cases[0].args[0].shape
         X = rng.standard_normal((n[0], m)) * float(10 ** rng.uniform(-0.3, 0.3))
         Y = (rng.random((1, m)) < 0.5).astype(np.float64)
         Y[0, :2] = (0.0, 1.0)
@@ -127,6 +130,21 @@ def _directional(X, Y, parameters, directions):
     return float(np.imag(capstone._forward(X, Y, trial)[0]) / STEP)
 
 
+def _gradient_bounds(X, cache):
+    """{gradient name: an upper bound of the size of its largest entry}, from the inputs alone: |dZ4| = |A4 - Y| <= 1,
+    every activation's derivative is at most 1 in size (tanh, leaky ReLU), so |dZ_l| <= |W_{l+1}|^T |dZ_{l+1}|
+    entrywise, and |dW_l| <= |dZ_l| |A_{l-1}|^T / m, |db_l| <= sum |dZ_l| / m. No right answer exceeds it."""
+    m = X.shape[1]
+    dz = np.ones((1, m))
+    bounds = {}
+    for l in range(capstone.LAYERS, 0, -1):
+        below = np.abs(X) if l == 1 else np.abs(cache[f"A{l - 1}"])
+        bounds[f"dW{l}"] = float(np.max(dz @ below.T)) / m
+        bounds[f"db{l}"] = float(np.max(np.sum(dz, axis=1))) / m
+        dz = np.abs(cache[f"W{l}"]).T @ dz
+    return bounds
+
+
 def _large_fix_case(rng):
     """A network with ~0.5M parameters: the backward pass takes milliseconds; differentiating J numerically (even by
     complex steps, exact to round-off) needs a forward pass per parameter and cannot finish in time. Judged by
@@ -145,11 +163,16 @@ def _large_fix_case(rng):
             probes.append(("d" + name, v, _directional(X, Y, parameters, {name: v})))
     shapes = {"d" + k: v.shape for k, v in parameters.items()}
     size = sum(v.size for v in parameters.values())
+    bounds = _gradient_bounds(X, cache)
 
     def judge(value, stdout):
         message = fix_structure(value, shapes)
         if message is not None:
             return message
+        for name in capstone.GRADIENT_NAMES:  # before any tolerance is scaled by the norm of the answer
+            message = magnitude_problem(value[name], bounds[name], what=f"returned {name} with")
+            if message is not None:
+                return message
         wrong = []
         for name, v, want in probes:
             g = value[name].astype(float)
