@@ -535,8 +535,8 @@ def test_a_submission_costs_the_grader_bounded_time_and_memory_and_the_batch_is_
 
 
 def test_a_spec_module_planted_in_the_release_folder_is_never_imported(tmp_path):
-    """The Classroom route grades against the student's own .release/: a file course_utils.grading.specs.py there
-    (specs that pass every stub) is not the installed specs; the stub of 00 still earns nothing."""
+    """The Classroom route grades against the student's own .release/: a spec file planted there, named like the
+    installed specs module (specs that pass every stub), is not the installed specs; the stub of 00 earns nothing."""
     sandbox_needed()
     course_release = COURSE_SOLUTIONS.parent.parent / "notebooks"
     release = tmp_path / ".release"
