@@ -25,8 +25,15 @@ import time
 import numpy as np
 
 from course_utils.gradcheck import check_gradients
-from course_utils.network import (NetworkCost, backward_propagation_n, classic_cost, forward_propagation_deep,
-                                  forward_propagation_n, gradient_check_n_test_case, initialize_parameters)
+from course_utils.network import (
+    NetworkCost,
+    backward_propagation_n,
+    classic_cost,
+    forward_propagation_deep,
+    forward_propagation_n,
+    gradient_check_n_test_case,
+    initialize_parameters,
+)
 from course_utils.vectors import dictionary_to_vector, parameter_shapes, vector_to_dictionary
 
 LAYERS = [100, 256, 128, 1]

@@ -19,6 +19,7 @@ Each timing is the best of --repeat runs (the machine may be shared; the minimum
 with the CPU seconds of the child processes (less sensitive to other load than wall time).
 """
 import argparse
+import functools
 import json
 import os
 import resource
@@ -106,9 +107,9 @@ def main(argv=None):
             print(f"run {attempt + 1} of {args.repeat}")
             for key, strategy, jobs, sandboxed in runs:
                 workdir = tmp / f"work-{attempt}-{key}"
-                seconds, cpu_seconds, report = timed(lambda: grade(
-                    [batch], release=args.release, jobs=jobs, timeout=args.timeout, strategy=strategy, workdir=workdir,
-                    require_sandbox=sandboxed))
+                seconds, cpu_seconds, report = timed(functools.partial(
+                    grade, [batch], release=args.release, jobs=jobs, timeout=args.timeout, strategy=strategy,
+                    workdir=workdir, require_sandbox=sandboxed))
                 if report.settings["sandboxed"] != sandboxed:
                     raise RuntimeError(f"{key}: expected sandboxed={sandboxed}")
                 if sum(r.points for r in report.records) != sum(r.max_points for r in report.records):

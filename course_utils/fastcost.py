@@ -9,9 +9,7 @@ import numpy as np
 
 from course_utils._validate import as_float_array, check_epsilon
 from course_utils.activations import relu
-from course_utils.network import (check_network_inputs, _check_regularization, COST_FORMULAS,
-                                  _forward_deep)
-
+from course_utils.network import COST_FORMULAS, _check_regularization, _forward_deep, check_network_inputs
 
 CACHE_FLOATS = 2 ** 19  # about 4 MB of float64 per working array in central_differences
 

@@ -15,14 +15,14 @@ import warnings
 
 import numpy as np
 
+from course_utils._validate import as_float_array, as_scalar_cost, check_epsilon, check_mapping
+from course_utils.vectors import dictionary_to_vector, gradients_to_vector, parameter_shapes, vector_to_dictionary
 from course_utils.verdicts import (
     RECHECK_FACTOR,
     DirectionalResult,
     GradCheckResult,
     cause_from_recheck,
 )
-from course_utils._validate import as_float_array, as_scalar_cost, check_epsilon, check_mapping
-from course_utils.vectors import dictionary_to_vector, gradients_to_vector, parameter_shapes, vector_to_dictionary
 
 THRESHOLD = 2e-7  #: the course's N-D threshold: the correct classic pass reaches ~1.19e-7, above the original's 1e-7
 NOISE_FACTOR = 100.0  #: how many times the estimated round-off of a centered difference an error must exceed to count

@@ -18,7 +18,6 @@ from course_utils._validate import as_float_array, check_mapping
 from course_utils.activations import relu, sigmoid
 from course_utils.vectors import _check_layers, parameter_order
 
-
 # ----------------------------------------------------------------------------------------------
 # Inputs
 

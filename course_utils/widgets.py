@@ -523,8 +523,8 @@ class BugLab(StaticFallbackBox):
 
     Under every checkbox a line says what its bug does (the catalog's description). Attributes for
     code and tests: checkboxes (name -> Checkbox), descriptions (name -> HTML), bug_cells (name -> the
-    VBox of both, laid out in a grid of two columns), epsilon, seed, lambd, reset, image (the plot, PNG bytes in .value), table, summary (HTML), state (the last
-    bug_lab_state), png, timings (seconds of the last update: recompute, draw).
+    VBox of both, laid out in a grid of two columns), epsilon, seed, lambd, reset, image (the plot, PNG bytes in
+    .value), table, summary (HTML), state (the last bug_lab_state), png, timings (seconds of the last update: recompute, draw).
     """
 
     def __init__(self, seed=1, bugs=(), epsilon=1e-7, lambd=0.0):

@@ -3,11 +3,11 @@
 Starts JupyterLab on a free loopback port with a random token and a temporary root folder holding
 a copy of the solved notebook 04 (and a small notebook with the other three widgets), runs all
 cells from the Run menu, ticks a bug in the Bug Lab and checks that the plot image changed, the
-sentence names the bug's tensor and every bug's description shows under its checkbox. Screenshots of every widget after interaction go to a temporary
-folder; with UPDATE_SCREENSHOTS=1 they are also copied to docs/img/ for the README.
+sentence names the bug's tensor and every bug's description shows under its checkbox. Screenshots of every
+widget after interaction go to a temporary folder; with UPDATE_SCREENSHOTS=1 they are also copied to docs/img/ for the README.
 
-Needs /usr/bin/chromium (`apt-get install -y chromium`): skipped without it, except with CI=true,
-where a missing browser is a failure.
+Needs /usr/bin/chromium (`apt-get install -y chromium`) and Playwright: without them these tests fail, saying so
+(deselect them with -m "not browser").
 """
 import contextlib
 import os
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from needs import browser_needed
 
 from course_utils.bugs import BUGS
 
@@ -35,13 +36,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 30_000  # any single wait; the whole test stays under about 90 s
 
-if not CHROMIUM.exists():
-    reason = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (as root)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install playwright")
 
 
 def _free_port():
@@ -154,6 +148,7 @@ def jupyterlab(root, startup_timeout=30):
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
+    browser_needed()
     """(base_url, token, root) of a JupyterLab started for this module; stopped afterwards."""
     root = tmp_path_factory.mktemp("lab_root")
     if not NOTEBOOK_04.exists():
@@ -174,6 +169,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(lab):
+    sync_api = browser_needed()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
@@ -203,7 +199,8 @@ def _open_and_run_all(page, lab, name):
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']")
     page.wait_for_timeout(2000)  # let the session settle: a Run All sent earlier can be dropped
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-item[data-command='runmenu:run-all'], .lm-Menu-item[data-command='notebook:run-all-cells']").first.click()
+    page.locator(".lm-Menu-item[data-command='runmenu:run-all'], "
+                 ".lm-Menu-item[data-command='notebook:run-all-cells']").first.click()
 
 
 def _img_src(locator):

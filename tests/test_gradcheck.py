@@ -15,8 +15,13 @@ from course_utils import gradcheck, verdicts
 from course_utils.bugs import BUGS, validate_bugs
 from course_utils.gradcheck import check_directions, check_gradients, numerical_gradient, relative_difference
 from course_utils.network import (
-    NetworkCost, backward_propagation_n, classic_cost, forward_propagation_n, gradient_check_n_test_case,
-    initialize_parameters)
+    NetworkCost,
+    backward_propagation_n,
+    classic_cost,
+    forward_propagation_n,
+    gradient_check_n_test_case,
+    initialize_parameters,
+)
 from course_utils.vectors import dictionary_to_vector, gradients_to_vector, parameter_shapes, vector_to_dictionary
 
 

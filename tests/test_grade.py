@@ -112,7 +112,7 @@ EXPECTED = {
     ("shadows_check", NB2, "relative_difference"): ("failed", 0, "returned 0, expected 0.7071"),
     # tampering the grader cannot undo: flagged, no points until reviewed
     ("replaces_sys_modules", NB1, "square"): ("flagged", 0, "sys.modules"),
-    ("replaces_sys_modules", NB1, "forward_difference"): ("flagged", 0, "exercise cell 'ex-square' (square), which runs before this check"),
+    ("replaces_sys_modules", NB1, "forward_difference"): ("flagged", 0, "exercise cell 'ex-square' (square), which runs before this check"),  # noqa: E501 (a submitted line, kept whole)
     ("patches_numpy", NB1, "square"): ("passed", 1, ""),
     ("patches_numpy", NB1, "forward_difference"): ("flagged", 0, "changes numpy.isclose"),
     # ids and tags kept, but no check can be fooled into a point the verification run does not agree with
@@ -512,9 +512,9 @@ COURSE_NOTEBOOKS = sorted((COURSE / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CALLS_THE_COURSE = {
     "centered_difference": "from course_utils.gradcheck import numerical_gradient\n"
                            "def centered_difference(f, x, epsilon):\n"
-                           "    return float(numerical_gradient(lambda t: f(float(t.ravel()[0])), np.array([[x]]), epsilon)[0, 0])",
+                           "    return float(numerical_gradient(lambda t: f(float(t.ravel()[0])), np.array([[x]]), epsilon)[0, 0])",  # noqa: E501 (a submitted line, kept whole)
     "relative_difference": "from course_utils import gradcheck\n"
-                           "def relative_difference(grad, gradapprox):\n    return gradcheck.relative_difference(grad, gradapprox)",
+                           "def relative_difference(grad, gradapprox):\n    return gradcheck.relative_difference(grad, gradapprox)",  # noqa: E501 (a submitted line, kept whole)
     "gradient_check": "from course_utils.checks import _reference_gradient_check\n"
                       "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
                       "    return _reference_gradient_check(x, theta, epsilon)",
@@ -534,7 +534,7 @@ CALLS_THE_COURSE = {
     "block_differences": "from course_utils.gradcheck import relative_difference\n"
                          "def block_differences(grad, gradapprox, keys):\n"
                          "    names = np.array(keys)\n"
-                         "    return {n: relative_difference(grad[names == n], gradapprox[names == n]) for n in dict.fromkeys(keys)}",
+                         "    return {n: relative_difference(grad[names == n], gradapprox[names == n]) for n in dict.fromkeys(keys)}",  # noqa: E501 (a submitted line, kept whole)
     "diagnose": "from course_utils import gradcheck\n"
                 "def diagnose(grad, gradapprox, keys, threshold=1e-5):\n"
                 "    names = np.array(keys)\n"

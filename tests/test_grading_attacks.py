@@ -396,7 +396,7 @@ def square(x):
     return _REPORT
 '''
 
-DAEMON = "import os, time\ntime.sleep(20)\nfor s in (19, 9):\n    try:\n        os.kill(-1, s)\n    except OSError:\n        pass\ntime.sleep(600)\n"
+DAEMON = "import os, time\ntime.sleep(20)\nfor s in (19, 9):\n    try:\n        os.kill(-1, s)\n    except OSError:\n        pass\ntime.sleep(600)\n"  # noqa: E501 (a submitted line, kept whole)
 DETACHED_KILLER = HIDDEN + REPORTING + f'''_fork, _setsid, _execv = _g(os, "fork"), _g(os, "setsid"), _g(os, "execv")
 _mark()
 _child = _fork()
@@ -556,14 +556,16 @@ def _as_float(self):
 
 _t = type
 '''
-FAKE_EQUALITY = HIDDEN + EXPECTED_FROM_CALLER + '''Liar = _t("Liar", (), {"__float__": _as_float, "__eq__": lambda self, other: True,
-                       "__ne__": lambda self, other: False, "__repr__": lambda self: "9"})
+FAKE_EQUALITY = HIDDEN + EXPECTED_FROM_CALLER + '''Liar = _t("Liar", (), {
+    "__float__": _as_float, "__eq__": lambda self, other: True,
+    "__ne__": lambda self, other: False, "__repr__": lambda self: "9"})
 
 
 def square(x):
     return Liar()
 '''
-NUMPY_SUBCLASS = HIDDEN + EXPECTED_FROM_CALLER + '''Fake = _t("Fake", (np.ndarray,), {"__float__": _as_float, "__eq__": lambda self, other: True})
+NUMPY_SUBCLASS = HIDDEN + EXPECTED_FROM_CALLER + '''Fake = _t("Fake", (np.ndarray,), {
+    "__float__": _as_float, "__eq__": lambda self, other: True})
 
 
 def square(x):

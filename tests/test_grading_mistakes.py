@@ -70,13 +70,13 @@ def test_counts_are_the_known_counts(fabricated):
     records, expected = fabricated
     report = mistakes.ClassMistakes.from_records(records)
     assert len(report.students) == 300
-    for (notebook, exercise), s in report.exercises.items():
+    for (_notebook, exercise), s in report.exercises.items():
         want = expected[exercise]
         assert (s.graded, s.passed, s.missing, len(s.unexplained)) == (
             want["graded"], want["passed"], want["missing"], want["unexplained"])
         got = {m.id: (len(m.students), m.hint) for m in s.ranked()}
         assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in want["mistakes"].items()}
-        for mid, (n, hint) in got.items():
+        for mid, (_n, hint) in got.items():
             assert want["mistakes"][mid][1] in hint  # the catalog's hint is the report's hint
         assert [len(m.students) for m in s.ranked()] == sorted((v[0] for v in want["mistakes"].values()),
                                                                reverse=True)
@@ -99,7 +99,7 @@ def test_files_say_the_same_and_the_page_is_self_contained(fabricated, tmp_path)
     assert "<script" not in page.lower() and not re.search(r"""(src|href)=["']?(https?:|//)""", page)
     assert page.count("<svg") == 1 and "Content-Security-Policy" in page
     for want in expected.values():
-        for n, hint in want["mistakes"].values():
+        for _n, hint in want["mistakes"].values():
             assert mistakes._e(hint)[:40] in page
     assert len(page) < 2_000_000  # readable at 300 students: one page of tables, not one section per student
 

@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from needs import browser_needed
 
 from course_utils import grade as g
 from course_utils.grading import cli
@@ -290,7 +291,7 @@ def test_feedback_file_names_are_safe_and_stay_inside_the_folder(tmp_path):
     pages = report.write_feedback(folder)
     names = [p.name for p in pages.values()]
     assert len({n.lower() for n in names + ["index.html"]}) == len(names) + 1  # distinct, even ignoring case
-    for student, path in pages.items():
+    for _student, path in pages.items():
         assert path.parent == folder and path.resolve().parent == folder.resolve()
         assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.html", path.name), path.name
     assert pages["ada"].name == "ada.html"
@@ -301,7 +302,7 @@ def test_feedback_file_names_are_safe_and_stay_inside_the_folder(tmp_path):
     hrefs = [v for tag, k, v in index.attrs if k == "href"]
     assert sorted(hrefs) == sorted(names)
     text = "".join(index.text)
-    for student, (p, m) in report.totals().items():
+    for student, (_p, _m) in report.totals().items():
         assert student in text
     assert SANDBOX in text
 
@@ -465,12 +466,7 @@ def test_cli_writes_every_output_for_the_fixture_solutions(tmp_path):
 # ----------------------------------------------------------------------------------- browser
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (as root)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install playwright")
+    sync_api = browser_needed()
     with sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import release as grading_release, submissions
+from course_utils.grading import release as grading_release
+from course_utils.grading import submissions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
 RELEASE = grading_release.load_release(FIXTURES / "release")

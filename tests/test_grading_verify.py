@@ -139,7 +139,7 @@ def test_every_course_exercise_has_a_spec_whose_policy_hides_its_answer():
         loaded = {n: verify.load_spec(e.verify, COURSE.path) for n, e in rnb.exercises.items()}
         runs = verify.policies(loaded)
         assert sorted(n for names, _, _ in runs for n in names) == sorted(loaded)
-        for names, namespace, modules in runs:
+        for names, _namespace, modules in runs:
             for name in names:
                 assert loaded[name].function == name
                 assert not set(loaded[name].reference_modules) & set(modules), name
@@ -216,7 +216,7 @@ WRONG = {
     "backward_propagation": ["def backward_propagation(x, theta):\n    return theta"],
     "gradient_check": ["def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n    return 2.9e-10",
                        "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
-                       "    approx = (forward_propagation(x, theta + epsilon) - forward_propagation(x, theta - epsilon)) / (2 * epsilon)\n"
+                       "    approx = (forward_propagation(x, theta + epsilon) - forward_propagation(x, theta - epsilon)) / (2 * epsilon)\n"  # noqa: E501 (a submitted line, kept whole)
                        "    return abs(x - approx) / (abs(x) + abs(approx))"],
     "dictionary_to_vector": ["def dictionary_to_vector(parameters):\n    keys = []\n"
                              "    for k in sorted(parameters):\n        keys += [k] * parameters[k].size\n"
@@ -227,7 +227,7 @@ WRONG = {
     "vector_to_dictionary": ["def vector_to_dictionary(theta, shapes):\n"
                              "    names = sorted(shapes, key=lambda n: (int(n[1:]), n[0] != 'W'))\n    out, i = {}, 0\n"
                              "    for n in names:\n        size = int(np.prod(shapes[n]))\n"
-                             "        out[n] = theta[i:i + size].reshape(shapes[n], order='F')\n        i += size\n    return out"],
+                             "        out[n] = theta[i:i + size].reshape(shapes[n], order='F')\n        i += size\n    return out"],  # noqa: E501 (a submitted line, kept whole)
     "gradients_to_vector": ["def gradients_to_vector(gradients):\n"
                             "    names = sorted(gradients, key=lambda k: (int(k[2:]), k))\n"
                             "    return np.concatenate([gradients[k].reshape(-1, 1) for k in names])"],
@@ -252,7 +252,7 @@ WRONG = {
     "cost_with_l2": ["def cost_with_l2(cross_entropy_cost, parameters, lambd, m):\n"
                      "    return cross_entropy_cost + lambd / (2 * m) * sum(np.sum(np.square(v)) for v in parameters.values())",
                      "def cost_with_l2(cross_entropy_cost, parameters, lambd, m):\n"
-                     "    return cross_entropy_cost + lambd / m * sum(np.sum(np.square(parameters[f'W{l}'])) for l in (1, 2, 3))"],
+                     "    return cross_entropy_cost + lambd / m * sum(np.sum(np.square(parameters[f'W{l}'])) for l in (1, 2, 3))"],  # noqa: E501 (a submitted line, kept whole)
     "directional_check": ["def directional_check(cost, theta, grad, epsilon=1e-7, seed=0):\n"
                           "    u = np.random.default_rng(seed).standard_normal(theta.shape)\n    u = u / np.linalg.norm(u)\n"
                           "    numerical = (cost(theta + epsilon * u) - cost(theta)) / epsilon\n"

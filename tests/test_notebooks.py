@@ -10,7 +10,6 @@
 The merge and the nbval run are course_utils.portability's, which also re-runs (a) in other numerical
 environments (tests/test_portability.py).
 """
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 from course_utils.network import initialize_parameters
-from course_utils.vectors import (
-    dictionary_to_vector, gradients_to_vector, parameter_shapes, vector_to_dictionary)
+from course_utils.vectors import dictionary_to_vector, gradients_to_vector, parameter_shapes, vector_to_dictionary
 
 DIMS = [3, 4, 2, 5, 3, 2, 4, 3, 2, 3, 2, 4, 1]  # 12 layers: W10, W11, W12 sort before W2 as strings
 L = len(DIMS) - 1

@@ -25,8 +25,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_utils.delivery import (RELEASE, ROOT, SOLUTIONS, File, package_files, refuse_solution_markers,
-                                   release_files, render, requirement_pins, requirements_text, write_zip)
+from course_utils.delivery import (
+    RELEASE,
+    ROOT,
+    SOLUTIONS,
+    File,
+    package_files,
+    refuse_solution_markers,
+    release_files,
+    render,
+    requirement_pins,
+    requirements_text,
+    write_zip,
+)
 from course_utils.delivery.student_release import BASE, GRADE
 
 GRADER_REQUIREMENTS = BASE + [("ipykernel", "the kernel every notebook runs in")] + GRADE

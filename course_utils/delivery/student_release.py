@@ -31,9 +31,20 @@ import json
 import re
 from pathlib import Path
 
-from course_utils.delivery import (RELEASE, ROOT, SOLUTIONS, DeliveryError, File, package_files,
-                                   refuse_solution_markers, release_files, render, requirement_pins,
-                                   requirements_text, write_tree)
+from course_utils.delivery import (
+    RELEASE,
+    ROOT,
+    SOLUTIONS,
+    DeliveryError,
+    File,
+    package_files,
+    refuse_solution_markers,
+    release_files,
+    render,
+    requirement_pins,
+    requirements_text,
+    write_tree,
+)
 from course_utils.grading import DEFAULT_TIMEOUT
 
 MANIFEST = ".student-release.json"
@@ -75,9 +86,9 @@ def _toml_list(entries, pins):
 
 def _notebook_index(release_dir):
     """The README's table of notebooks: number, linked title, exercises (points), time."""
-    from course_utils.build import course_meta, first_heading, is_exercise, reading_time
-
     import nbformat
+
+    from course_utils.build import course_meta, first_heading, is_exercise, reading_time
 
     rows = ["| # | Notebook | Exercises (points) | Time |", "|---|---|---|---|"]
     total_exercises = total_points = 0

@@ -24,12 +24,23 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from course_utils.grading import judge, run, sandbox, verify
-from course_utils.grading.release import (DEFAULT_RELEASE, Release, UsageError, load_release,
-                                          parse_release_notebook, pristine_text)
+from course_utils.grading.release import (
+    DEFAULT_RELEASE,
+    Release,
+    UsageError,
+    load_release,
+    parse_release_notebook,
+    pristine_text,
+)
 from course_utils.grading.report import STATUSES, Record, Report
 from course_utils.grading.scan import scan_untrusted
-from course_utils.grading.submissions import (Pick, added_code_cells, find_submissions, pick_exercise_cells,
-                                             read_notebook)
+from course_utils.grading.submissions import (
+    Pick,
+    added_code_cells,
+    find_submissions,
+    pick_exercise_cells,
+    read_notebook,
+)
 
 DEFAULT_TIMEOUT = 60.0
 MAX_CELL_CHARS = 100_000  # an exercise cell of the course is < 5,000; scanning costs ~0.5 s per 100,000

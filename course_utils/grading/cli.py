@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 
 from course_utils.grading import DEFAULT_TIMEOUT, grade, run
-from course_utils.grading.release import DEFAULT_RELEASE, UsageError, load_release
 from course_utils.grading.mistakes import write_report as write_mistake_report
+from course_utils.grading.release import DEFAULT_RELEASE, UsageError, load_release
 from course_utils.grading.roster import load_roster
 from course_utils.grading.submissions import find_submissions
 

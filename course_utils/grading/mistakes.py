@@ -11,8 +11,9 @@ From the graded records it writes, into DIR:
 
 A mistake is named by the check's hint: every check that recognises a mistake says "Most likely: <hint>". The
 mistake's id is the record's `facts["mistake"]` when the grader knows it, else `<exercise>.<first words of the
-hint>.<hash of the hint>` -- the same hint gives the same id in every record. A failure without a hint (an error, a timeout, a wrong
-answer no known mistake explains, a verification run that disagrees) is "unexplained" and counted apart.
+hint>.<hash of the hint>` -- the same hint gives the same id in every record. A failure without a hint (an
+error, a timeout, a wrong answer no known mistake explains, a verification run that disagrees) is "unexplained"
+and counted apart.
 """
 from __future__ import annotations
 
@@ -110,7 +111,8 @@ class ClassMistakes:
 
     def mistake_rows(self):
         for s in self.exercises.values():
-            share = (lambda n: round(n / s.graded, 4) if s.graded else 0.0)
+            def share(n, graded=s.graded):
+                return round(n / graded, 4) if graded else 0.0
             yield [s.notebook, s.exercise, PASSED, s.passed, share(s.passed), "", ""]
             for m in s.ranked():
                 yield [s.notebook, s.exercise, m.id, len(m.students), share(len(m.students)), m.hint,

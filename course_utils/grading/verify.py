@@ -94,7 +94,6 @@ BASE_MODULES = ("__init__.py",)
 # The comparisons decide right/wrong for the notebook checks and for this verification run alike.
 from course_utils.compare import as_number, close_array, close_number, describe, within  # noqa: E402,F401
 
-
 # -------------------------------------------------------------------------------------------- specs
 SPEC_PACKAGE = "course_utils.grading.specs"  #: the installed specs; a release names "course_utils.grading.specs:<name>"
 _LOADED = {}
