@@ -8,6 +8,7 @@ solutions of the notebook's other exercises; and against course_utils.grading.ve
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
@@ -110,12 +111,22 @@ def verify_function(exercise):
     return verify.load_spec(rnb.exercises[exercise].verify, ROOT / "notebooks").function
 
 
+@lru_cache(maxsize=None)
+def verification_uid():
+    """The first uid of a machine-wide lease (sandbox.Lease) this test process holds until it ends: two pytest workers
+    or two test sessions on one machine never share a verification uid (a fixed one let one run's cleanup, which ends
+    every process of its uid, kill another's sandbox: "exit status 137")."""
+    lease = sandbox.Lease()
+    atexit.register(lease.release)
+    return lease.uid
+
+
 def run_verification(entry, workdir):
     """The grader's verification verdict (verify.Verdict) of the entry's cell alone, on fresh inputs."""
     rnb = _course_release().notebooks[notebook_of(entry.exercise)]
     os.chmod(workdir, 0o755)
     return verify.verify_notebook(rnb, {entry.exercise: entry.source}, ROOT / "notebooks", workdir,
-                                  uid=sandbox.FIRST_UID + 850, sandboxed=sandbox.available()[0],
+                                  uid=verification_uid(), sandboxed=sandbox.available()[0],
                                   timeout=30)[entry.exercise]
 
 
@@ -140,6 +151,8 @@ def assert_verification(entry, workdir, verification=None):
         assert verdict.ok, f"{entry.label}: the verification rejected a right answer: {verdict.message}"
     else:
         assert not verdict.ok, f"{entry.label}: the verification run passed a wrong answer"
+        # rejected by a judgement, not because something outside killed the run (which would hide a pass)
+        assert "exit status 137" not in verdict.message, f"{entry.label}: the run was killed: {verdict.message}"
 
 
 def assert_entry(entry, workdir, check=None, verification=None):

@@ -39,11 +39,14 @@ CATALOG = [
     square("x times abs x", "    return x * abs(x)", hint="a square never is", subtle="right shape wrong values"),
     square("truncates to int", "    return int(x) ** 2", hint="you truncated x to an integer",
            subtle="canonical input only"),
-    square("float32", "    import numpy as np\n    return float(np.float32(x) ** 2)", subtle="right shape wrong values"),
+    square("float32", "    import numpy as np\n    return float(np.float32(x) ** 2)", hint="you computed in float32",
+           subtle="right shape wrong values"),
     square("a list", "    return [x ** 2]", subtle="right values wrong shape"),
     square("an array of one entry", "    import numpy as np\n    return np.array([x ** 2])",
            subtle="right values wrong shape"),
     square("a string", "    return str(x ** 2)", subtle="right values wrong shape"),
+    square("rounds to 6 decimals", "    return round(x ** 2, 6)", hint="you rounded the result",
+           subtle="right shape wrong values"),
     square("x times x", "    return x * x", right=True),
     square("a loop of products", "    result = 1\n    for _ in range(2):\n        result = result * x\n    return result",
            right=True),
@@ -70,9 +73,9 @@ CATALOG = [
     forward("abs of the numerator", "    return abs(f(x + epsilon) - f(x)) / epsilon", hint="absolute value",
             subtle="canonical input only"),
     forward("rounded to 4 decimals", "    return round((f(x + epsilon) - f(x)) / epsilon, 4)",
-            subtle="right shape wrong values"),
+            hint="you rounded the result", subtle="right shape wrong values"),
     forward("float32", "    import numpy as np\n    return float((np.float32(f(x + epsilon)) - np.float32(f(x))) / "
-                       "np.float32(epsilon))", subtle="right shape wrong values"),
+                       "np.float32(epsilon))", hint="you computed in float32", subtle="right shape wrong values"),
     forward("a (1,) array", "    import numpy as np\n    return np.array([(f(x + epsilon) - f(x)) / epsilon])",
             subtle="right values wrong shape"),
     forward("a tuple", "    return (f(x + epsilon) - f(x)) / epsilon, epsilon", subtle="right values wrong shape"),
@@ -108,10 +111,10 @@ CATALOG = [
     centered("abs of the numerator", "    return abs(f(x + epsilon) - f(x - epsilon)) / (2 * epsilon)",
              hint="absolute value", subtle="canonical input only"),
     centered("rounded to 4 decimals", "    return round((f(x + epsilon) - f(x - epsilon)) / (2 * epsilon), 4)",
-             subtle="right shape wrong values"),
+             hint="you rounded the result", subtle="right shape wrong values"),
     centered("float32", "    import numpy as np\n    e = np.float32(epsilon)\n"
                         "    return float((np.float32(f(x + epsilon)) - np.float32(f(x - epsilon))) / (2 * e))",
-             subtle="right shape wrong values"),
+             hint="you computed in float32", subtle="right shape wrong values"),
     centered("a (1, 1) array", "    import numpy as np\n"
                                "    return np.array([[(f(x + epsilon) - f(x - epsilon)) / (2 * epsilon)]])",
              subtle="right values wrong shape"),
@@ -196,13 +199,15 @@ CATALOG = [
              hint="changed its argument gradapprox in place", subtle="mutates its input"),
     relative("a (1, 1) array from np.dot", "    g, a = np.reshape(grad, (-1, 1)), np.reshape(gradapprox, (-1, 1))\n"
                                            "    d = g - a\n"
-                                           "    return np.sqrt(np.dot(d.T, d)) / (np.sqrt(np.dot(g.T, g)) + np.sqrt(np.dot(a.T, a)))",
+                                           "    return np.sqrt(np.dot(d.T, d)) / (np.sqrt(np.dot(g.T, g)) "
+                                           "+ np.sqrt(np.dot(a.T, a)))",
              hint="array of shape (1, 1)", subtle="right values wrong shape"),
     relative("norm along axis 0",
              "    n = np.linalg.norm\n    return n(grad - gradapprox, axis=0) / (n(grad, axis=0) + n(gradapprox, axis=0))",
              subtle="right values wrong shape"),
     relative("float32", "    g, a = np.float32(grad), np.float32(gradapprox)\n    n = np.linalg.norm\n"
-                        "    return float(n(g - a) / (n(g) + n(a)))", subtle="canonical input only"),
+                        "    return float(n(g - a) / (n(g) + n(a)))", hint="you computed in float32",
+             subtle="canonical input only"),
     relative("hand-written norms in a loop",
              "    num = sg = sa = 0.0\n    for g, a in zip(np.ravel(grad), np.ravel(gradapprox)):\n"
              "        num += (g - a) ** 2\n        sg += g ** 2\n        sa += a ** 2\n"

@@ -5,8 +5,10 @@ and the grader's verification run; every right but unusual answer passes both (s
 Not in the catalog, by design: answers whose only fault is that they modify their inputs but return the
 right values (a dictionary_to_vector that reshapes the parameters in place, a gradients_to_vector that
 deletes the dZ entries). The check rejects them (test_the_check_rejects_answers_that_change_their_inputs),
-but the verification run only sees returned values, so it cannot. A vector_to_dictionary that returns
-views of theta (no .copy()) is right: the values are what counts.
+but the verification run only sees returned values, so it cannot. For the same reason a vector_to_dictionary that
+returns views of theta (no .copy(), or np.split's pieces) is not in the catalog: notebook 03 asks for copies, so
+that a later thetaplus[i] += epsilon leaves the dictionary alone, and the check rejects views
+(test_the_check_rejects_views_of_theta), but the values the verification run sees are the right ones.
 """
 import re
 import textwrap
@@ -114,17 +116,21 @@ CATALOG += [
                                       "thetaminus = theta - epsilon", "thetaminus = theta - 1e-7",
                                       "/ (2 * epsilon)", "/ (2 * 1e-7)"),
       hint="ignored the epsilon argument", subtle="ignores an argument"),
-    W(GC, "hard-coded 2e-7 denominator", _edit(GC, "/ (2 * epsilon)", "/ 2e-7"), subtle="canonical input only"),
+    W(GC, "hard-coded 2e-7 denominator", _edit(GC, "/ (2 * epsilon)", "/ 2e-7"), hint="you divided by 2e-7",
+      subtle="canonical input only"),
     W(GC, "constant", _edit(GC, _DIFF, "difference = 2.9e-10"), subtle="canonical input only"),
     W(GC, "squared norms", _edit(GC, _DIFF, "difference = float(numerator ** 2 / (np.linalg.norm(grad) ** 2 "
-                                            "+ np.linalg.norm(gradapprox) ** 2))"), subtle="other"),
-    W(GC, "signed difference", _edit(GC, _DIFF, "difference = float((grad - gradapprox) / denominator)"),
-      subtle="right shape wrong values"),
-    W(GC, "abs of the J difference", _edit(GC, "gradapprox = (J_plus - J_minus) / (2 * epsilon)",
-                                           "gradapprox = abs(J_plus - J_minus) / (2 * epsilon)"), subtle="other"),
-    W(GC, "padded denominator", _edit(GC, _DEN, _DEN + " + 1e-8"), subtle="other"),
-    W(GC, "max denominator", _edit(GC, _DEN, "denominator = max(np.linalg.norm(grad), np.linalg.norm(gradapprox))"),
+                                            "+ np.linalg.norm(gradapprox) ** 2))"), hint="you squared the norms",
       subtle="other"),
+    W(GC, "signed difference", _edit(GC, _DIFF, "difference = float((grad - gradapprox) / denominator)"),
+      hint="your difference can be negative", subtle="right shape wrong values"),
+    W(GC, "abs of the J difference", _edit(GC, "gradapprox = (J_plus - J_minus) / (2 * epsilon)",
+                                           "gradapprox = abs(J_plus - J_minus) / (2 * epsilon)"),
+      hint="absolute value of J_plus - J_minus", subtle="other"),
+    W(GC, "padded denominator", _edit(GC, _DEN, _DEN + " + 1e-8"), hint="added a small number to the denominator",
+      subtle="other"),
+    W(GC, "max denominator", _edit(GC, _DEN, "denominator = max(np.linalg.norm(grad), np.linalg.norm(gradapprox))"),
+      hint="not the larger one", subtle="other"),
     R(GC, "hand-written norms", _edit(GC, "numerator = np.linalg.norm(grad - gradapprox)",
                                       "numerator = abs(grad - gradapprox)",
                                       _DEN, "denominator = abs(grad) + abs(gradapprox)")),
@@ -164,7 +170,8 @@ CATALOG += [
       hint="len(parameters) // 2", subtle="other"),
     W(DV, "sorted by layer only", _edit(DV, _ORDER, "names = sorted(parameters, key=lambda name: int(name[1:]))"),
       hint="sorted by layer number only", subtle="other"),
-    W(DV, "layer numbers as strings", _edit(DV, _ORDER, 'names = sorted(parameters, key=lambda name: (name[1:], name[0] != "W"))'),
+    W(DV, "layer numbers as strings",
+      _edit(DV, _ORDER, 'names = sorted(parameters, key=lambda name: (name[1:], name[0] != "W"))'),
       hint="layer numbers were sorted as strings", subtle="other"),
     W(DV, "all W first", _edit(DV, _ORDER, 'names = sorted(parameters, key=lambda name: (name[0] != "W", int(name[1:])))'),
       hint="all the W's came first"),
@@ -224,13 +231,12 @@ CATALOG += [
       subtle="returns too early"),
     W(VD, "float32", _edit(VD, ".copy()", ".astype(np.float32)"), subtle="right shape wrong values"),
     W(VD, "off by one", _edit(VD, "theta[start:start + size]", "theta[start + 1:start + 1 + size]"), subtle="other"),
-    R(VD, "views of theta, no copy", _edit(VD, ".copy()", "")),
-    R(VD, "np.split at the offsets", _solved(VD, """
+    R(VD, "np.split at the offsets, copied", _solved(VD, """
         L = len(shapes) // 2
         names = [kind + str(l) for l in range(1, L + 1) for kind in "Wb"]
         sizes = [int(np.prod(shapes[name])) for name in names]
         pieces = np.split(theta.ravel(), np.cumsum(sizes)[:-1])
-        parameters = {name: piece.reshape(shapes[name]) for name, piece in zip(names, pieces)}
+        parameters = {name: piece.reshape(shapes[name]).copy() for name, piece in zip(names, pieces)}
     """)),
     R(VD, "entry by entry, dict iterated in reverse", _solved(VD, """
         names = sorted(reversed(list(shapes)), key=lambda name: (int(name[1:]), name[0] == "b"))
@@ -312,7 +318,8 @@ MUTATORS = [
     W(DV, "reshapes the parameters in place", _edit(DV, "pieces.append(parameters[name].reshape(-1, 1))",
                                                     "parameters[name] = parameters[name].reshape(-1, 1)\n        "
                                                     "pieces.append(parameters[name])")),
-    W(VD, "flattens theta in place", _edit(VD, "parameters, start = {}, 0", "theta.shape = (-1,)\n    parameters, start = {}, 0")),
+    W(VD, "flattens theta in place",
+      _edit(VD, "parameters, start = {}, 0", "theta.shape = (-1,)\n    parameters, start = {}, 0")),
     W(VD, "empties the shapes dict", _edit(VD, "size = int(np.prod(shapes[name]))",
                                            "size = int(np.prod(shapes[name]))\n        shape = shapes.pop(name)",
                                            ".reshape(shapes[name])", ".reshape(shape)")),
@@ -329,6 +336,24 @@ MUTATORS = [
 def test_the_check_rejects_answers_that_change_their_inputs(entry):
     error, _ = run_check(entry)
     assert isinstance(error, AssertionError) and "changed" in str(error), error
+
+
+VIEWS = [
+    W(VD, "views of theta, no copy", _edit(VD, ".copy()", ""), hint="without .copy()"),
+    W(VD, "np.split's pieces", _solved(VD, """
+        L = len(shapes) // 2
+        names = [kind + str(l) for l in range(1, L + 1) for kind in "Wb"]
+        sizes = [int(np.prod(shapes[name])) for name in names]
+        pieces = np.split(theta.ravel(), np.cumsum(sizes)[:-1])
+        parameters = {name: piece.reshape(shapes[name]) for name, piece in zip(names, pieces)}
+    """), hint="without .copy()"),
+]
+
+
+@pytest.mark.parametrize("entry", VIEWS, ids=[e.label for e in VIEWS])
+def test_the_check_rejects_views_of_theta(entry):
+    error, _ = run_check(entry)
+    assert isinstance(error, AssertionError) and entry.hint in str(error) and " Or: " not in str(error), error
 
 
 def test_hints_are_named_only_when_they_explain_every_input():

@@ -50,6 +50,36 @@ SUSPECT_TEST = "if d > threshold:"
 RATIO = ("suspects[name] = float(np.linalg.norm(grad[names == name]) / "
          "np.linalg.norm(gradapprox[names == name]))")
 CLASSIC_NAMES = '["W1", "b1", "W2", "b2", "W3", "b3"]'
+LOOP = "    for i in range(n):\n"
+J_PLUS = "J_plus[i] = cost(vector_to_dictionary(thetaplus, shapes))"
+J_MINUS = "J_minus[i] = cost(vector_to_dictionary(thetaminus, shapes))"
+THETA = "theta, _ = dictionary_to_vector(parameters)"
+RETURN = "    return difference, gradapprox"
+
+
+def cached(label, key, **kw):
+    """gradient_check_n keeping gradapprox between calls in a dict keyed by `key` (source text)."""
+    entry = gcn(label, (LOOP, f"    cached = _CACHE.get({key})\n    for i in (range(n) if cached is None else []):\n"),
+                (NUMERATOR, f"if cached is not None:\n        gradapprox = cached\n    _CACHE[{key}] = gradapprox\n"
+                            f"    {NUMERATOR}"), **kw)
+    return Entry(entry.exercise, label, "_CACHE = {}\n\n\n" + entry.source, hint=entry.hint, subtle=entry.subtle)
+
+
+INSERTION_ORDER = (GCN_HEAD + "    names = list(parameters)\n"
+                   "    theta = np.concatenate([parameters[k].reshape(-1, 1) for k in names])\n"
+                   "    grad = np.concatenate([gradients['d' + k].reshape(-1, 1) for k in names])\n"
+                   "    n = theta.shape[0]\n    gradapprox = np.zeros((n, 1))\n\n"
+                   "    def unroll(t):\n        out, start = {}, 0\n        for k in names:\n"
+                   "            size = parameters[k].size\n"
+                   "            out[k] = t[start:start + size].reshape(parameters[k].shape)\n"
+                   "            start += size\n        return out\n\n"
+                   "    for i in range(n):\n        plus, minus = np.copy(theta), np.copy(theta)\n"
+                   "        plus[i] += epsilon\n        minus[i] -= epsilon\n"
+                   "        gradapprox[i] = (cost(unroll(plus)) - cost(unroll(minus))) / (2 * epsilon)\n"
+                   "    difference = float(np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + "
+                   "np.linalg.norm(gradapprox)))\n"
+                   "    if print_msg:\n        print('mistake' if difference > 2e-7 else 'fine')\n"
+                   "    return difference, gradapprox\n")
 
 CATALOG = [
     # ------------------------------------------------------------------------------------ gradient_check_n
@@ -81,15 +111,16 @@ CATALOG = [
         ("thetaminus[i] -= epsilon", "thetaminus[i] -= 1e-7"),
         (CENTERED, "gradapprox[i] = (J_plus[i] - J_minus[i]) / (2 * 1e-7)"),
         hint="you ignored the epsilon argument", subtle="ignores an argument"),
-    gcn("47 parameters hard-coded", ("for i in range(n):", "for i in range(47):"), subtle="canonical input only"),
+    gcn("47 parameters hard-coded", ("for i in range(n):", "for i in range(47):"), hint="the first 47 entries only",
+        subtle="canonical input only"),
     gcn("returns inside the loop",
         (CENTERED, CENTERED + "\n        return float(np.linalg.norm(grad - gradapprox) / "
                               "(np.linalg.norm(grad) + np.linalg.norm(gradapprox))), gradapprox"),
-        subtle="returns too early"),
+        hint="returns inside the loop", subtle="returns too early"),
     gcn("prints whatever print_msg says", ("    if print_msg:\n", "    if True:\n"),
         hint="although print_msg was False", subtle="ignores an argument"),
     gcn("norm of the sum in the denominator", (DENOMINATOR, "denominator = np.linalg.norm(grad + gradapprox)"),
-        subtle="other"),
+        hint="not the norm of the sum", subtle="other"),
     gcn("(1, 1) array from np.dot",
         (NUMERATOR, "numerator = np.sqrt(np.dot((grad - gradapprox).T, grad - gradapprox))"),
         ("difference = float(numerator / denominator)", "difference = numerator / denominator"),
@@ -97,7 +128,7 @@ CATALOG = [
     gcn("returns only the difference", ("    return difference, gradapprox", "    return difference"),
         hint="returned only a number", subtle="other"),
     gcn("returns grad as gradapprox", ("    return difference, gradapprox", "    return difference, grad"),
-        hint="return the gradapprox you computed", subtle="right shape wrong values"),
+        hint="you returned grad as gradapprox", subtle="right shape wrong values"),
     gcn("returns (gradapprox, difference)", ("    return difference, gradapprox", "    return gradapprox, difference"),
         hint="in the order `return difference, gradapprox`"),
     gcn("J_plus and J_minus swapped", (CENTERED, "gradapprox[i] = (J_minus[i] - J_plus[i]) / (2 * epsilon)"),
@@ -109,7 +140,27 @@ CATALOG = [
     gcn("theta in sorted name order",
         ("theta, _ = dictionary_to_vector(parameters)",
          "theta = np.concatenate([parameters[k].reshape(-1, 1) for k in sorted(parameters)])"),
-        subtle="canonical input only"),
+        hint="sorted as strings", subtle="canonical input only"),
+    gcn("gradapprox flattened on return", (RETURN, "    return difference, gradapprox.ravel()"),
+        hint="you flattened gradapprox", subtle="right values wrong shape"),
+    Entry("gradient_check_n", "theta and grad in the dict's insertion order", INSERTION_ORDER,
+          hint="follows the order of the parameters dict", subtle="canonical input only"),
+    Entry("gradient_check_n", "theta in the dict's insertion order, grad in layer order",
+          INSERTION_ORDER.replace("    grad = np.concatenate([gradients['d' + k].reshape(-1, 1) for k in names])\n",
+                                  "    grad = gradients_to_vector(gradients)\n"),
+          hint="follows the order of the parameters dict", subtle="canonical input only"),
+    cached("gradapprox cached by n", "n", hint="you kept it between calls", subtle="other"),
+    cached("gradapprox cached by n and epsilon", "(n, epsilon)", hint="you kept it between calls", subtle="other"),
+    Entry("gradient_check_n", "the notebook's X and Y instead of cost",
+          "X, Y, _ = gradient_check_n_test_case()\n\n\n" + gcn(
+              "-", (J_PLUS, "J_plus[i], _ = forward_propagation_n(X, Y, vector_to_dictionary(thetaplus, shapes))"),
+              (J_MINUS, "J_minus[i], _ = forward_propagation_n(X, Y, vector_to_dictionary(thetaminus, shapes))")).source,
+          hint="instead of calling cost", subtle="canonical input only"),
+    gcn("range(n - 1)", ("for i in range(n):", "for i in range(n - 1):"), hint="not range(n - 1)"),
+    gcn("only the W entries perturbed", (THETA, "theta, keys = dictionary_to_vector(parameters)"),
+        (LOOP, LOOP + "        if not keys[i].startswith('W'):\n            continue\n"), hint="not only the W's"),
+    gcn("theta in float32", (THETA, THETA + "\n    theta = theta.astype(np.float32)"), hint="theta is float32",
+        subtle="other"),
     Entry("gradient_check_n", "perturbs the parameters in place",
           GCN_HEAD + "    grad = gradients_to_vector(gradients)\n    approx = []\n"
           "    for name in parameter_shapes(parameters):\n        W = parameters[name]\n"
@@ -137,7 +188,7 @@ CATALOG = [
           "    difference = num / den\n"
           "    if print_msg:\n"
           "        print('Gradient check: ' + ('WRONG' if difference > 2e-7 else 'OK') + f' ({difference:.2e})')\n"
-          "    return difference, np.array(approx)\n", right=True),
+          "    return difference, np.array(approx).reshape(-1, 1)\n", right=True),
     Entry("gradient_check_n", "fresh dictionary copies per entry",
           GCN_HEAD + "    grads, approx = [], []\n"
           "    for name in sorted(parameters, key=lambda k: (int(k[1:]), k[0] != 'W')):\n"
@@ -196,6 +247,25 @@ CATALOG = [
        hint="every tensor got the overall difference", subtle="other"),
     bd("a list of the values", ("    return differences", "    return list(differences.values())"),
        hint="expected a dict", subtle="right values wrong shape"),
+    Entry("block_differences", "cached by keys",
+          "_CACHE = {}\n\n\n" + bd("-", ("    names = np.array(keys)\n",
+                                           "    if tuple(keys) in _CACHE:\n        return dict(_CACHE[tuple(keys)])\n"
+                                           "    names = np.array(keys)\n"),
+                                     ("    return differences", "    _CACHE[tuple(keys)] = dict(differences)\n"
+                                                              "    return differences")).source,
+          hint="a cache keyed by keys", subtle="other"),
+    bd("names matched by their beginning", ("        g = grad[names == name]\n        a = gradapprox[names == name]\n",
+                                            "        mask = np.char.startswith(names, name)\n"
+                                            "        g = grad[mask]\n        a = gradapprox[mask]\n"),
+       hint="matched the names by their beginning", subtle="canonical input only"),
+    bd("an epsilon in the denominator", (BLOCK_DENOMINATOR, BLOCK_DENOMINATOR + " + 1e-8"),
+       hint="added a small number to the denominator", subtle="right shape wrong values"),
+    bd("an epsilon instead of the zero test",
+       (BLOCK_VALUE, "differences[name] = float(np.linalg.norm(g - a) / (denominator + 1e-10))"),
+       hint="added a small number to the denominator", subtle="other"),
+    bd("norms over axis 0", (BLOCK_VALUE, "differences[name] = np.linalg.norm(g - a, axis=0) / denominator "
+                                          "if denominator > 0 else 0.0"),
+       hint="keeps one axis", subtle="right values wrong shape"),
     Entry("block_differences", "plain Python: zip, sums of squares, math.sqrt",
           "import math\n\n\n" + BD_HEAD +
           "    sums = {}\n"
@@ -236,6 +306,16 @@ CATALOG = [
     dg("ratio of the sums",
        (RATIO, "suspects[name] = float(np.sum(grad[names == name]) / np.sum(gradapprox[names == name]))"),
        hint="not of the sums", subtle="right shape wrong values"),
+    dg("ratios of shape (1,)", (RATIO, ("suspects[name] = np.linalg.norm(grad[names == name], axis=0) / "
+                                        "np.linalg.norm(gradapprox[names == name], axis=0)")),
+       hint="keeps one axis", subtle="right values wrong shape"),
+    dg("ratios of shape (1, 1) from np.dot",
+       (RATIO, ("g, a = grad[names == name], gradapprox[names == name]\n"
+                "            suspects[name] = np.sqrt(np.dot(g.T, g)) / np.sqrt(np.dot(a.T, a))")),
+       hint="is a (1, 1) array", subtle="right values wrong shape"),
+    Entry("diagnose", "names matched by their beginning",
+          with_blocks(reference("diagnose")).replace("[names == name]", "[np.char.startswith(names, name)]"),
+          hint="matched the names by their beginning", subtle="canonical input only"),
     dg("the classic network's names",
        ("    for name, d in block_differences(grad, gradapprox, keys).items():\n",
         ("    blocks = block_differences(grad, gradapprox, keys)\n"
@@ -290,6 +370,13 @@ CATALOG = [
        ("    dZ2 = np.multiply(dA2, np.int64(A2 > 0))\n",
         "    A2[A2 > 0] = 1\n    dZ2 = np.multiply(dA2, A2)\n    dW3 = 1. / m * np.dot(dZ3, A2.T)\n"),
        hint="changed A2 in place", subtle="mutates its input"),
+    Entry("backward_propagation_n", "memoised by X.shape",
+          "_MEMO = {}\n\n\n" + bp("-", ("    m = X.shape[1]\n", "    if X.shape in _MEMO:\n        return _MEMO[X.shape]\n"
+                                                                "    m = X.shape[1]\n"),
+                                    ("    return gradients", "    _MEMO[X.shape] = gradients\n    return gradients")).source,
+          hint="a cache keyed by X.shape", subtle="other"),
+    bp("masks dA2 in place", ("    dZ2 = np.multiply(dA2, np.int64(A2 > 0))\n", "    dA2[A2 <= 0] = 0\n    dZ2 = dA2\n"),
+       hint="you masked dA2 in place", subtle="other"),
     Entry("backward_propagation_n", "layer loop that returns too early",
           BP_HEAD + "    m = X.shape[1]\n    Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3 = cache\n"
           "    A, W = [X, A1, A2, A3], [None, W1, W2, W3]\n    gradients = {}\n    dZ = A3 - Y\n"
@@ -297,7 +384,7 @@ CATALOG = [
           "        gradients['dW' + str(l)] = 1. / m * np.dot(dZ, A[l - 1].T)\n"
           "        gradients['db' + str(l)] = 1. / m * np.sum(dZ, axis=1, keepdims=True)\n"
           "        dZ = np.dot(W[l].T, dZ) * (A[l - 1] > 0)\n"
-          "        return gradients\n", subtle="returns too early"),
+          "        return gradients\n", hint="returns inside its layer loop", subtle="returns too early"),
     Entry("backward_propagation_n", "masks from Z, @ and mean",
           BP_HEAD + "    Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3 = cache\n    m = X.shape[1]\n"
           "    dZ3 = A3 - Y.reshape(1, -1)\n"

@@ -58,6 +58,11 @@ def with_site(s):
     return template((f"{s.target} = ", s.buggy))
 
 
+BLOCKS = nb06.teammate_block_differences(REF_ID)  # what the student's own gradient check shows
+TOP_RIGHT = max((n for n in capstone.PARAMETER_NAMES if n not in TENSORS), key=BLOCKS.get)
+LOW_WRONG = min(TENSORS, key=BLOCKS.get)
+BELOW = next(n for n in nb06.LINE_NAMES if n not in LINES and LINES[0] in nb06._downstream(REF_ID).get(n, ()))
+LEFT = "with only one of its two wrong lines fixed"
 TEAMMATE = capstone.backward_source(REF_ID).replace("def backward_propagation(", "def fixed_backward(")
 ONE_FIXED = fixed(capstone_key.mutate(PAIR[:1]))
 
@@ -109,13 +114,15 @@ CATALOG = [
     Entry("wrong_tensors", "prints instead of returning", f"def wrong_tensors():\n    print({TENSORS!r})\n",
           hint="forget `return`"),
     Entry("wrong_tensors", "lower-case names", returns("wrong_tensors", repr([n.lower() for n in TENSORS])),
-          hint="not one of the tensor names"),
+          hint="the names are case-sensitive"),
     Entry("wrong_tensors", "one string", returns("wrong_tensors", repr(", ".join(TENSORS))),
           hint="returned the string", subtle="right values wrong shape"),
-    Entry("wrong_tensors", "a right tensor too", returns("wrong_tensors", repr(TENSORS + ["W4"])), subtle="other"),
-    Entry("wrong_tensors", "one missing in the middle",
-          returns("wrong_tensors", repr([n for n in TENSORS if n != TENSORS[-1]])), subtle="right shape wrong values"),
-    Entry("wrong_tensors", "none", returns("wrong_tensors", "[]"), subtle="other"),
+    Entry("wrong_tensors", "a right tensor too", returns("wrong_tensors", repr(TENSORS + [TOP_RIGHT])),
+          hint="block difference is round-off", subtle="other"),
+    Entry("wrong_tensors", "the one with the smallest block difference missing",
+          returns("wrong_tensors", repr([n for n in TENSORS if n != LOW_WRONG])), hint="your threshold is too high",
+          subtle="right shape wrong values"),
+    Entry("wrong_tensors", "none", returns("wrong_tensors", "[]"), hint="you named no tensor", subtle="other"),
     Entry("wrong_tensors", "a name twice", returns("wrong_tensors", repr(TENSORS + TENSORS[:1])), hint="twice",
           subtle="other"),
     Entry("wrong_tensors", "a set", returns("wrong_tensors", "{" + repr(TENSORS)[1:-1] + "}"),
@@ -135,44 +142,72 @@ CATALOG = [
     Entry("buggy_lines", "one string", returns("buggy_lines", repr(" and ".join(LINES))), hint="returned the string"),
     Entry("buggy_lines", "a line twice", returns("buggy_lines", repr(LINES + LINES[:1])), hint="twice"),
     Entry("buggy_lines", "a line that does not exist", returns("buggy_lines", repr(["dA4"] + LINES[1:])),
-          hint="not one of the line names"),
+          hint="the pass has no such line"),
     Entry("buggy_lines", "lower case", returns("buggy_lines", repr([n.lower() for n in LINES])),
-          hint="not one of the line names"),
-    Entry("buggy_lines", "only one", returns("buggy_lines", repr(LINES[:1])), subtle="returns too early"),
+          hint="the names are case-sensitive"),
+    Entry("buggy_lines", "only one", returns("buggy_lines", repr(LINES[:1])), hint="you named one line",
+          subtle="returns too early"),
+    Entry("buggy_lines", "the line that uses a wrong one, instead of it", returns("buggy_lines", repr(
+        [BELOW] + LINES[1:])), hint="only because a line above it is wrong", subtle="other"),
     Entry("buggy_lines", "every line", returns("buggy_lines", repr(list(nb06.LINE_NAMES))), subtle="other"),
     Entry("buggy_lines", "another student's lines", returns("buggy_lines", repr(OTHER_LINES)),
           subtle="right shape wrong values"),
     Entry("buggy_lines", "a line that only receives a wrong value", returns("buggy_lines", repr(
-        LINES + [next(n for n in ("dZ1", "dZ2", "dZ3") if n not in LINES)])), subtle="other"),
+        LINES + [next(n for n in ("dZ1", "dZ2", "dZ3") if n not in LINES)])), hint="only because a line above it is wrong",
+          subtle="other"),
     Entry("buggy_lines", "one right, one wrong", returns("buggy_lines", repr(
         LINES[:1] + [next(n for n in ("dZ4", "dW4", "db4") if n not in LINES)])), subtle="other"),
     Entry("buggy_lines", "a tensor name instead of a line", returns("buggy_lines", repr([LINES[0], "W1"])),
-          hint="not one of the line names", subtle="other"),
+          hint="you named a tensor", subtle="other"),
     Entry("buggy_lines", "reversed tuple", returns("buggy_lines", repr(tuple(reversed(LINES)))), right=True),
     Entry("buggy_lines", "filtered from every line", "def buggy_lines():\n"
           f"    return [name for name in {list(nb06.LINE_NAMES)!r} if name in {set(LINES)!r}]\n", right=True),
     # ------------------------------------------------------------------------------------ fixed_backward
     Entry("fixed_backward", "the teammate's pass unchanged", TEAMMATE, hint="your teammate's gradients unchanged"),
-    Entry("fixed_backward", "one of the two bugs left", ONE_FIXED, subtle="other"),
-    Entry("fixed_backward", "tanh derivative from Z", fixed(with_site(site("tanh derivative from Z", "dZ1")))),
+    Entry("fixed_backward", "one of the two bugs left", ONE_FIXED, hint=LEFT, subtle="other"),
+    Entry("fixed_backward", "the other bug left", fixed(capstone_key.mutate(PAIR[1:])), hint=LEFT, subtle="other"),
+    Entry("fixed_backward", "tanh derivative from Z", fixed(with_site(site("tanh derivative from Z", "dZ1"))),
+          hint="a tanh derivative computed from Z"),
+    Entry("fixed_backward", "tanh derivative from Z in both tanh layers",
+          fixed(template(("dZ1 = ", "dZ1 = dA1 * (1 - Z1 ** 2)"), ("dZ3 = ", "dZ3 = dA3 * (1 - Z3 ** 2)"))),
+          hint="a tanh derivative computed from Z"),
+    Entry("fixed_backward", "tanh applied twice", fixed(with_site(site("tanh applied twice", "dZ3"))),
+          hint="tanh applied twice in a derivative"),
     Entry("fixed_backward", "leaky slope dropped", fixed(with_site(site("leaky-ReLU slope dropped", "dZ2"))),
-          subtle="other"),
-    Entry("fixed_backward", "missing transpose", fixed(with_site(site("missing transpose", "dA1")))),
-    Entry("fixed_backward", "sign flipped at the output", fixed(template(("dZ4 = ", "dZ4 = Y - A4")))),
+          hint="derivative is 0 where Z <= 0", subtle="other"),
+    Entry("fixed_backward", "leaky slopes swapped", fixed(with_site(site("leaky-ReLU slope on the wrong side", "dZ2"))),
+          hint="two slopes are swapped", subtle="other"),
+    Entry("fixed_backward", "missing transpose", fixed(with_site(site("missing transpose", "dA1"))),
+          hint="a missing transpose"),
+    Entry("fixed_backward", "1/m twice", fixed(with_site(site("1/m applied twice", "dA2"))), hint="1/m applied twice"),
+    Entry("fixed_backward", "db summed from dA", fixed(with_site(site("bias gradient summed", "db1"))),
+          hint="a db summed from dA instead of dZ"),
+    Entry("fixed_backward", "dW2 from A2", fixed(with_site(site("cache of the wrong layer", "dW2"))),
+          hint="the wrong layer's activations", subtle="canonical input only"),
+    Entry("fixed_backward", "sign flipped at the output", fixed(template(("dZ4 = ", "dZ4 = Y - A4"))),
+          hint="opposite sign"),
+    Entry("fixed_backward", "sigmoid derivative twice", fixed(template(("dZ4 = ", "dZ4 = (A4 - Y) * A4 * (1 - A4)"))),
+          hint="the sigmoid's derivative is applied twice"),
     Entry("fixed_backward", "leaky slope 0.01", fixed(template(("dZ2 = ", "dZ2 = dA2 * np.where(Z2 > 0, 1.0, 0.01)"))),
+          hint="is 0.01 in your pass", subtle="other"),
+    Entry("fixed_backward", "memoised by X.shape", "_MEMO = {}\n\n\n" + fixed(template(
+        ("m = ", "if X.shape in _MEMO:\n    return _MEMO[X.shape]\nm = X.shape[1]"),
+        ("return gradients", "_MEMO[X.shape] = gradients\nreturn gradients"))), hint="a cache keyed by X.shape",
           subtle="other"),
     Entry("fixed_backward", "db without keepdims",
           fixed(template(("db1 = ", "db1 = 1. / m * np.sum(dZ1, axis=1)"))), hint="keepdims=True",
           subtle="right values wrong shape"),
-    Entry("fixed_backward", "m hard-coded", fixed(template(("m = ", "m = 10"))), subtle="canonical input only"),
+    Entry("fixed_backward", "m hard-coded", fixed(template(("m = ", "m = 10"))), hint="m is hard-coded to 10",
+          subtle="canonical input only"),
     Entry("fixed_backward", "squares A1 in the cache",
           fixed(template(("dZ1 = ", "dZ1 = dA1 * (1 - np.square(A1, out=A1))"))), hint="changed X, Y or cache in place",
           subtle="mutates its input"),
-    Entry("fixed_backward", "forgets db4", fixed(template(("             \"dW3\"", "             \"dW3\": dW3, \"db3\": db3, \"dW4\": dW4}"))),
+    Entry("fixed_backward", "forgets db4",
+          fixed(template(("             \"dW3\"", "             \"dW3\": dW3, \"db3\": db3, \"dW4\": dW4}"))),
           hint="without db4", subtle="returns too early"),
     Entry("fixed_backward", "computes in float32", fixed(template(("m = ", "m = X.shape[1]; X = X.astype(np.float32)"),
                                                                   ("dZ4 = ", "dZ4 = (A4 - Y).astype(np.float32)"))),
-          subtle="other"),
+          hint="float32's precision", subtle="other"),
     Entry("fixed_backward", "a loop over the layers", LOOPED, right=True),
     Entry("fixed_backward", "derivatives from Z, @, extra keys",
           fixed(template(("dZ3 = ", "dZ3 = dA3 * (1 - np.tanh(Z3) ** 2)"),
@@ -214,7 +249,7 @@ def run_verification(entry, workdir):
     sources = {entry.exercise: entry.source}
     sources.setdefault("student_id", catalog.reference("student_id"))
     return verify.verify_notebook(rnb, sources, catalog.ROOT / "notebooks", workdir,
-                                  uid=sandbox.FIRST_UID + 851, sandboxed=sandbox.available()[0],
+                                  uid=catalog.verification_uid(), sandboxed=sandbox.available()[0],
                                   timeout=30)[entry.exercise]
 
 
@@ -254,11 +289,11 @@ def test_a_wrong_or_missing_id_in_the_submission_fails_every_answer_that_needs_i
                               (None, "student_id (your student id) is missing")):
         sources = dict(answers, **({"student_id": id_source} if id_source else {}))
         verdicts = verify.verify_notebook(rnb, sources, catalog.ROOT / "notebooks", tmp_path,
-                                          uid=sandbox.FIRST_UID + 852, sandboxed=sandbox.available()[0], timeout=30)
+                                          uid=catalog.verification_uid() + 1, sandboxed=sandbox.available()[0], timeout=30)
         for name in ("wrong_tensors", "buggy_lines"):
             assert not verdicts[name].ok and expect in verdicts[name].message, (name, verdicts[name].message)
         assert verdicts["fixed_backward"].ok  # the fix is the same for every id
     sources = {"student_id": student_id(f"    return {other!r}")}
     verdicts = verify.verify_notebook(rnb, sources, catalog.ROOT / "notebooks", tmp_path,
-                                      uid=sandbox.FIRST_UID + 852, sandboxed=sandbox.available()[0], timeout=30)
+                                      uid=catalog.verification_uid() + 1, sandboxed=sandbox.available()[0], timeout=30)
     assert (verdicts["student_id"].ok, verdicts["student_id"].message) == (True, f"student id read back: {other!r}")

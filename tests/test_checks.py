@@ -6,7 +6,8 @@ import pytest
 
 from course_utils import checks
 from course_utils.network import forward_propagation_n
-from course_utils.vectors import dictionary_to_vector as ref_d2v, gradients_to_vector as ref_g2v
+from course_utils.vectors import dictionary_to_vector as ref_d2v
+from course_utils.vectors import gradients_to_vector as ref_g2v
 from course_utils.vectors import vector_to_dictionary as ref_v2d
 
 
@@ -85,7 +86,7 @@ def vector_to_dictionary(theta, shapes):
     for l in _layers(shapes):
         for name in (f"W{l}", f"b{l}"):
             size = int(np.prod(shapes[name]))
-            out[name] = theta[start:start + size].reshape(shapes[name])
+            out[name] = theta[start:start + size].reshape(shapes[name]).copy()  # a copy, as notebook 03 asks
             start += size
     return out
 
@@ -285,7 +286,8 @@ def _deep_size():
 
 def _directional_value():
     """The colleague's directional difference along seed 3, computed here independently."""
-    from course_utils.network import backward_propagation_n as ref_bp, gradient_check_n_test_case
+    from course_utils.network import backward_propagation_n as ref_bp
+    from course_utils.network import gradient_check_n_test_case
     X, Y, p = gradient_check_n_test_case()
     _, cache = forward_propagation_n(X, Y, p)
     theta, _ = ref_d2v(p)
@@ -301,7 +303,8 @@ def _directional_value():
 
 def _colleague_vectors():
     """grad, gradapprox (a classic loop written here) and keys of the colleague's pass."""
-    from course_utils.network import backward_propagation_n as ref_bp, gradient_check_n_test_case
+    from course_utils.network import backward_propagation_n as ref_bp
+    from course_utils.network import gradient_check_n_test_case
     X, Y, p = gradient_check_n_test_case()
     _, cache = forward_propagation_n(X, Y, p)
     theta, keys = ref_d2v(p)
@@ -825,7 +828,7 @@ def test_the_original_assignments_published_values_reproduce():
     products and on the numpy version. Measured: this machine's default kernels give both values to the last digit;
     OpenBLAS's Sandybridge kernel 0.285093156780699 and 1.18904e-07; numpy 1.26 0.285093156839953 and 1.18625e-07.
     So the colleague's value (a bug's) is asserted to 1e-8 relative, the fixed pass's (pure round-off) to 1 %."""
-    from course_utils import network, vectors, gradcheck
+    from course_utils import gradcheck, network, vectors
     X, Y, p = network.gradient_check_n_test_case()
     _, cache = network.forward_propagation_n(X, Y, p)
     theta, _ = vectors.dictionary_to_vector(p)

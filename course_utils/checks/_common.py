@@ -13,8 +13,8 @@ import numpy as np
 
 from course_utils import network, vectors
 from course_utils.bugs import COLLEAGUE_BUGS  # noqa: F401 -- re-exported to the checks
-from course_utils.gradcheck import THRESHOLD
 from course_utils.compare import within
+from course_utils.gradcheck import THRESHOLD
 from course_utils.grading.cells import PRINTS_ADVICE
 
 SEED = 20240521  #: seed of the checks' own random inputs
@@ -165,7 +165,7 @@ def _course_file(obj):
 
 def _filled(cell):
     try:
-        cell.cell_contents
+        _ = cell.cell_contents
     except ValueError:  # a closure cell not assigned yet
         return False
     return True
@@ -252,7 +252,8 @@ def _reports_stubs(exercise):
                 raise CheckFailed(*error.args).with_traceback(_students_frames(error.__traceback__)) from None
             except Exception as error:
                 sys.stdout.write(printed.getvalue())
-                raise error.with_traceback(_students_frames(error.__traceback__))
+                # the student's own error, re-raised as it was (its cause and context kept), minus the course's frames
+                raise error.with_traceback(_students_frames(error.__traceback__))  # noqa: B904
             lines = printed.getvalue().splitlines(keepends=True)
             extra = "".join(lines[:-1]).strip()
             if extra:  # the rule the grader applies too: a function prints nothing of its own

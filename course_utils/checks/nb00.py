@@ -98,9 +98,10 @@ def _gather(call, inputs, start):
 
 
 def _square_inputs(rng):
-    """3 first (the success line), then -1.5, then other signs, sizes and a non-integer under 1."""
+    """3 first (the success line), then -1.5, then other signs, sizes and a non-integer under 1; last a small float
+    with all its digits (its square has more than 6 decimals, so a rounded result cannot pass)."""
     return [3, -1.5, round(float(rng.uniform(-10, -2)), 3), int(rng.integers(-60, -11)), 0.5,
-            round(float(rng.uniform(100, 1000)), 2), 12345]
+            round(float(rng.uniform(100, 1000)), 2), 12345, float(rng.uniform(0.001, 0.01))]
 
 
 def _square_mistakes(xs):
@@ -114,7 +115,11 @@ def _square_mistakes(xs):
         (lambda i: float(xs[i]) * abs(xs[i]),
          "your result is negative for a negative x: a square never is (x * abs(x)? write x ** 2)."),
         (lambda i: float(int(xs[i])) ** 2, "you truncated x to an integer (int(x)) before squaring it."),
-    ]
+        (lambda i: float(np.float32(xs[i]) ** 2),
+         "you computed in float32 (np.float32): about 7 significant digits; keep x as it is, x ** 2."),
+    ] + [(lambda i, k=k: round(float(xs[i]) ** 2, k),
+          "you rounded the result (round(x ** 2, 6)?): return x ** 2 itself; round only where you print it.")
+         for k in range(13)]
 
 
 @exercise_check

@@ -60,6 +60,11 @@ def _noise(f, x, e):
     return noise_bound(abs(f(x + e)) + abs(f(x)) + abs(f(x - e)), e)
 
 
+FLOAT32 = ("you computed in float32 (np.float32): about 7 significant digits, so the difference of two close "
+           "values is mostly round-off; keep float64 (plain Python floats, numpy's default).")
+ROUNDED = "you rounded the result (round(..., 4)?): return it unrounded; round only where you print it."
+
+
 def _quotient_mistakes(cases, correct):
     """[(predict(i), hint)]: the usual mistakes of the exercise `correct` ("forward" or "centered")."""
     def mistake(formula, hint):
@@ -119,6 +124,11 @@ def _quotient_mistakes(cases, correct):
     mistakes.append(mistake(lambda f, x, e: _quotient(_cube, x, e, correct),
                             f"you differentiated x**3 (the first test function) whatever f was: the {one_sided} "
                             "must call the f it is given."))
+    f32 = np.float32
+    mistakes.append(mistake(
+        (lambda f, x, e: float((f32(f(x + e)) - f32(f(x))) / f32(e))) if correct == "forward" else
+        (lambda f, x, e: float((f32(f(x + e)) - f32(f(x - e))) / (2 * f32(e)))), FLOAT32))
+    mistakes += [mistake(lambda f, x, e, k=k: round(_quotient(f, x, e, correct), k), ROUNDED) for k in range(13)]
     return mistakes
 
 
@@ -312,6 +322,8 @@ def _relative_mistakes(cases):
                        "or a loop that returns in its first pass?): use all the entries."),
         mistake(last, "only the last entries count in your result: in a loop, add up (+=) the squares instead "
                       "of overwriting (=) them, and return after the loop."),
+        mistake(lambda g, a, gv, av: float(n(np.float32(g) - np.float32(a)) / (n(np.float32(g)) + n(np.float32(a)))),
+                FLOAT32),
         mistake(lambda g, a, gv, av: 0.0 if n(gv - av) > 0 else None,
                 "your result is 0 although grad and gradapprox differ: did you compare a vector with itself "
                 "(e.g. grad - grad)?"),

@@ -179,7 +179,18 @@ _HINTS = {
                    "difference is 3 instead of 1).",
     "never_called": "gradient_check never called backward_propagation: grad = backward_propagation(x, theta) "
                     "(the check replaced backward_propagation by a wrong one, and your result did not change).",
+    "abs_J": ("you took the absolute value of J_plus - J_minus: a slope can be negative; gradapprox = "
+              "(J_plus - J_minus) / (2 * epsilon)."),
+    "hard_2e7": "you divided by 2e-7, which is 2 * epsilon only for the default epsilon: divide by (2 * epsilon).",
+    "squared": ("you squared the norms (or left out their square roots): the difference is "
+                "||grad - gradapprox|| / (||grad|| + ||gradapprox||)."),
+    "signed": ("your difference can be negative: its numerator is the NORM ||grad - gradapprox|| "
+               "(np.linalg.norm), not grad - gradapprox."),
+    "max_den": "the denominator is ||grad|| + ||gradapprox||, the sum of the two norms, not the larger one.",
+    "padded": ("you added a small number to the denominator (... + 1e-8): divide by ||grad|| + ||gradapprox|| "
+               "exactly."),
 }
+_PADS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12)  #: what students add to a denominator
 
 
 def _predicted(mistake, x, theta, epsilon, k):
@@ -197,6 +208,20 @@ def _predicted(mistake, x, theta, epsilon, k):
         return abs(g - a), abs(x)
     elif mistake == "norm_of_sum":
         return (abs(g - a) / abs(g + a) if g + a else None), 1.0
+    elif mistake == "abs_J":
+        a = abs(x)
+    elif mistake == "hard_2e7":
+        a = x * epsilon / 1e-7
+    if not (g or a):
+        return None, 1.0
+    if mistake == "squared":
+        return (g - a) ** 2 / (g * g + a * a), 1.0
+    if mistake == "signed":
+        return (g - a) / (abs(g) + abs(a)), 1.0
+    if mistake == "max_den":
+        return abs(g - a) / max(abs(g), abs(a)), 1.0
+    if mistake.startswith("padded"):
+        return abs(g - a) / (abs(g) + abs(a) + float(mistake.split(" ")[1])), 1.0
     return abs(g - a) / (abs(g) + abs(a)), 1.0
 
 
@@ -321,15 +346,18 @@ def _gradient_check_hints(cases, recorded, backward_recorded):
                        and c.backward_calls[0][0][1] == c.x for c in swapped):
         hints.append(_HINTS["swapped_backward"])
     for mistake in ("thetaminus_from_thetaplus", "no_2", "precedence", "swapped_backward", "no_denominator",
-                    "norm_of_sum"):
+                    "norm_of_sum", "abs_J", "hard_2e7", "squared", "signed", "max_den",
+                    *(f"padded {pad:g}" for pad in _PADS)):
         agrees = True
         for c in cases:
             value, scale = _predicted(mistake, c.x, c.theta, c.eps, c.k or 1)
+            if value is None and not (c.x or c.k and c.k * c.x):  # x = 0: 0 / 0, whatever the formula
+                continue
             if value is None or not _close(c.got, value, 1e-6, 8 * c.noise * scale + 1e-15):
                 agrees = False
                 break
         if agrees:
-            hints.append(_HINTS[mistake])
+            hints.append(_HINTS[mistake.split(" ")[0]])
     return list(dict.fromkeys(hints))
 
 

@@ -359,14 +359,14 @@ def _offset_hint(theta, shapes, got):
 
 @exercise_check
 def check_vector_to_dictionary(vector_to_dictionary):
-    """vector_to_dictionary(theta, shapes) must undo dictionary_to_vector (views of theta are fine)."""
+    """vector_to_dictionary(theta, shapes) must undo dictionary_to_vector, with copies (not views) of theta."""
     cases = []
     for label, params in _parameter_cases():
         shapes = {k: tuple(int(s) for s in v.shape) for k, v in params.items()}  # in the dict's own order
         theta = vectors.dictionary_to_vector(params)[0]
         cases.append((f"vector_to_dictionary(theta, shapes) for {label}", params, theta, shapes))
     outcomes = []
-    for call, params, theta, shapes in cases:
+    for call, _, theta, shapes in cases:
         theta_before, shapes_before = theta.copy(), list(shapes.items())
         given = dict(shapes)
         try:
@@ -413,6 +413,13 @@ def check_vector_to_dictionary(vector_to_dictionary):
             raise AssertionError(f"{call}: wrong values in {', '.join(wrong)} (W1 is the first W1.size entries of "
                                  "theta, b1 the next b1.size, then W2, b2, ..., each reshaped row-major to its shape)."
                                  + why((theta, shapes, got)))
+    for (call, params, theta, _), got in zip(cases, outcomes):
+        views = [name for name in vectors.parameter_order(params) if np.shares_memory(got[name], theta)]
+        if views:
+            raise AssertionError(f"{call}: {', '.join(views)} share{'s' if len(views) == 1 else ''} memory with theta "
+                                 "(views, not copies): a later change to theta, such as thetaplus[i] += epsilon, "
+                                 "would change them too.\nMost likely: you returned theta[start:end].reshape(shape) "
+                                 "without .copy(): copy each piece, theta[start:end].reshape(shape).copy().")
     print("vector_to_dictionary passed: the 12-layer net round-trips exactly")
 
 

@@ -14,7 +14,10 @@ given and left to their defaults; cost is a plain function of the parameter dict
   gradients scaled to land just below (1.6e-7) and just above (2.6e-7) the course's threshold 2e-7: the
   printed line must say "mistake" exactly when the difference is above 2e-7 (a reversed test or a threshold
   of 1e-7 fails); with print_msg False nothing may be printed;
-- cost's argument, parameters and gradients must come back unchanged.
+- cost's argument, parameters and gradients must come back unchanged;
+- the 12-layer net's dicts come in shuffled key orders (theta and gradapprox follow dictionary_to_vector's layer
+  order, not the dict's), and a second random 3-layer net has the first one's sizes and epsilon with other values
+  (a gradapprox kept between calls fails); gradapprox must have shape (n, 1), like grad.
 A known mistake is named only when the answer agrees with it (the mistake applied to the reference
 computation) on EVERY case, so that one coincidence cannot name the wrong mistake.
 
@@ -22,13 +25,17 @@ block_differences(grad, gradapprox, keys) -> {tensor: d_T} and diagnose(grad, gr
 -> {suspect: ||g_T|| / ||a_T||} run on the colleague's vectors, on the 12-layer net's keys (first-appearance
 order is not sorted order), on keys with names that are not W/b at all, on a tensor whose grad and gradapprox
 are both zero (d_T = 0.0), on a too-small tensor (k = 1/2), a sign error (ratio 1) and a block exactly at the
-threshold (d_T = 0.5 exactly, so "> threshold" and ">= threshold" disagree). Known mistakes are named as above.
+threshold (d_T = 0.5 exactly, so "> threshold" and ">= threshold" disagree), and once more on the keys of the names
+case with other values and a tensor of norm ~1e-6 (a result kept between calls, or an epsilon added to a denominator,
+fails); every value must be a float, not an array of one entry. Known mistakes are named as above.
 The colleague's case is judged last and its expected values are never shown, nor named in the pass lines: which
 tensors are wrong and by what factor is what the student's own cells find (notebook 04 shows it in student-output
 cells once these checks pass).
 
 backward_propagation_n runs on the classic case and on random nets with m = 7 (labels of shape (1, m)),
-m = 12 and m = 1 (labels of shape (m,)). Every wrong dW/db is named, each with the mistake it agrees with
+m = 12 and m = 1 (labels of shape (m,)), then m = 7 again with other values (a result kept between calls, keyed by
+X.shape, fails). The dZ and dA the returned dict holds must be theirs too (dA2 masked in place is dZ2). Every wrong
+dW/db is named, each with the mistake it agrees with
 on every case: a constant factor (a missing 1/m, a hard-coded m = 3, m taken from Y.shape[0], any other),
 the backprop bugs of the catalog (sign of dZ3, ReLU masks, sigmoid derivative applied twice, a sum without
 axis), a missing keepdims, a transposed dW -- except a gradient that is still the colleague's (the stray 2 of
@@ -42,6 +49,7 @@ import contextlib
 import io
 import numbers
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -159,7 +167,7 @@ class _NDData:
     def __init__(self, cost, parameters, gradients, epsilon):
         theta, self.keys = vectors.dictionary_to_vector(parameters)
         shapes = vectors.parameter_shapes(parameters)
-        self.theta, self.epsilon = theta, epsilon
+        self.theta, self.epsilon, self.shapes = theta, epsilon, shapes
         self.cost = lambda t: cost(vectors.vector_to_dictionary(t, shapes))
         self.grad = vectors.gradients_to_vector(gradients, parameters)
         n = theta.shape[0]
@@ -291,12 +299,124 @@ def _flat_approx(d):
     return value, (2 * d.n * d.noise(1 / (2 * d.epsilon)) / total if total > 0 else 0.0) + 1e-9 * value
 
 
+_NORM_OF_SUM = ("the denominator is ||grad|| + ||gradapprox||, the sum of the two norms, not the norm of the sum "
+                "||grad + gradapprox||.")
+
+
+def _norm_of_sum(d):
+    value, tol = _rd_model(d, d.approx, 1 / (2 * d.epsilon))
+    total = np.linalg.norm(d.grad) + np.linalg.norm(d.approx)
+    return value * total / np.linalg.norm(d.grad + d.approx), 2 * tol * total / np.linalg.norm(d.grad + d.approx)
+
+
 _GCN_MISTAKES += [
     (_SWAPPED_SIGNS, lambda d: _rd_model(d, (d.minus - d.plus) / (2 * d.epsilon), 1 / (2 * d.epsilon))),
     (_FLAT_APPROX, _flat_approx),
+    (_NORM_OF_SUM, _norm_of_sum),
 ]
 _IGNORED_EPSILON = ("you ignored the epsilon argument (this matches epsilon = 1e-7): perturb by the epsilon you "
                     "are given.")
+_GLOBAL_COST = ("you computed J with the notebook's X and Y (forward_propagation_n(X, Y, ...)) instead of calling "
+                "cost: J_plus[i] = cost(vector_to_dictionary(thetaplus, shapes)) -- cost knows its own network and data.")
+_LAST_ENTRY = ("the last entry of gradapprox is never computed (it stays 0): loop over all n entries, "
+               "for i in range(n), not range(n - 1).")
+_ONLY_W = "gradapprox is 0 for every entry of a b: perturb every entry of theta, the biases too, not only the W's."
+_FLOAT32 = ("theta is float32 (astype(np.float32)?): theta[i] + epsilon rounds to theta[i] or to the next float32 "
+            "(about 1e-7 away near 1), so the centered differences are noise; keep theta in float64.")
+_INSERTION = ("your theta follows the order of the parameters dict (parameters.values(), or a loop over its keys); its "
+              "entries, and gradapprox's, must follow dictionary_to_vector's layer order W1, b1, W2, b2, ... whatever "
+              "order the dict lists them in: theta, keys = dictionary_to_vector(parameters).")
+_CACHED = ("gradapprox is the one of an earlier call with as many parameters: you kept it between calls (a cache "
+           "keyed by n or epsilon?); compute it anew from cost and parameters on every call.")
+_FIRST_47 = ("gradapprox is computed for the first 47 entries only, the classic network's count: loop over "
+             "range(n) with n = theta.shape[0].")
+_EARLY_RETURN = ("your function returns inside the loop, after the first entry: return once the loop is done "
+                 "(check the indentation of `return`).")
+_SORTED_THETA = ("your theta lists the tensors sorted as strings (W1, W2, W3, b1, ..., with W10 before W2): its "
+                 "entries must follow dictionary_to_vector's layer order W1, b1, W2, b2, ...: "
+                 "theta, keys = dictionary_to_vector(parameters).")
+_GRAD_RETURNED = "you returned grad as gradapprox: return the centered differences you computed."
+_FLAT_RETURNED = ("you flattened gradapprox (np.ravel, .flatten(), np.array of a list of numbers): return an (n, 1) "
+                  "array like grad, e.g. gradapprox.reshape(-1, 1); with shape (n,), grad - gradapprox broadcasts "
+                  "to an (n, n) matrix in the next cells.")
+
+
+def _costs(d, cost, theta):
+    """(J_plus, J_minus) of the classic loop on `theta` (any dtype: the perturbation is added in it) with `cost`,
+    a function of theta's dictionary."""
+    plus, minus = np.zeros((d.n, 1)), np.zeros((d.n, 1))
+    for i in range(d.n):
+        t = theta.copy()
+        t[i] += d.epsilon
+        plus[i] = cost(vectors.vector_to_dictionary(t, d.shapes))
+        t = theta.copy()
+        t[i] -= d.epsilon
+        minus[i] = cost(vectors.vector_to_dictionary(t, d.shapes))
+    return plus, minus
+
+
+def _insertion_order(names, keys):
+    """The permutation of theta's entries (in dictionary_to_vector's order, keys) into the order of `names`."""
+    keys = np.asarray(keys, dtype=object)
+    return np.concatenate([np.flatnonzero(keys == name) for name in names if name in set(keys.tolist())])
+
+
+def _case_models(cases):
+    """[(hint, model(c) -> (value, tolerance) or a list of them)] of the mistakes that need the whole case: the
+    cost function used, the dict's order, the calls made before."""
+    X0, Y0, _ = network.gradient_check_n_test_case()
+    classic = classic_cost_function(X0, Y0)
+    coefficient = lambda c: 1 / (2 * c.data.epsilon)
+
+    def global_cost(c):
+        plus, minus = _costs(c.data, classic, c.data.theta)
+        return _rd_model(c.data, (plus - minus) / (2 * c.data.epsilon), coefficient(c))
+
+    def float32(c):
+        plus, minus = _costs(c.data, lambda p: c.cost(p), c.data.theta.astype(np.float32))
+        return _rd_model(c.data, (plus - minus) / (2 * c.data.epsilon), coefficient(c))
+
+    def last_entry(c):
+        a = c.data.approx.copy()
+        a[-1] = 0.0
+        return _rd_model(c.data, a, coefficient(c))
+
+    def only_w(c):
+        a = c.data.approx * np.array([[k.startswith("W")] for k in c.data.keys])
+        return _rd_model(c.data, a, coefficient(c))
+
+    def first_47(c):
+        if c.data.n < 47:
+            raise ValueError("range(47) over fewer entries raises IndexError")
+        a = c.data.approx.copy()
+        a[47:] = 0.0
+        return _rd_model(c.data, a, coefficient(c))
+
+    def early_return(c):
+        a = np.zeros_like(c.data.approx)
+        a[0] = c.data.approx[0]
+        return _rd_model(c.data, a, coefficient(c))
+
+    def sorted_theta(c):  # theta in string order, unrolled in layer order: the costs are at other points
+        d = c.data
+        theta = np.concatenate([np.reshape(c.parameters[k], (-1, 1)) for k in sorted(c.parameters)])
+        plus, minus = _costs(d, c.cost, theta)
+        return _rd_model(d, (plus - minus) / (2 * d.epsilon), coefficient(c))
+
+    def insertion(c):
+        d = c.data
+        order_p = _insertion_order(list(c.parameters), d.keys)
+        order_g = _insertion_order([k[1:] for k in c.gradients if k[1:] in c.parameters], d.keys)
+        options = [_rd_model(d, d.approx[order_p], coefficient(c))]  # grad in layer order, gradapprox in the dict's
+        if len(order_g) == d.n:  # grad in the gradients dict's order, gradapprox in layer order
+            options.append((_rd(d.grad[order_g], d.approx), _rd_model(d, d.approx, coefficient(c))[1]))
+        return options
+
+    def cached(by_epsilon):
+        return lambda c: _rd_model(c.data, _cached_approx(cases, c, by_epsilon), coefficient(c))
+    return [(_GLOBAL_COST, global_cost), (_FLOAT32, float32), (_LAST_ENTRY, last_entry), (_ONLY_W, only_w),
+            (_INSERTION, insertion), (_CACHED, cached(False)), (_CACHED, cached(True)), (_FIRST_47, first_47),
+            (_EARLY_RETURN, early_return), (_SORTED_THETA, sorted_theta)]
 
 
 def classic_cost_function(X, Y):
@@ -320,6 +440,7 @@ class _GCNCase:
     data: _NDData = None
     got: float = None
     got_approx: np.ndarray = None
+    approx_shape: tuple = None  # the shape of the gradapprox returned, (n, 1) or (n,)
     printed: str = ""
     want: float = field(init=False, default=None)
     tol: float = field(init=False, default=None)
@@ -361,10 +482,10 @@ class _GCNCase:
         return not within(self.got, self.want, 0.0, self.tol)
 
 
-def _random_net(rng, m):
-    """A random 3-layer net of other sizes and scales than the classic one (at least 55 parameters), data X
-    (4, m) of a random scale and labels Y (1, m) with both labels present."""
-    sizes = [4, int(rng.integers(6, 9)), int(rng.integers(3, 6)), 1]
+def _random_net(rng, m, sizes=None):
+    """A random 3-layer net of other sizes and scales than the classic one (at least 55 parameters; or of the
+    layer sizes `sizes`), data X (4, m) of a random scale and labels Y (1, m) with both labels present."""
+    sizes = [4, int(rng.integers(6, 9)), int(rng.integers(3, 6)), 1] if sizes is None else list(sizes)
     parameters = {}
     for l in (1, 2, 3):
         scale = float(rng.uniform(0.5, 1.5)) / np.sqrt(sizes[l - 1])
@@ -404,6 +525,12 @@ def _gcn_cases():
     _, cache_c = network.forward_propagation_deep(Xc, Yc, pc)
     Xd, Yd, pd = _deep_net(rng, DEEP_DIMS, 4)
     _, cache_d = network.forward_propagation_deep(Xd, Yd, pd)
+    gd = network.backward_propagation_deep(Xd, Yd, cache_d)
+    Xe, Ye, pe = _random_net(rng, 6, sizes=[4, pa["W1"].shape[0], pa["W2"].shape[0], 1])  # as many parameters as a
+    _, cache_e = network.forward_propagation_n(Xe, Ye, pe)
+    # the 12-layer net's dicts in shuffled orders: theta follows dictionary_to_vector's layer order, not the dict's
+    pd = {str(k): pd[k] for k in rng.permutation(list(pd))}
+    gd = {str(k): gd[k] for k in rng.permutation(list(gd))}
     above, below = 2.6e-7, 1.6e-7  # the differences of the scaled gradients: just above / below 2e-7
     s_above, s_below = (1 + above) / (1 - above), (1 + below) / (1 - below)
     return [
@@ -417,8 +544,10 @@ def _gcn_cases():
                  network.backward_propagation_n(Xb, Yb, cache_b), 1e-2),
         _GCNCase("a 5-layer net, a wrong db2", deep_cost_function(Xc, Yc), pc,
                  network.backward_propagation_deep(Xc, Yc, cache_c, bugs=("db2_sum_without_axis",)), 1e-6, False),
-        _GCNCase("a 12-layer net, correct gradients", deep_cost_function(Xd, Yd), pd,
-                 network.backward_propagation_deep(Xd, Yd, cache_d), 1e-5, False),
+        _GCNCase("a 12-layer net, its dicts in shuffled orders, correct gradients", deep_cost_function(Xd, Yd), pd,
+                 gd, 1e-5, False),
+        _GCNCase("a random 3-layer net of the same sizes as the first one, other values, correct gradients",
+                 classic_cost_function(Xe, Ye), pe, network.backward_propagation_n(Xe, Ye, cache_e), 1e-6, False),
         _GCNCase(f"the classic case, every gradient {s_above:.9f} times the right one", cost, parameters,
                  _scaled(correct, s_above), 1e-5, True),
         _GCNCase(f"the classic case, every gradient {s_below:.9f} times the right one", cost, parameters,
@@ -429,7 +558,12 @@ def _gcn_cases():
 def _agrees(cases, model):
     """Whether every case's answer is within tolerance of what `model` gives (any of its variants)."""
     for c in cases:
-        out = model(c)
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a model's float32 parameters warn, as the student's own did
+                out = model(c)
+        except (ArithmeticError, ValueError, TypeError, KeyError, IndexError):
+            return False
         options = out if isinstance(out, list) else [out]
         if not any(within(c.got, v, 0.0, tol) for v, tol in options):
             return False
@@ -443,7 +577,43 @@ def _gcn_hints(cases):
             hints.append(hint)
     if any(c.eps != DEFAULT_EPSILON for c in cases) and _agrees(cases, lambda c: c.at_default()):
         hints.append(_IGNORED_EPSILON)
+    if not hints:  # the mistakes that need more than the costs: computed only when none of the above explains
+        for hint, model in _case_models(cases):
+            if _agrees(cases, model):
+                hints.append(hint)
     return " Or: ".join(dict.fromkeys(hints))
+
+
+def _apart(got, want):
+    """got and want with as many digits (6 to 17) as it takes to tell them apart."""
+    for digits in (6, 10, 17):
+        if f"{got:.{digits}g}" != f"{want:.{digits}g}":
+            break
+    return f"{got:.{digits}g}", f"{want:.{digits}g}"
+
+
+def _cached_approx(cases, c, by_epsilon):
+    """What a cache keyed by n (by_epsilon: by n and epsilon) returns on case c: the gradapprox returned by the first
+    earlier call with as many parameters (and the same epsilon), or the right one when there was none."""
+    index = next(i for i, e in enumerate(cases) if e is c)
+    return next((e.got_approx for e in cases[:index] if e.data.n == c.data.n and (e.eps == c.eps or not by_epsilon)),
+                c.data.approx)
+
+
+def _approx_hint(cases):
+    """"\nMost likely: ..." when one known mistake explains every gradapprox returned (the differences being
+    right), else ""."""
+    def agrees(expected):
+        return all(np.all(within(c.got_approx, expected(c), 0.0, _approx_tolerance(c.data))) for c in cases)
+
+    hints = []
+    if agrees(lambda c: c.data.grad):
+        return f"\nMost likely: {_GRAD_RETURNED}"
+    if agrees(lambda c: c.data.approx[_insertion_order(list(c.parameters), c.data.keys)]):
+        hints.append(_INSERTION)
+    if agrees(lambda c: _cached_approx(cases, c, False)) or agrees(lambda c: _cached_approx(cases, c, True)):
+        hints.append(_CACHED)
+    return f"\nMost likely: {' Or: '.join(hints)}" if hints else ""
 
 
 def _unpack_gcn(result, case):
@@ -469,7 +639,7 @@ def _unpack_gcn(result, case):
     if approx.shape not in ((n, 1), (n,)):
         raise AssertionError(f"{call} returned a gradapprox of shape {approx.shape}; expected ({n}, 1), one entry "
                              "per entry of theta.")
-    return difference, approx.astype(float).reshape(n, 1)
+    return difference, approx.astype(float).reshape(n, 1), approx.shape
 
 
 def _call_gcn(gradient_check_n, case):
@@ -480,7 +650,7 @@ def _call_gcn(gradient_check_n, case):
     if not (_same_arrays(case.parameters, parameters) and _same_arrays(case.gradients, gradients)):
         raise AssertionError(f"{case.call} changed the parameters or gradients it was given: perturb copies "
                              "(np.copy) of theta, never the caller's arrays.")
-    case.got, case.got_approx = _unpack_gcn(result, case)
+    case.got, case.got_approx, case.approx_shape = _unpack_gcn(result, case)
     case.printed = printed.getvalue()
 
 
@@ -508,14 +678,20 @@ def check_gradient_check_n(gradient_check_n):
             if case.tol > 1e-3 * abs(case.want):
                 message += f" (within {case.tol:.2g}: the round-off of the costs)"
             raise AssertionError(message + "." + (f"\nMost likely: {hint}" if hint else ""))
+    flat = next((c for c in done if c.approx_shape != (c.data.n, 1)), None)
+    if flat is not None:
+        raise AssertionError(f"{flat.call} returned the right difference, but a gradapprox of shape {flat.approx_shape}: "
+                             f"the docstring asks for shape ({flat.data.n}, 1), like grad.\nMost likely: {_FLAT_RETURNED}")
     for case in done:
         bad = ~within(case.got_approx, case.data.approx, 0.0, _approx_tolerance(case.data))
         if np.any(bad):
             i = int(np.flatnonzero(bad.ravel())[0])
+            got_i, want_i = _apart(case.got_approx[i, 0], case.data.approx[i, 0])
             raise AssertionError(f"{case.call} returned the right difference, but entry {i} of gradapprox (in "
-                                 f"{case.data.keys[i]}) is {case.got_approx[i, 0]:.6g}, expected "
-                                 f"{case.data.approx[i, 0]:.6g}: return the gradapprox you computed, one centered "
-                                 "difference per entry of theta, in the order of dictionary_to_vector.")
+                                 f"{case.data.keys[i]}) is {got_i}, expected {want_i}: return the gradapprox you "
+                                 "computed, one centered "
+                                 "difference per entry of theta, in the order of dictionary_to_vector."
+                                 + _approx_hint(done))
     for case in cases:
         if not case.print_msg and case.printed.strip():
             raise AssertionError(f"{case.call} printed {case.printed.strip()[:200]!r} although print_msg was False: "
@@ -537,6 +713,12 @@ def _groups(keys):
     """{name: index array} in the order the names first appear in keys."""
     keys = np.asarray(list(keys), dtype=object)
     return {name: np.flatnonzero(keys == name) for name in dict.fromkeys(keys.tolist())}
+
+
+def _prefix_groups(keys):
+    """{name: index array} of the entries whose key starts with the name: W1 takes W10, W11, W12 too."""
+    keys = [str(k) for k in keys]
+    return {name: np.flatnonzero([k.startswith(name) for k in keys]) for name in dict.fromkeys(keys)}
 
 
 def _norm(x):
@@ -568,7 +750,7 @@ def _block_models(grad, gradapprox, keys):
     groups = _groups(keys)
     total = _norm(g) + _norm(a)
 
-    def per_block(numerator, denominator):  # with the 0.0-when-both-are-zero guard of a right answer
+    def per_block(numerator, denominator, groups=groups):  # with the 0.0-when-both-are-zero guard of a right answer
         out = {}
         for name, idx in groups.items():
             den = float(denominator(g[idx], a[idx]))
@@ -576,6 +758,7 @@ def _block_models(grad, gradapprox, keys):
         return out
     both = lambda gt, at: _norm(gt) + _norm(at)
     return {
+        _PREFIX: per_block(lambda gt, at: _norm(gt - at), both, _prefix_groups(keys)),
         _OVERALL_DENOMINATOR: per_block(lambda gt, at: _norm(gt - at), lambda gt, at: total),
         _ONE_NORM_BLOCK: per_block(lambda gt, at: _norm(gt - at), lambda gt, at: _norm(gt)),
         _ONE_NORM_BLOCK + " ": per_block(lambda gt, at: _norm(gt - at), lambda gt, at: _norm(at)),
@@ -594,6 +777,50 @@ _SQUARED = "the norms are square roots of sums of squares: you left the square r
 _NORM_DIFFERENCE = ("you used the difference of the norms, | ||g_T|| - ||a_T|| |, which is 0 for a gradient of the "
                     "right size pointing the wrong way: use the norm of the difference, ||g_T - a_T||.")
 _OVERALL = "every tensor got the overall difference: compute it over each tensor's own entries."
+_PREFIX = ("W1's entries include those of W10, W11, W12 (and b1's those of b10, ...): you matched the names by their "
+           "beginning (k.startswith(name), name in k); compare whole names, keys[i] == name.")
+_EPSILON_DENOMINATOR = ("you added a small number to the denominator (... + 1e-8): d_T is exactly "
+                        "||g_T - a_T|| / (||g_T|| + ||a_T||); give 0.0 only where that denominator is 0.")
+_CACHED_BLOCKS = ("the values of an earlier call with the same keys: you kept results between calls (a cache keyed by "
+                  "keys?); compute them from grad and gradapprox on every call.")
+
+
+def _cache_explains(results, want_of):
+    """Whether a cache keyed by keys explains every result: a call with the keys of an earlier one returned exactly
+    what that one did, every other call the right values; and at least one call was answered from the cache.
+    results: [(call, items, grad, approx, keys, ...)] in the order of the calls."""
+    hit = False
+    for i, (_, items, _, _, keys, *_) in enumerate(results):
+        first = next((r for r in results[:i] if list(r[4]) == list(keys)), None)
+        if first is not None:
+            if items != first[1]:
+                return False
+            hit = True
+        elif _compare_dicts(items, want_of(results[i]), _blocks_tol) is not None:
+            return False
+    return hit
+
+
+def _epsilon_explains(results):
+    """Whether ||g_T - a_T|| / (||g_T|| + ||a_T|| + e) for one e > 0 explains every value of every result."""
+    fits = []
+    for _, items, g, a, keys, *_ in results:
+        g, a = np.ravel(g).astype(float), np.ravel(a).astype(float)
+        for name, idx in _groups(keys).items():
+            value = dict(items).get(name)
+            num, den = float(_norm(g[idx] - a[idx])), float(_norm(g[idx]) + _norm(a[idx]))
+            if value and value > 0 and num > 0:
+                fits.append(num / value - den)
+    if not fits or min(fits) <= 0:
+        return False
+    e = float(np.median(fits))
+    for _, items, g, a, keys, *_ in results:
+        g, a = np.ravel(g).astype(float), np.ravel(a).astype(float)
+        want = {name: float(_norm(g[idx] - a[idx]) / (_norm(g[idx]) + _norm(a[idx]) + e))
+                for name, idx in _groups(keys).items()}
+        if _compare_dicts(items, want, lambda w: 1e-6 * abs(w) + 1e-15) is not None:
+            return False
+    return True
 _ZERO_BLOCK = ("a tensor whose grad and gradapprox are both zero gives 0 / 0: its difference is 0.0 (nothing "
                "disagrees), as relative_difference returns.")
 _SORTED = ("the right values, in another order: list the tensors in the order their names first appear in keys "
@@ -614,10 +841,22 @@ def _ordered_items(value, call, what="tensor names"):
     return list(value.items())
 
 
+_ONE_ENTRY = {
+    1: ("a norm or a sum over axis=0 of a (k, 1) column keeps one axis (np.linalg.norm(v, axis=0) has shape (1,)): "
+        "wrap the number in float(...), or take the norm of the whole block, float(np.linalg.norm(v))."),
+    2: ("np.dot of two (k, 1) columns, or a product with a .T, is a (1, 1) array: wrap the number in float(...), or "
+        "use np.linalg.norm."),
+}
+
+
 def _as_number(value, call, name):
     if isinstance(value, str):
         raise AssertionError(f"{call} returned {value!r} for {name}; expected a number.")  # noqa: TRY004
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        if value.ndim > 0:  # the notebook's f"{d:.2g}" fails on it; a dict of floats is what the docstring says
+            hint = _ONE_ENTRY.get(min(value.ndim, 2))
+            raise AssertionError(f"{call} returned an array of shape {value.shape} for {name}; expected a number (a "
+                                 f"float), as the docstring says.\nMost likely: {hint}")
         return float(value.reshape(()))
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise AssertionError(f"{call} returned {_fmt(value)} for {name}; expected a number (a float).")  # noqa: TRY004
@@ -684,11 +923,17 @@ def _blocks_cases():
     a3 = np.array([[3.0], [4.0], [1.0], [2.0], [2.0]])
     k3 = ["a", "a", "b", "b", "b"][::-1]
     g3, a3 = g3[::-1].copy(), a3[::-1].copy()  # "b" first
+    # the keys of the third case again, with other values and kinds of error: nothing may be kept between calls
+    g4, a4, k4 = _scaled_blocks(rng, [("conv_w", 6, 3.0), ("gamma", 3, None), ("beta", 3, "mask"), ("fc_w", 5, 0.5),
+                                      ("fc_b", 2, "zero")])
+    tiny = np.array([[k == "beta"] for k in k4])  # a tensor of norm ~1e-6: an epsilon added to a denominator shows
+    g4, a4 = np.where(tiny, 1e-6 * g4, g4), np.where(tiny, 1e-6 * a4, a4)
     return [("the colleague's classic case", g0, a0, k0, None),
             ("a 12-layer net, keys W1, b1, ..., W12, b12", g1, a1, k1, None),
             ("tensors conv_w, gamma, beta, fc_w, fc_b", g2, a2, k2, None),
             ("tensors conv_w, gamma, beta, fc_w, fc_b", g2, a2, k2, 0.5),
-            ("tensors b and a, a exactly 3 times its gradapprox", g3, a3, k3, 0.5)]
+            ("tensors b and a, a exactly 3 times its gradapprox", g3, a3, k3, 0.5),
+            ("tensors conv_w, gamma, beta, fc_w, fc_b again, other values", g4, a4, k4, None)]
 
 
 def _call_blocks(fn, name, label, grad, approx, keys, threshold):
@@ -773,6 +1018,10 @@ def _returned(call, items, want):
 
 def _blocks_hint(results):
     """The one known mistake that explains every case, as "\\nMost likely: ..." (or "")."""
+    if _cache_explains(results, lambda r: reference_block_differences(*r[2:5])):
+        return f"\nMost likely: {_CACHED_BLOCKS}"
+    if _epsilon_explains(results):
+        return f"\nMost likely: {_EPSILON_DENOMINATOR}"
     zero_nan = any(np.isnan(v) for _, items, *_ in results for _, v in items)
     if zero_nan:
         ok = all(all((np.isnan(v) and reference_block_differences(g, a, k)[n] == 0.0)
@@ -807,6 +1056,8 @@ def _diagnose_models(grad, gradapprox, keys, threshold):
     g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
     groups = _groups(keys)
     blocks = reference_block_differences(grad, gradapprox, keys)
+    prefix = _prefix_groups(keys)
+    prefix_blocks = _block_models(grad, gradapprox, keys)[_PREFIX]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = {n: _norm(g[idx]) / _norm(a[idx]) for n, idx in groups.items()}
 
@@ -814,6 +1065,7 @@ def _diagnose_models(grad, gradapprox, keys, threshold):
         return {n: value(n) for n, d in blocks.items() if test(d)}
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
+            _PREFIX: {n: float(_norm(g[prefix[n]]) / _norm(a[prefix[n]])) for n, d in prefix_blocks.items() if d > t},
             _INVERTED: pick(lambda d: d > t, lambda n: 1 / ratio[n]),
             _AT_THRESHOLD: pick(lambda d: d >= t, lambda n: ratio[n]),
             _IGNORED_THRESHOLD: pick(lambda d: d > SUSPECT_THRESHOLD, lambda n: ratio[n]),
@@ -831,9 +1083,10 @@ def _diagnose_tol(w):
 @exercise_check
 def check_diagnose(diagnose):
     """diagnose(grad, gradapprox, keys, threshold=1e-5) must return {suspect: ||g_T|| / ||a_T||} (module doc)."""
-    results = []
-    for label, grad, approx, keys, threshold in _blocks_cases():
-        call, result = _call_blocks(diagnose, "diagnose", label, grad, approx, keys, threshold)
+    called = [_call_blocks(diagnose, "diagnose", label, grad, approx, keys, threshold) + (grad, approx, keys, threshold)
+              for label, grad, approx, keys, threshold in _blocks_cases()]
+    checked = {}
+    for index, (call, result, grad, approx, keys, threshold) in _colleague_last(called):  # the colleague's suspects last
         if isinstance(result, (list, tuple, set)) and all(isinstance(n, str) for n in result):
             raise AssertionError(f"{call} returned {_fmt(result)}, a {type(result).__name__} of names: return a "
                                  "dict {suspect: norm ratio ||g_T|| / ||a_T||}, e.g. {'gamma': 0.25}.")
@@ -841,8 +1094,8 @@ def check_diagnose(diagnose):
         for name, value in items:
             if isinstance(value, str):
                 raise AssertionError(f"{call} returned {value!r} for {name}: " + _WORDS.format(name=name))  # noqa: TRY004
-        items = [(k, _as_number(v, call, k)) for k, v in items]
-        results.append((call, items, grad, approx, keys, threshold))
+        checked[index] = (call, [(k, _as_number(v, call, k)) for k, v in items], grad, approx, keys, threshold)
+    results = [checked[index] for index in range(len(called))]
     for index, (call, items, grad, approx, keys, threshold) in _colleague_last(results):
         want = reference_diagnose(grad, approx, keys, SUSPECT_THRESHOLD if threshold is None else threshold)
         problem = _compare_dicts(items, want, _diagnose_tol)
@@ -859,6 +1112,8 @@ def check_diagnose(diagnose):
                 network.CLASSIC_SHAPES):
             raise AssertionError(message + "\nMost likely: " + _HARD_CODED.format(names=", ".join(dict.fromkeys(keys))))
         hints = []
+        if _cache_explains(results, lambda r: reference_diagnose(*r[2:5], SUSPECT_THRESHOLD if r[5] is None else r[5])):
+            hints.append(_CACHED_BLOCKS)
         for hint in _diagnose_models(*results[0][2:]):
             if all(_compare_dicts(it, _diagnose_models(g, a, k, t)[hint], _diagnose_tol) is None
                    for _, it, g, a, k, t in results):
@@ -873,6 +1128,7 @@ def check_diagnose(diagnose):
 # backward_propagation_n
 
 GRADIENT_KEYS = ("dW3", "db3", "dW2", "db2", "dW1", "db1")  #: the order of the backward pass
+INTERMEDIATE_KEYS = ("dZ3", "dA2", "dZ2", "dA1", "dZ1")  #: the other entries the docstring lists
 CACHE_NAMES = ("Z1", "A1", "W1", "b1", "Z2", "A2", "W2", "b2", "Z3", "A3", "W3", "b3")
 
 
@@ -1023,7 +1279,8 @@ def check_backward_propagation_n(backward_propagation_n):
     inputs = [("the classic case", X, Y, parameters),
               ("a random 3-layer net with m = 7, Y of shape (1, 7)",) + _random_backward_case(rng, 7, True),
               ("a random 3-layer net with m = 12, Y of shape (12,)",) + _random_backward_case(rng, 12, False),
-              ("a random 3-layer net with m = 1, Y of shape (1,)",) + _random_backward_case(rng, 1, False)]
+              ("a random 3-layer net with m = 1, Y of shape (1,)",) + _random_backward_case(rng, 1, False),
+              ("another random 3-layer net with m = 7, Y of shape (1, 7)",) + _random_backward_case(rng, 7, True)]
     cases = []
     for label, X_, Y_, p in inputs:
         _, cache = network.forward_propagation_n(X_, Y_, p)
@@ -1049,7 +1306,10 @@ def check_backward_propagation_n(backward_propagation_n):
         values = {}
         for key in GRADIENT_KEYS[::-1]:
             if key not in got:
-                raise AssertionError(f"{call}: gradients has no {key!r} key.")
+                early = ("\nMost likely: your function returns inside its layer loop, after the first layer it "
+                         "computes: return once the loop is done (check the indentation of `return`)."
+                         if {"dW3", "db3"} <= set(got) and not {"dW2", "db2", "dW1", "db1"} & set(got) else "")
+                raise AssertionError(f"{call}: gradients has no {key!r} key." + early)
         for key in GRADIENT_KEYS:
             value = got[key]
             array = np.asarray(value) if isinstance(value, (np.ndarray, numbers.Real)) else None
@@ -1059,11 +1319,23 @@ def check_backward_propagation_n(backward_propagation_n):
                 raise AssertionError(f"{call}: {key} is an array of the cache (or X, Y) itself, not a new array: "
                                      "compute it, e.g. 1./m * np.sum(dZ, axis=1, keepdims=True).")
             values[key] = array.astype(float)
+        for key in INTERMEDIATE_KEYS:  # the docstring's dZ3, dA2, ...: judged where the dict has them
+            value = got.get(key)
+            if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+                values[key] = value.astype(float)
+            elif key in got:
+                raise AssertionError(f"{call}: {key} is {_fmt(value)}, not an array of numbers.")
         case.got = values
         cases.append(case)
+    memo = _memo_problem(cases)
+    if memo:
+        raise AssertionError(memo)
     wrong = [key for key in GRADIENT_KEYS if any(not _matches(c.got[key], c.want[key], c.tol[key]) for c in cases)]
     if wrong:
         raise AssertionError(_backward_message(wrong, cases))
+    problem = _intermediate_problem(cases)
+    if problem:
+        raise AssertionError(problem)
     classic = cases[0]  # the course's own check of the student's pass: what the pass line says
     data = _NDData(classic_cost_function(classic.X, classic.Y), parameters, classic.got, DEFAULT_EPSILON)
     difference = _rd(data.grad, data.approx)
@@ -1072,6 +1344,61 @@ def check_backward_propagation_n(backward_propagation_n):
                              f"classic case gives {difference:.3g}, above {THRESHOLD_N:.0e}: look for a small error.")
     print(f"backward_propagation_n passed: every dW and db right to 1e-07 relative (the classic case; m = 7, 12, 1); "
           f"your pass's gradient check on the classic case is below {THRESHOLD_N:.0e}")
+
+
+_MEMO = ("you kept results between calls (a cache keyed by X.shape?): compute the gradients from this call's X, Y "
+         "and cache every time.")
+_IN_PLACE_MASK = ("you masked dA{l} in place (dA{l}[A{l} <= 0] = 0, or np.multiply(..., out=dA{l})), so the dA{l} you "
+                  "return is dZ{l}: compute dZ{l} as a new array, dZ{l} = np.multiply(dA{l}, np.int64(A{l} > 0)).")
+
+
+def _same_result(a, b):
+    return all(k in a and k in b and a[k].shape == b[k].shape and np.array_equal(a[k], b[k]) for k in GRADIENT_KEYS)
+
+
+def _memo_problem(cases):
+    """The message when a cache keyed by X.shape explains every case -- a call with the X.shape of an earlier one
+    returned exactly what that one did, every other call the right gradients -- else None."""
+    hit = None
+    for i, c in enumerate(cases):
+        first = next((e for e in cases[:i] if e.X.shape == c.X.shape), None)
+        if first is not None:
+            if not _same_result(c.got, first.got):
+                return None
+            if any(not _matches(c.got[k], c.want[k], c.tol[k]) for k in GRADIENT_KEYS):
+                hit = hit or (c, first)
+        elif any(not _matches(c.got[k], c.want[k], c.tol[k]) for k in GRADIENT_KEYS):
+            return None
+    if hit is None:
+        return None
+    c, first = hit
+    return (f"{c.call} returned exactly the gradients of an earlier call, {first.call}, whose X has the same shape "
+            f"{c.X.shape}.\nMost likely: {_MEMO}")
+
+
+def _intermediate_tol(want):
+    return 1e-7 * float(np.max(np.abs(want))) + 1e-12 if want.size else 0.0
+
+
+def _intermediate_problem(cases):
+    """The message when a dZ or dA the student's dict holds is not what its name says (on some case), else None."""
+    for key in INTERMEDIATE_KEYS:
+        bad = [c for c in cases if key in c.got and not _matches(c.got[key], c.want[key], _intermediate_tol(c.want[key]))]
+        if not bad:
+            continue
+        c = bad[0]
+        value, want = c.got[key], c.want[key]
+        detail = (f"has shape {value.shape}, expected {want.shape}" if value.shape != want.shape
+                  else f"is off by up to {float(np.max(np.abs(value - want))):.3g}")
+        message = (f"{c.call}: every dW and db is right, but the {key} in the dict you return {detail}: the docstring "
+                   f"lists dZ3, dA2, dZ2, ...; each must hold the value of its name (or leave it out).")
+        if key.startswith("dA"):
+            l = key[2:]
+            if all(_matches(c.got[key], c.want[f"dZ{l}"], _intermediate_tol(c.want[f"dZ{l}"]))
+                   for c in cases if key in c.got):
+                message += "\nMost likely: " + _IN_PLACE_MASK.format(l=l)
+        return message
+    return None
 
 
 def _backward_message(wrong, cases):

@@ -9,7 +9,8 @@ student_id: the function, run in the sandbox, must return exactly that literal, 
 passed record says which id was read back ("student id read back: 'jdoe42'"), so an instructor sees a student
 who set another student's id.
 wrong_tensors, buggy_lines: compared, as sets, with the truth for the id read back.
-fixed_backward: networks of random sizes (W2 square or not), m and scales, judged against the exact gradients;
+fixed_backward: networks of random sizes (W2 square or not), m and scales (the second with X of the first one's
+shape: nothing may be kept between calls), judged against the exact gradients;
 the verification sandbox holds no course module, so the teammate's pass and the forward pass are absent. And a
 large network (~0.5M parameters): a backward pass takes milliseconds there, while a numerical gradient of the
 student's own forward pass (centered differences or complex steps, which the small cases cannot tell from a fixed
