@@ -45,7 +45,7 @@ def project_entries_in_sandbox():
 
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout
-# Ubuntu 22.04's bubblewrap (Gradescope's default image), beside the checkout (see ../shared/bin/README.md)
+# Ubuntu 22.04's bubblewrap (Gradescope's default image), beside the checkout (a README lies next to it)
 UBUNTU_BWRAP = ROOT.parent / "shared" / "bin" / "bwrap-0.6.1"
 
 

@@ -287,9 +287,13 @@ for _entry in pathlib.Path("/proc").iterdir():
             _roots.add(_text)
             _roots.update(str(p) for p in pathlib.Path(_text).parents)
 _skip = {"proc", "sys", "dev", "usr", "site-packages", "python3.11", "__pycache__", ".git"}
-_notebooks = set()
+_notebooks, _seen = set(), set()
 for _root in sorted(_roots):
     for _dir, _dirs, _files in _walk(_root):
+        if _dir.rstrip("/") in _seen:  # reached from another root already (a checkout under /tmp: /, /tmp, ...)
+            _dirs[:] = []
+            continue
+        _seen.add(_dir.rstrip("/"))
         _dirs[:] = [d for d in _dirs if d not in _skip]
         _notebooks.update(_dir.rstrip("/") + "/" + f for f in _files if f.endswith(".ipynb"))
 _space, _solutions = {}, []
