@@ -35,6 +35,7 @@ import nbformat
 
 from course_utils.grading import cells
 from course_utils.grading.verify import load_spec
+from course_utils.portability import BLAS_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "tests" / "solutions"
@@ -54,7 +55,6 @@ LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_ext
                  "pygments_lexer": "ipython3"}  # no version: the release must not depend on the machine
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime", "collapsed", "widgets")
 STUDENT_OUTPUT = "student-output"  # tag of a demo cell that shows the student's own results: no stored output
-BLAS_SETTINGS = ("OPENBLAS_", "NVPL_BLAS_", "MKL_", "GOTO")  # environment variables that pick BLAS kernels
 
 
 class BuildError(Exception):

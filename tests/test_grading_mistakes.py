@@ -95,6 +95,9 @@ def test_files_say_the_same_and_the_page_is_self_contained(fabricated, tmp_path)
                         **{k: v[0] for k, v in want["mistakes"].items()}}
     students = list(csv.DictReader(open(tmp_path / "report" / "students.csv", encoding="utf-8")))
     assert len(students) == 300
+    assert sum(int(s["unexplained failures"]) for s in students) == sum(e["unexplained"] for e in expected.values())
+    erring = {r.student for r in records if r.status == "error"}
+    assert {s["student"] for s in students if int(s["unexplained failures"])} == erring
     page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert "<script" not in page.lower() and not re.search(r"""(src|href)=["']?(https?:|//)""", page)
     assert page.count("<svg") == 1 and "Content-Security-Policy" in page

@@ -80,10 +80,11 @@ class ExerciseSummary:
 class ClassMistakes:
     exercises: dict  # (notebook, exercise) -> ExerciseSummary, in release order
     students: dict  # student -> [mistake ids]
+    unexplained: Counter = field(default_factory=Counter)  # student -> failures no mistake explains
 
     @classmethod
     def from_records(cls, records):
-        exercises, students = {}, defaultdict(list)
+        exercises, students, unexplained = {}, defaultdict(list), Counter()
         for r in records:
             key = (r.notebook, r.exercise)
             summary = exercises.setdefault(key, ExerciseSummary(r.notebook, r.exercise))
@@ -104,7 +105,8 @@ class ClassMistakes:
                 students[r.student].append(mid)
             else:
                 summary.unexplained.append((r.student, r.status, r.message))
-        return cls(exercises, dict(sorted(students.items())))
+                unexplained[r.student] += 1
+        return cls(exercises, dict(sorted(students.items())), unexplained)
 
     # -------------------------------------------------------------------------------------------------
     # CSV
@@ -123,8 +125,7 @@ class ClassMistakes:
 
     def student_rows(self):
         for student, ids in self.students.items():
-            unexplained = sum(1 for s in self.exercises.values() for who, _, _ in s.unexplained if who == student)
-            yield [student, len(ids), unexplained, " ".join(ids)]
+            yield [student, len(ids), self.unexplained[student], " ".join(ids)]
 
     def write(self, folder):
         """Write report.html, mistakes.csv and students.csv into folder (made if needed); return their paths."""
