@@ -376,7 +376,8 @@ def test_a_time_budget_reports_what_was_graded_and_times_out_the_rest(tmp_path):
     assert all(got[("a_honest", e)] == ("passed", p) for e, p in
                {"square": 1, "forward_difference": 2, "norm2": 1, "relative_difference": 2}.items()), got
     looped = {r.exercise: r for r in report.records if r.student == "b_looping" and r.notebook == nb1}
-    assert [(r.status, r.points) for r in looped.values()] == [("timeout", 0), ("timeout", 0)]
+    assert [(r.status, r.points) for r in looped.values()] == [("timeout", 0), ("timeout", 0)], \
+        [(r.exercise, r.status, r.message) for r in looped.values()]
     assert all("grading time budget ran out" in r.message for r in looped.values()), [r.message for r in looped.values()]
     assert report.settings["time_budget"] == 90
 

@@ -641,3 +641,27 @@ def test_grader_environment_not_inherited(uid, monkeypatch):
     assert "PYTEST_CURRENT_TEST" not in out["env"]
     inherited = sorted(k for k, v in out["env"].items() if os.environ.get(k) == v)
     assert "GRADER_TEST_SECRET" not in out["env"], f"inherited from the grader: {inherited}"
+
+
+def test_kill_unleased_spares_a_live_lease_and_ends_a_released_one():
+    """Gradescope's autograde.py ends what student code left behind -- but only uids no running grading holds:
+    killing every sandbox uid ended the kernels of another grading run on the same machine (a test of the
+    time budget saw its endless loop die early and the next cell run)."""
+    if os.geteuid() != 0:
+        pytest.skip("processes of another uid can be started and killed by root only")
+    lease = sandbox.Lease(first=sandbox.LEASE_FIRST + (sandbox.LEASES - 1) * sandbox.LEASE_SIZE)  # the last block:
+    procs = []  # no concurrent grading run takes it between its release and the kill
+    try:
+        procs = [subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "sleep", "60"])
+                 for uid in (lease.uid, lease.uid + sandbox.LEASE_SIZE - 1)]
+        time.sleep(0.2)
+        assert sandbox.kill_unleased() == []
+        assert [p.poll() for p in procs] == [None, None]  # held: another run's, left alone
+        lease.release()
+        assert sandbox.kill_unleased() == []
+        assert [p.wait(timeout=10) for p in procs] == [-signal.SIGKILL] * 2
+    finally:
+        lease.release()
+        for p in procs:
+            p.kill()
+            p.wait()

@@ -98,13 +98,13 @@ def write_once(target, results):
 
 
 def kill_student_processes():
-    """SIGKILL whatever still runs as a sandbox uid (root only); returns how many survived."""
+    """SIGKILL whatever still runs as a sandbox uid of a grading run that has ended (root only); returns how many
+    survived. Uids another grading run on this machine still holds are left alone."""
     if os.geteuid() != 0:
         return 0
     from course_utils.grading import sandbox
 
-    uids = range(sandbox.FIRST_UID, sandbox.LEASE_FIRST + sandbox.LEASE_SIZE * sandbox.LEASES)
-    return len(sandbox.kill_uids(uids))
+    return len(sandbox.kill_unleased())
 
 
 def run_grader(command, stop_at):
