@@ -24,11 +24,10 @@ import time
 
 import numpy as np
 
+from course_utils.backprop import backward_propagation_n
+from course_utils.fastcost import NetworkCost, classic_cost
 from course_utils.gradcheck import check_gradients
 from course_utils.network import (
-    NetworkCost,
-    backward_propagation_n,
-    classic_cost,
     forward_propagation_deep,
     forward_propagation_n,
     gradient_check_n_test_case,

@@ -1,8 +1,7 @@
 """The backward passes of the course networks (the gradients of course_utils.network's costs).
 
 They live apart from the forward passes so that a verification sandbox can expose the forward pass
-without the answer to the backward-pass exercise (course_utils.grading.verify); import them from
-course_utils.network as before.
+without the answer to the backward-pass exercise (course_utils.grading.verify); import them from here.
 """
 import numpy as np
 

@@ -3,6 +3,9 @@
     python -m course_utils.build                 # every notebook, then the README index
     python -m course_utils.build --only 01 02    # some notebooks (number, stem or file name)
     python -m course_utils.build --check         # build into a temporary folder, compare, write nothing
+    python -m course_utils.build --student-release DIR --class-key KEY   # the students' repository
+    python -m course_utils.build --gradescope FILE.zip --class-key KEY   # Gradescope's autograder
+    python -m course_utils.build --capstone-codes IDS --class-key KEY    # notebook 06's codes, one per student
 
 For every tests/solutions/NN_name.ipynb the build
 1. validates the cell contract (readable unique ids, exercise/check metadata, solution markers),
@@ -426,6 +429,13 @@ def main(argv=None):
                           help="write the students' repository into DIR (new, empty, or an earlier student release)")
     delivery.add_argument("--gradescope", type=Path, metavar="FILE.zip",
                           help="write the Gradescope autograder bundle to FILE.zip")
+    delivery.add_argument("--class-key", type=Path, metavar="FILE",
+                          help="with --student-release, --gradescope or --capstone-codes (required): the class key "
+                               "notebook 06's teammates are sealed under and its capstone codes issued with; made in "
+                               "FILE if FILE does not exist. Keep it: the grader needs it (grade --class-key FILE)")
+    delivery.add_argument("--capstone-codes", type=Path, metavar="IDS",
+                          help="print the capstone code of every student id in IDS (one per line, or a roster CSV: "
+                               "its first column) as CSV: student id, capstone code")
     delivery.add_argument("--github", metavar="OWNER/NAME",
                           help="with --student-release: the students' GitHub repository, for the README's clone "
                                "and Binder links")
@@ -435,9 +445,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.github and not args.student_release:
         parser.error("--github: only with --student-release DIR")
-    if args.student_release or args.gradescope:
+    if args.class_key and not (args.student_release or args.gradescope or args.capstone_codes):
+        parser.error("--class-key FILE: only with --student-release, --gradescope or --capstone-codes")
+    if args.student_release or args.gradescope or args.capstone_codes:
         if args.only or args.check:
-            parser.error("--student-release and --gradescope package the built release; run --only/--check separately")
+            parser.error("--student-release, --gradescope and --capstone-codes package the built release; run "
+                         "--only/--check separately")
+        if not args.class_key:
+            parser.error("--class-key FILE is required: the key of this class (a new one is made in FILE if it does "
+                         "not exist; use the same FILE for the student release, the Gradescope bundle and the codes)")
         return deliver(args)
     try:
         paths = select(args.only, args.solutions)
@@ -498,6 +514,54 @@ def portable(built_dir, solutions_dir, names):
                          "--no-portability-check for a draft") from None
 
 
+def class_key(path):
+    """The class key in `path`, made there first if the file does not exist (BuildError when it is not a key)."""
+    from course_utils.grading import teammates
+
+    path = Path(path)
+    if not path.exists():
+        key = teammates.write_new_key(path)
+        print(f"new class key written to {path} (readable by you only). Keep it, and never give it to students: "
+              "the grader needs it (grade --class-key), and the capstone codes come from it", file=sys.stderr)
+        return key
+    try:
+        key = teammates.load_key(path)
+    except ValueError as error:
+        raise BuildError(str(error)) from None
+    if key == teammates.DEMO_KEY:
+        raise BuildError(f"--class-key {path}: that is the course's public demo key; a class needs its own (give a "
+                         "FILE that does not exist, and a new key is made there)")
+    return key
+
+
+def capstone_codes(path, key):
+    """CSV text: "student id,capstone code" for every id in the file `path` (one id per line, or the first column
+    of a CSV with a header). BuildError for an id that is not one."""
+    import csv
+    import io
+
+    from course_utils import capstone
+    from course_utils.grading import teammates
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise BuildError(f"--capstone-codes {path}: cannot read it ({error.strerror or error})") from None
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+    if rows and "," in text.splitlines()[0] and not capstone.ID_PATTERN.fullmatch(rows[0][0].strip()):
+        rows = rows[1:]  # a header
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student id", "capstone code"])
+    for number, row in enumerate(rows, 1):
+        student = row[0].strip()
+        try:
+            writer.writerow([student, teammates.code_for(key, student)])
+        except ValueError as error:
+            raise BuildError(f"--capstone-codes {path}, line {number}: {error}") from None
+    return out.getvalue()
+
+
 def deliver(args):
     """--student-release DIR and/or --gradescope FILE.zip (course_utils.delivery); returns the exit status."""
     from course_utils.delivery import DeliveryError
@@ -505,12 +569,16 @@ def deliver(args):
     from course_utils.delivery.student_release import build_student_release
 
     try:
+        key = class_key(args.class_key)
         if args.student_release:
-            count = build_student_release(args.student_release, args.release, args.solutions, args.github)
+            count = build_student_release(args.student_release, args.release, args.solutions, args.github,
+                                          class_key=key)
             print(f"student release written to {args.student_release} ({count} files)")
         if args.gradescope:
-            count = build_gradescope(args.gradescope, args.release, args.solutions)
+            count = build_gradescope(args.gradescope, args.release, args.solutions, class_key=key)
             print(f"Gradescope autograder written to {args.gradescope} ({count} entries)")
+        if args.capstone_codes:
+            sys.stdout.write(capstone_codes(args.capstone_codes, key))
     except (DeliveryError, BuildError) as error:
         print(f"delivery failed: {error}", file=sys.stderr)
         return 1

@@ -6,6 +6,8 @@ Every tolerance is |got - want| <= atol + rtol |want|: rtol for values that are 
 bound computed by the caller from the actual inputs where the expected value is itself round-off (see
 noise_bound).
 """
+import numbers
+
 import numpy as np
 
 EPS = np.finfo(float).eps
@@ -93,3 +95,17 @@ def describe(value):
     if isinstance(value, float):
         return f"{value:.6g}"
     return f"a {type(value).__name__}"
+
+
+def fmt(value):
+    """A short, readable rendering of a value for messages."""
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
+        return repr(value)
+    if isinstance(value, numbers.Real):
+        return f"{float(value):.10g}"
+    if isinstance(value, np.ndarray):
+        if value.size <= 6 and np.issubdtype(value.dtype, np.number):
+            return f"array of shape {value.shape} {np.array2string(value.ravel(), precision=6)}"
+        return f"array of shape {value.shape}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

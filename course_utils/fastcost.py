@@ -2,7 +2,7 @@
 centered differences that course_utils.gradcheck uses (and classic_cost, the classic net's).
 
 It lives apart from course_utils.network so that a grading sandbox can expose the forward pass without
-the course's own centered differences; import it from course_utils.network as before.
+the course's own centered differences; import it from here.
 """
 
 import numpy as np

@@ -99,7 +99,7 @@ def check_gradients(cost, parameters, gradients, epsilon=1e-7, threshold=THRESHO
                     recheck=True):
     """Check backprop's gradients against centered differences of `cost`.
 
-    cost -- cost(parameters) -> float. A course_utils.network.NetworkCost is differentiated with
+    cost -- cost(parameters) -> float. A course_utils.fastcost.NetworkCost is differentiated with
             its batched fast path; any other function one entry at a time.
     parameters -- dict W1, b1, ... (float64; float32 warns: its round-off makes correct gradients
                   look wrong)

@@ -14,21 +14,18 @@ from functools import lru_cache
 
 import numpy as np
 
+from course_utils.backprop import backward_propagation_deep, backward_propagation_n
 from course_utils.bugs import BUGS, COLLEAGUE_BUGS, validate_bugs
+from course_utils.fastcost import NetworkCost, classic_cost
 from course_utils.gradcheck import THRESHOLD, check_gradients, relative_difference
 from course_utils.network import CLASSIC_SHAPES as _NETWORK_SHAPES
 from course_utils.network import (
-    NetworkCost,
-    backward_propagation_deep,
-    backward_propagation_n,
-    classic_cost,
     forward_propagation_deep,
     forward_propagation_n,
     gradient_check_n_test_case,
 )
 
 #: the pass/fail line of the N-D check (the fixed classic pass gives about 1.19e-7, see COURSE.md)
-THRESHOLD_ND = THRESHOLD  # course_utils.gradcheck.THRESHOLD
 #: the pass/fail line of the 1-D check
 THRESHOLD_1D = 1e-7
 #: the two bugs of the colleague's backward pass of the original assignment
@@ -290,7 +287,7 @@ def catalog_suspects(bugs, lambd=0.0):
     return [t for t, _ in CLASSIC_SHAPES if t in hit]
 
 
-def bug_lab_state(bugs=(), epsilon=1e-7, seed=1, lambd=0.0, threshold=THRESHOLD_ND):
+def bug_lab_state(bugs=(), epsilon=1e-7, seed=1, lambd=0.0, threshold=THRESHOLD):
     """Inject `bugs` in the classic backward pass and gradient-check it.
 
     bugs -- names from course_utils.bugs.BUGS; epsilon -- the check's perturbation (> 0)

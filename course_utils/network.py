@@ -5,10 +5,12 @@ and the logistic (cross-entropy) cost averaged over the m examples. Shapes follo
 X -- (n_x, m) with one example per column; Y -- (1, m) or (m,) labels in {0, 1};
 W_l -- (n_l, n_{l-1}); b_l -- (n_l, 1).
 
-Classic API (the original assignment's): gradient_check_n_test_case, forward_propagation_n,
-backward_propagation_n (with named bugs from course_utils.bugs injected on request).
-General API: initialize_parameters, forward_propagation_deep, backward_propagation_deep,
-and NetworkCost, a cost function J(parameters) that the gradient checker can differentiate fast.
+Classic API (the original assignment's): gradient_check_n_test_case, forward_propagation_n.
+General API: initialize_parameters, forward_propagation_deep.
+The backward passes (backward_propagation_n, backward_propagation_deep, with named bugs from course_utils.bugs
+injected on request) are in course_utils.backprop, and NetworkCost, a cost function J(parameters) that the gradient
+checker can differentiate fast, with classic_cost and CACHE_FLOATS in course_utils.fastcost: a verification
+sandbox can expose this forward pass without them. Import them from there.
 """
 from dataclasses import dataclass, field
 
@@ -230,17 +232,3 @@ def forward_propagation_n(X, Y, parameters):
     cache = tuple(x for l in (1, 2, 3) for x in (deep.Z[l], deep.A[l], parameters[f"W{l}"], parameters[f"b{l}"]))
     return cost, cache
 
-
-_ELSEWHERE = {"backward_propagation_deep": "backprop", "backward_propagation_n": "backprop",
-              "NetworkCost": "fastcost", "classic_cost": "fastcost", "CACHE_FLOATS": "fastcost"}
-
-
-def __getattr__(name):
-    """The backward passes (course_utils.backprop) and the fast cost (course_utils.fastcost) live apart,
-    so that a grading sandbox can expose the forward pass without them; `course_utils.network.<name>`
-    still finds them."""
-    if name in _ELSEWHERE:
-        import importlib
-
-        return getattr(importlib.import_module(f"course_utils.{_ELSEWHERE[name]}"), name)
-    raise AttributeError(f"module 'course_utils.network' has no attribute {name!r}")

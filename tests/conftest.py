@@ -23,6 +23,7 @@ MODULE_MARKERS = {
     "test_grading_verify": ("slow",),
     "test_notebooks": ("slow", "notebooks"),
     "test_portability": ("slow", "notebooks"),
+    "test_release_answers": ("slow",),
 }
 
 SLOW_TESTS = {

@@ -24,6 +24,7 @@ import nbformat
 import pytest
 from needs import browser_needed
 
+from course_utils import capstone
 from course_utils.bugs import BUGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -345,9 +346,10 @@ def _output_of(page, cell, marker):
     return cell.locator(".jp-OutputArea").inner_text()
 
 
-def test_06_teammate_cell_run_before_the_id_says_to_set_it(page, lab):
-    """A student who runs the teammate cell before exercise 2 gets "Set your student id first", not a NameError;
-    after the id cell, the same cell shows the teammate's pass."""
+def test_06_teammate_cell_run_before_the_code_says_to_set_it(page, lab):
+    """A student who runs the teammate cell before exercise 2 gets "Set your capstone code first", not a NameError;
+    after the student_id cell (the capstone code), the same cell shows the teammate: its network's slope and its
+    pass."""
     base, token, _ = lab
     page.goto(f"{base}/lab/tree/{NOTEBOOK_06.name}?token={token}&reset")
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
@@ -357,11 +359,24 @@ def test_06_teammate_cell_run_before_the_id_says_to_set_it(page, lab):
     page.wait_for_function("el => /\\[\\d+\\]/.test(el.querySelector('.jp-InputPrompt').innerText)",
                            arg=setup.element_handle())
     teammate = _run_cell(page, "capstone.show_backward(student_id)")
-    early = _output_of(page, teammate, "Set your student id first")
+    early = _output_of(page, teammate, "Set your capstone code first")
     assert "NameError" not in early and "exercise 2" in early
     _run_cell(page, "def student_id():")
     teammate = _run_cell(page, "capstone.show_backward(student_id)")
-    assert "def backward_propagation(X, Y, cache):" in _output_of(page, teammate, "Your teammate's backward pass")
+    shown = _output_of(page, teammate, "Its backward pass")
+    code = _solution_code()
+    mate = capstone.teammate(code)
+    assert f"Your teammate (number {mate.number}) for student id {mate.student_id!r}" in " ".join(shown.split()), shown
+    assert f"the leaky ReLU's slope for z <= 0 is {mate.slope:g}" in " ".join(shown.split()), shown
+    assert "def backward_propagation(X, Y, cache):" in shown
+
+
+def _solution_code():
+    """The capstone code of the solved notebook 06 (its student_id cell's string literal)."""
+    from course_utils.checks.nb06 import _literal_id
+
+    nb = nbformat.read(NOTEBOOK_06, as_version=4)
+    return _literal_id(next(c.source for c in nb.cells if c.get("id") == "ex-student-id"))
 
 
 def test_a_fresh_copy_shows_in_the_file_browser_and_opens(page, lab):

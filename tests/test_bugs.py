@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 
 from course_utils import backprop
+from course_utils.backprop import backward_propagation_deep, backward_propagation_n
 from course_utils.bugs import BUGS, COLLEAGUE_BUGS, STAGES, Bug, validate_bugs
 from course_utils.network import (
-    backward_propagation_deep,
-    backward_propagation_n,
     forward_propagation_deep,
     forward_propagation_n,
     gradient_check_n_test_case,

@@ -1,21 +1,26 @@
-"""Tests of course_utils/capstone.py (notebook 06's network and teammates' passes), the truth the checks of
-notebook 06 compute (course_utils/checks/nb06.py) and the generated variants (tests/capstone_key.py).
+"""Tests of course_utils/capstone.py (notebook 06's network and sealed teammates), the truth the checks of
+notebook 06 compute (course_utils/checks/nb06.py) and the teammates of the instructor's side
+(course_utils/grading/teammates.py: generated, sealed, issued per student with a class key).
 
-Oracles: the instructor-only correct pass (capstone_key.TEMPLATE), complex-step derivatives, centered
+Oracles: the instructor-only correct pass (teammates.TEMPLATE), complex-step derivatives, centered
 differences computed here by a plain loop, and the sites each variant was generated from.
 """
 import ast
+import base64
+import csv
 import hashlib
+import hmac
+import io
 import json
 import runpy
 from pathlib import Path
 
-import capstone_key
 import numpy as np
 import pytest
 
-from course_utils import bugs, capstone
+from course_utils import bugs, build, capstone
 from course_utils.checks import nb06
+from course_utils.grading import teammates
 from course_utils.grading.specs import nb06 as specs06
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,11 +43,12 @@ def centered(X, Y, parameters, epsilon=1e-6):
     return out
 
 
-def id_of_variant(number):
+def code_of_variant(number, key=teammates.DEMO_KEY):
+    """A demo code (id student<i>) whose teammate is `number`."""
     i = 0
-    while capstone.variant(f"student{i}") != number:
+    while teammates.number_for(key, f"student{i}") != number:
         i += 1
-    return f"student{i}"
+    return teammates.code_for(key, f"student{i}")
 
 
 # ------------------------------------------------------------------------------------------- the network
@@ -67,6 +73,14 @@ def test_test_case_shapes_and_cost():
 def test_leaky_relu():
     z = np.array([-2.0, -0.0, 0.0, 3.0])
     assert np.array_equal(capstone.leaky_relu(z), np.array([-0.2, 0.0, 0.0, 3.0]))
+    assert np.array_equal(capstone.leaky_relu(z, 0.25), np.array([-0.5, 0.0, 0.0, 3.0]))
+
+
+@pytest.mark.parametrize("slope", [0.0, 1.0, -0.1, "0.1", True, float("nan")])
+def test_a_bad_slope_is_refused_naming_it(slope):
+    X, Y, parameters = capstone.capstone_test_case()
+    with pytest.raises(ValueError, match="slope must be a number between 0 and 1"):
+        capstone.forward_propagation(X, Y, parameters, slope)
 
 
 @pytest.mark.parametrize("args, error, words", [
@@ -97,78 +111,155 @@ def test_complex_step_and_centered_differences_agree():
         assert nb06._block_difference(exact[name], approx[name]) < 1e-8, name
 
 
-def test_the_instructor_template_is_the_exact_gradient_on_other_sizes():
-    backward = capstone_key.correct_backward()
+def test_the_slope_is_the_networks_own():
+    """Two teammates' networks differ in their slope only: the same test case, another cost and other gradients."""
+    X, Y, parameters = capstone.capstone_test_case()
+    low, high = (capstone.forward_propagation(X, Y, parameters, s)[0] for s in (0.05, 0.3))
+    assert low != high
+    exact = nb06.exact_gradients(X, Y, parameters, 0.3)
+    approx = {}
+    for name, value in parameters.items():
+        grad = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            plus = {k: v.copy() for k, v in parameters.items()}
+            minus = {k: v.copy() for k, v in parameters.items()}
+            plus[name][index] += 1e-6
+            minus[name][index] -= 1e-6
+            grad[index] = (capstone.forward_propagation(X, Y, plus, 0.3)[0]
+                           - capstone.forward_propagation(X, Y, minus, 0.3)[0]) / 2e-6
+        approx["d" + name] = grad
+    assert all(nb06._block_difference(exact[n], approx[n]) < 1e-8 for n in capstone.GRADIENT_NAMES)
+    assert nb06._block_difference(exact["dW1"], nb06.exact_gradients(X, Y, parameters, 0.05)["dW1"]) > 1e-3
+
+
+@pytest.mark.parametrize("slope", teammates.SLOPES)
+def test_the_instructor_template_is_the_exact_gradient_on_other_sizes(slope):
+    backward = teammates.correct_backward(slope)
     rng = np.random.default_rng(3)
     for sizes, m in (((4, 5, 5, 3, 1), 10), ((2, 3, 7, 2, 1), 4), ((6, 1, 1, 1, 1), 9)):
         X, Y = rng.standard_normal((sizes[0], m)), (rng.random((1, m)) < 0.5).astype(float)
         parameters = capstone.initialize_parameters(sizes, seed=int(rng.integers(100)))
-        _, cache = capstone.forward_propagation(X, Y, parameters)
-        got, exact = backward(X, Y, cache), nb06.exact_gradients(X, Y, parameters)
+        _, cache = capstone.forward_propagation(X, Y, parameters, slope)
+        got, exact = backward(X, Y, cache), nb06.exact_gradients(X, Y, parameters, slope)
         for name in capstone.GRADIENT_NAMES:
             assert got[name].shape == exact[name].shape
             assert nb06._block_difference(got[name], exact[name]) < 1e-13, name
 
 
-# ------------------------------------------------------------------------------------------- the variants
-def test_generated_variants_are_current():
-    assert (ROOT / "course_utils" / "capstone_variants.py").read_text(encoding="utf-8") == capstone_key.module_text()
+# ------------------------------------------------------------------------------------------- the teammates
+def test_the_sealed_teammates_are_current():
+    """course_utils/capstone_teammates.py is what teammates.py generates under the demo key (regenerate with
+    python -m course_utils.grading.teammates)."""
+    shipped = (ROOT / "course_utils" / "capstone_teammates.py").read_text(encoding="utf-8")
+    assert shipped == teammates.sealed_module_text(teammates.DEMO_KEY)
+    assert capstone.N_VARIANTS == teammates.N_VARIANTS == 87 * len(teammates.SLOPES)
+    assert capstone.KEY_FINGERPRINT == teammates.fingerprint(teammates.DEMO_KEY)
 
 
-def test_variant_is_a_stable_sha256_of_the_normalised_id():
-    for text in ("ada-lovelace", "  Ada-Lovelace ", "s1234567"):
-        key = text.strip().lower().encode()
-        assert capstone.variant(text) == int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % 87
-    assert capstone.N_VARIANTS == len(capstone_key.variants()) == 87
-    assert len({capstone.variant(f"student{i}") for i in range(2000)}) == 87  # every variant is reachable
+def test_each_sealed_teammate_opens_with_its_own_key_only():
+    """A code opens its teammate and no other: the other 521 stay sealed (no majority vote over the variants)."""
+    key = teammates.DEMO_KEY
+    for number in (0, 200, capstone.N_VARIANTS - 1):
+        own = teammates.teammate_key(key, number)
+        payload = capstone.unseal(capstone.SEALED[number], own)
+        v = teammates.variant(number)
+        assert payload == {"slope": v.slope, "body": v.body}
+        assert all(capstone.unseal(capstone.SEALED[n], own) is None for n in range(capstone.N_VARIANTS) if n != number)
+    shipped = (ROOT / "course_utils" / "capstone_teammates.py").read_text(encoding="utf-8")
+    assert "dZ1 = " not in shipped and "np.dot" not in shipped  # nothing readable (base64 has no space, no dot)
+
+
+def test_the_code_of_an_id_follows_the_class_key():
+    """number_for and the teammate's key are HMACs of the class key: the same id gets another teammate and another
+    key in another class, and nothing about them can be computed without the key."""
+    other = hashlib.sha256(b"another class").digest()
+    ids = [f"student{i}" for i in range(300)]
+    demo = [teammates.number_for(teammates.DEMO_KEY, i) for i in ids]
+    assert demo != [teammates.number_for(other, i) for i in ids]
+    digest = hmac.new(teammates.DEMO_KEY, b"variant:ada-lovelace", hashlib.sha256).digest()
+    assert teammates.number_for(teammates.DEMO_KEY, " Ada-Lovelace ") == int.from_bytes(digest[:8], "big") % 522
+    code = teammates.code_for(teammates.DEMO_KEY, "ada-lovelace")
+    student, number, key = capstone.parse_code(code)
+    assert (student, number) == ("ada-lovelace", demo[0] if ids[0] == "ada-lovelace" else number)
+    assert key == hmac.new(teammates.DEMO_KEY, f"teammate-key:{number}".encode(), hashlib.sha256).digest()[:10]
+    assert base64.b32encode(key).decode().lower() == code.rsplit(":", 1)[1]
+    assert len({teammates.number_for(teammates.DEMO_KEY, f"student{i}") for i in range(6000)}) == 522
+
+
+def test_check_code_binds_a_code_to_its_id():
+    key = teammates.DEMO_KEY
+    mine, friends = teammates.code_for(key, "ada-lovelace"), teammates.code_for(key, "alan-turing")
+    assert teammates.check_code(key, mine)[0].number == capstone.parse_code(mine)[1]
+    assert teammates.check_code(key, " " + mine + " ")[0] is not None
+    forged = "ada-lovelace:" + friends.split(":", 1)[1]  # the friend's teammate under my id
+    assert "was not issued for student id 'ada-lovelace'" in teammates.check_code(key, forged)[1]
+    made_up = "ada-lovelace:17:" + "a" * 16
+    assert "was not issued with this class's key" in teammates.check_code(key, made_up)[1]
+    other_class = hashlib.sha256(b"another class").digest()
+    assert teammates.check_code(other_class, mine)[0] is None
+    assert "not a capstone code" in teammates.check_code(key, "a:b")[1]
 
 
 @pytest.mark.parametrize("bad, error, words", [
-    ("", ValueError, "set it to YOUR student id"), ("   ", ValueError, "set it to YOUR student id"),
-    ("jdoe42", ValueError, "set it to YOUR student id"), ("your id", ValueError, "YOUR student id"),
-    ("two words", ValueError, "is not an id"), ("x" * 65, ValueError, "is not an id"),
-    (None, TypeError, "must be a string"), (42, TypeError, "got int"),
+    ("", ValueError, "that is a placeholder"), ("   ", ValueError, "that is a placeholder"),
+    ("jdoe42", ValueError, "the example of the exercise"), (capstone.EXAMPLE_CODE, ValueError, "the example"),
+    ("ada-lovelace", ValueError, "a student id alone"), ("two words", ValueError, "not a capstone code"),
+    ("ada:x:aaaaaaaaaaaaaaaa", ValueError, "must be a number"), ("ada:3:short", ValueError, "16 letters"),
+    ("ada:3:aaaaaaaaaaaaaaa1", ValueError, "16 letters"), ("x y:3:aaaaaaaaaaaaaaaa", ValueError, "is not an id"),
+    (None, TypeError, "as a string"), (42, TypeError, "got int"),
+    ("ada-lovelace:200:aaaaaaaaaaaaaaaa", ValueError, "opens none of this release's teammates"),
+    ("ada-lovelace:99999:aaaaaaaaaaaaaaaa", ValueError, "opens none"),
 ])
-def test_bad_ids_get_a_clear_message(bad, error, words):
+def test_bad_codes_get_a_clear_message(bad, error, words):
     with pytest.raises(error) as info:
-        capstone.variant(bad)
-    assert words in str(info.value) and "student_id" in str(info.value)
+        capstone.teammate(bad)
+    assert words in str(info.value)
 
 
 def test_no_site_is_in_the_bug_lab_catalog():
     catalog = {bug.buggy for bug in bugs.BUGS.values()}
-    for site in capstone_key.SITES:
+    for site in teammates.SITES:
         assert site.buggy not in catalog
-    assert len({(s.target, s.buggy) for s in capstone_key.SITES}) == len(capstone_key.SITES) == 14
+    assert len({(s.target, s.buggy) for s in teammates.SITES}) == len(teammates.SITES) == 14
 
 
-def test_shipped_sources_never_hold_the_correct_pass_of_a_bugged_line():
-    """Each variant's source holds the buggy form of its two lines, not the correct one (the key stays in tests/)."""
-    template = {line.split(" = ")[0]: line for line in capstone_key.TEMPLATE.splitlines() if " = " in line}
-    for number, pair in enumerate(capstone_key.variants()):
-        source = capstone.BODIES[number]
-        for site in pair:
-            assert site.buggy in source.splitlines() and template[site.target] not in source.splitlines()
-    shipped = (ROOT / "course_utils" / "capstone.py").read_text(encoding="utf-8")
-    for site in capstone_key.SITES:
-        assert template[site.target] not in shipped
+def test_nothing_a_student_installs_holds_the_correct_pass_of_a_bugged_line():
+    """The correct lines live in course_utils/grading/teammates.py, which the student release leaves out; the shipped
+    capstone module and the sealed table do not hold them, and each opened teammate holds only the buggy form of its two."""
+    template = {line.split(" = ")[0]: line.strip() for line in teammates.mutate((), 0.1).splitlines() if " = " in line}
+    for number in range(0, capstone.N_VARIANTS, 7):
+        v = teammates.variant(number)
+        mate = capstone.teammate(code_of_variant(number))
+        lines = [line.strip() for line in mate.source.splitlines()]
+        for site in v.sites:
+            assert site.buggy.format(slope=repr(v.slope)) in lines
+            assert template[site.target].replace("0.1)", f"{v.slope!r})") not in lines
+    for shipped in ("capstone.py", "capstone_teammates.py"):
+        text = (ROOT / "course_utils" / shipped).read_text(encoding="utf-8")
+        assert not [site for site in teammates.SITES if template[site.target] in text], shipped
 
 
-@pytest.mark.parametrize("number", range(87))
+@pytest.mark.parametrize("number", range(0, 522, 3))
 def test_every_variant_truth(number):
     """Its two planted lines are exactly the wrong lines the check computes; the wrong tensors are the tensors
-    at and below them; on other data the same tensors are wrong (the truth is a property of the code)."""
-    student = id_of_variant(number)
-    pair = capstone_key.variants()[number]
-    targets = {site.target for site in pair}
-    assert set(nb06.truth_buggy_lines(student)) == targets
+    at and below them; on other data the same tensors are wrong (the truth is a property of the code); the two lines
+    explain the wrong tensors (line_effects), so the local check of buggy_lines accepts them."""
+    code = code_of_variant(number)
+    v = teammates.variant(number)
+    mate = capstone.teammate(code)
+    assert (mate.number, mate.slope) == (number, v.slope)
+    targets = {site.target for site in v.sites}
+    assert set(nb06.truth_buggy_lines(code)) == targets
+    assert set(nb06.truth_buggy_lines(v)) == targets  # the grader's Variant gives the same
     X, Y, parameters = capstone.capstone_test_case()
-    _, cache = capstone.forward_propagation(X, Y, parameters)
-    got, exact = capstone.buggy_backward(student)(X, Y, cache), nb06.exact_gradients(X, Y, parameters)
+    _, cache = mate.forward_propagation(X, Y, parameters)
+    got, exact = mate.backward_propagation(X, Y, cache), nb06.exact_gradients(X, Y, parameters, v.slope)
     differences = {n[1:]: nb06._block_difference(got[n], exact[n]) for n in capstone.GRADIENT_NAMES}
-    wrong = nb06.truth_wrong_tensors(student)
+    wrong = nb06.truth_wrong_tensors(code)
     assert wrong and all(differences[n] > 1e-2 for n in wrong)
     assert all(differences[n] < 1e-9 for n in capstone.PARAMETER_NAMES if n not in wrong)
+    effects = nb06.line_effects(mate.source)
+    assert set().union(*(effects[t] for t in targets)) == {"d" + n for n in wrong}
     # a wrong dZ_l / dA_{l-1} corrupts dW_l.. down to layer 1; a wrong dW_l or db_l only itself
     expect = set()
     for t in targets:
@@ -182,26 +273,29 @@ def test_every_variant_truth(number):
     assert set(wrong) == expect
     rng = np.random.default_rng(number)
     X2, Y2 = rng.standard_normal((4, 13)), (rng.random((1, 13)) < 0.5).astype(float)
-    assert nb06.truth_wrong_tensors(student, X2, Y2, capstone.initialize_parameters(seed=number)) == wrong
+    assert nb06.truth_wrong_tensors(code, X2, Y2, capstone.initialize_parameters(seed=number)) == wrong
 
 
-def test_buggy_backward_follows_a_changing_id_and_show_backward_explains_a_missing_one():
+def test_buggy_backward_follows_a_changing_code_and_show_backward_explains_a_missing_one():
     X, Y, parameters = capstone.capstone_test_case()
     _, cache = capstone.forward_propagation(X, Y, parameters)
-    current = {"id": id_of_variant(0)}
-    backward = capstone.buggy_backward(lambda: current["id"])
+    current = {"code": code_of_variant(0)}
+    backward = capstone.buggy_backward(lambda: current["code"])
     first = backward(X, Y, cache)
-    current["id"] = id_of_variant(1)
+    current["code"] = code_of_variant(6)
     second = backward(X, Y, cache)
     assert any(not np.array_equal(first[n], second[n]) for n in first)
 
     def stub():
-        raise NotImplementedError("return your id")
-    assert capstone.show_backward(stub).startswith("Set your student id first (exercise student_id above)")
-    assert "set it to YOUR student id" in capstone.show_backward(lambda: "")
-    shown = capstone.show_backward("ada-lovelace")
-    assert shown.startswith("Your teammate's backward pass for student id 'ada-lovelace':")
-    assert capstone.backward_source("ada-lovelace") in shown
+        raise NotImplementedError("return your code")
+    assert capstone.show_backward(stub).startswith("Set your capstone code first (exercise student_id above)")
+    assert "that is a placeholder" in capstone.show_backward(lambda: "")
+    code = teammates.code_for(teammates.DEMO_KEY, "ada-lovelace")
+    shown = capstone.show_backward(code)
+    mate = capstone.teammate(code)
+    assert shown.startswith(f"Your teammate (number {mate.number}) for student id 'ada-lovelace'. In its network the "
+                            f"leaky ReLU's slope for z <= 0 is {mate.slope:g}.")
+    assert capstone.backward_source(code) in shown
 
 
 # ------------------------------------------------------------------------- reading the id back as text
@@ -221,10 +315,27 @@ def test_literal_id(source, want):
 
 
 def test_read_id_explains_what_is_missing():
-    assert specs06.read_id({"student_id": 'def student_id():\n    return "ada"\n'}) == ("ada", None)
+    code = teammates.code_for(teammates.DEMO_KEY, "ada")
+    assert specs06.read_id({"student_id": f'def student_id():\n    return "{code}"\n'}) == ("ada", None)
     assert "is missing" in specs06.read_id({"student_id": None})[1]
     assert "string literal" in specs06.read_id({"student_id": "def student_id():\n    return 'a' + 'b'\n"})[1]
-    assert "YOUR student id" in specs06.read_id({"student_id": "def student_id():\n    return ''\n"})[1]
+    assert "that is a placeholder" in specs06.read_id({"student_id": "def student_id():\n    return ''\n"})[1]
+    assert "a student id alone" in specs06.read_id({"student_id": "def student_id():\n    return 'ada'\n"})[1]
+    friend = teammates.code_for(teammates.DEMO_KEY, "bob")
+    forged = "ada:" + friend.split(":", 1)[1]
+    assert "not issued for student id 'ada'" in specs06.read_id({"student_id": f"def student_id():\n    return '{forged}'\n"})[1]
+
+
+def test_the_grader_checks_codes_with_the_class_key_it_is_given():
+    """A class's codes are refused under the demo key and accepted under the class key (grade --class-key)."""
+    key = hashlib.sha256(b"a class").digest()
+    sources = {"student_id": f'def student_id():\n    return "{teammates.code_for(key, "ada")}"\n'}
+    assert "not issued with this class's key" in specs06.read_teammate(sources)[2]
+    teammates.set_class_key(key)
+    try:
+        assert specs06.read_teammate(sources)[0].number == teammates.number_for(key, "ada")
+    finally:
+        teammates.set_class_key(None)
 
 
 # --------------------------------------------------------------------------- the reference solution
@@ -234,9 +345,10 @@ def solution_sources():
             if "exercise" in c["metadata"].get("tags", [])}
 
 
-def test_the_solution_sets_an_id_and_its_answers_are_the_truth_for_it():
+def test_the_solution_sets_a_code_and_its_answers_are_the_truth_for_it():
     sources = solution_sources()
     literal = nb06._literal_id(sources["student_id"])
+    assert teammates.check_code(teammates.DEMO_KEY, literal)[0] is not None
     namespace = {"np": np}
     for source in sources.values():
         exec(source, namespace)  # noqa: S102 -- our reference solution
@@ -245,44 +357,100 @@ def test_the_solution_sets_an_id_and_its_answers_are_the_truth_for_it():
     assert set(namespace["buggy_lines"]()) == set(nb06.truth_buggy_lines(literal))
 
 
-@pytest.mark.parametrize("student", ["ada-lovelace", "alan-turing", "grace-hopper", "s0042", "Emmy.Noether"])
-def test_the_solutions_fix_passes_for_every_id(student, capsys):
-    """fixed_backward is the same for every student (the network is), and passes the check beside any id."""
+def _fix_for(slope):
+    """The solution's fixed_backward with the slope of another network."""
+    source = solution_sources()["fixed_backward"]
+    mine = capstone.teammate(nb06._literal_id(solution_sources()["student_id"])).slope
+    assert f"np.where(Z2 > 0, 1.0, {mine!r})" in source
+    return source.replace(f"np.where(Z2 > 0, 1.0, {mine!r})", f"np.where(Z2 > 0, 1.0, {slope!r})")
+
+
+@pytest.mark.parametrize("student", ["alan-turing", "grace-hopper", "s0042", "Emmy.Noether"])
+def test_a_fix_passes_for_the_networks_slope_and_only_for_it(student, capsys):
+    """fixed_backward differs between students: the fix of the solution's network fails beside another code unless
+    that code's network has the same slope, and passes once the slope is the code's."""
+    code = teammates.code_for(teammates.DEMO_KEY, student)
+    slope = capstone.teammate(code).slope
     namespace = {"np": np}
-    exec(solution_sources()["fixed_backward"], namespace)  # noqa: S102
-    exec(f"def student_id():\n    return {student!r}\n", namespace)  # noqa: S102
+    exec(f"def student_id():\n    return {code!r}\n", namespace)  # noqa: S102
+    exec(_fix_for(slope), namespace)  # noqa: S102
     nb06.check_fixed_backward(namespace["fixed_backward"])
     assert capsys.readouterr().out == "fixed_backward passed: all 8 gradients are the exact derivatives of J on 4 networks\n"
+    other = next(s for s in teammates.SLOPES if s != slope)
+    exec(_fix_for(other), namespace)  # noqa: S102
+    with pytest.raises(AssertionError, match=f"your pass uses the leaky ReLU slope {other:g} for Z <= 0, and your "
+                                             f"network's is {slope:g}"):
+        nb06.check_fixed_backward(namespace["fixed_backward"])
 
 
-def test_the_checks_print_the_same_line_for_every_id(capsys):
+def test_the_checks_print_the_same_line_for_every_code(capsys):
     lines = set()
     for student in ("alan-turing", "grace-hopper", "s0042"):
+        code = teammates.code_for(teammates.DEMO_KEY, student)
         namespace = {}
-        exec(f"def student_id():\n    return {student!r}\n"  # noqa: S102
-             f"def wrong_tensors():\n    return {nb06.truth_wrong_tensors(student)!r}\n"
-             f"def buggy_lines():\n    return {nb06.truth_buggy_lines(student)[::-1]!r}\n", namespace)
+        exec(f"def student_id():\n    return {code!r}\n"  # noqa: S102
+             f"def wrong_tensors():\n    return {nb06.truth_wrong_tensors(code)!r}\n"
+             f"def buggy_lines():\n    return {nb06.truth_buggy_lines(code)[::-1]!r}\n", namespace)
+        nb06.check_student_id(namespace["student_id"])
         nb06.check_wrong_tensors(namespace["wrong_tensors"])
         nb06.check_buggy_lines(namespace["buggy_lines"])
         lines.add(capsys.readouterr().out)
-    assert lines == {("wrong_tensors passed: you named exactly the tensors whose gradient disagrees with J\n"
-                      "buggy_lines passed: you found the two wrong lines\n")}
+    assert len(lines) == 1 and "buggy_lines: your two lines can explain every wrong tensor" in lines.pop()
 
 
-def test_another_students_answers_fail_for_my_id():
-    a, b = id_of_variant(5), id_of_variant(60)
-    assert set(nb06.truth_buggy_lines(a)) != set(nb06.truth_buggy_lines(b))
+def test_another_students_answers_fail_for_my_code():
+    a, b = code_of_variant(5 * 6), code_of_variant(60 * 6)
+    assert set(nb06.truth_wrong_tensors(a)) != set(nb06.truth_wrong_tensors(b))
     namespace = {}
-    exec(f"def student_id():\n    return {a!r}\ndef buggy_lines():\n    return {nb06.truth_buggy_lines(b)!r}\n",  # noqa: S102
+    exec(f"def student_id():\n    return {a!r}\ndef wrong_tensors():\n    return {nb06.truth_wrong_tensors(b)!r}\n",  # noqa: S102
          namespace)
     with pytest.raises(AssertionError):
-        nb06.check_buggy_lines(namespace["buggy_lines"])
+        nb06.check_wrong_tensors(namespace["wrong_tensors"])
 
 
-def test_the_key_generator_runs(tmp_path, monkeypatch):
-    monkeypatch.setattr(capstone_key, "GENERATED", tmp_path / "variants.py")
-    capstone_key.main([])
-    text = (tmp_path / "variants.py").read_text(encoding="utf-8")
-    assert text == capstone_key.module_text()
-    assert len(runpy.run_path(str(tmp_path / "variants.py"))["BODIES"]) == 87
+def test_the_teammates_generator_runs(tmp_path, monkeypatch, capsys):
+    """python -m course_utils.grading.teammates: demo codes of ids, or the sealed module regenerated."""
+    assert teammates.main(["ada-lovelace"]) == 0
+    assert capsys.readouterr().out.strip() == teammates.code_for(teammates.DEMO_KEY, "ada-lovelace")
+    fake = tmp_path / "capstone.py"
+    monkeypatch.setattr(capstone, "__file__", str(fake))
+    assert teammates.main([]) == 0
+    text = (tmp_path / "capstone_teammates.py").read_text(encoding="utf-8")
+    assert text == teammates.sealed_module_text(teammates.DEMO_KEY)
+    assert len(runpy.run_path(str(tmp_path / "capstone_teammates.py"))["SEALED"]) == 522
     ast.parse(text)
+
+
+def test_class_keys_are_made_once_kept_private_and_never_the_demo_key(tmp_path):
+    path = tmp_path / "class.key"
+    key = build.class_key(path)
+    assert len(key) == 32 and (path.stat().st_mode & 0o777) == 0o600
+    assert build.class_key(path) == key  # read back, not replaced
+    path.write_text("not a key\n", encoding="utf-8")
+    with pytest.raises(build.BuildError, match="expected 64 hexadecimal digits"):
+        build.class_key(path)
+    path.write_text(teammates.DEMO_KEY.hex(), encoding="utf-8")
+    with pytest.raises(build.BuildError, match="public demo key"):
+        build.class_key(path)
+
+
+def test_capstone_codes_for_a_roster(tmp_path, capsys):
+    key_file, ids = tmp_path / "class.key", tmp_path / "roster.csv"
+    ids.write_text("Student ID,Name\nada-lovelace,Ada\nalan.turing,Alan\n\n", encoding="utf-8")
+    assert build.main(["--capstone-codes", str(ids), "--class-key", str(key_file)]) == 0
+    key = teammates.load_key(key_file)
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows == [["student id", "capstone code"], ["ada-lovelace", teammates.code_for(key, "ada-lovelace")],
+                    ["alan.turing", teammates.code_for(key, "alan.turing")]]
+    assert all(teammates.check_code(key, code)[0] is not None for _, code in rows[1:])
+    ids.write_text("ada lovelace\n", encoding="utf-8")
+    assert build.main(["--capstone-codes", str(ids), "--class-key", str(key_file)]) == 1
+    assert "line 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["--capstone-codes", "ids.txt"], ["--student-release", "out"],
+                                  ["--gradescope", "ag.zip"], ["--class-key", "k"]])
+def test_delivery_needs_a_class_key(args, capsys):
+    with pytest.raises(SystemExit) as info:
+        build.main(args)
+    assert info.value.code == 2 and "--class-key" in capsys.readouterr().err

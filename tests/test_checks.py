@@ -216,17 +216,17 @@ def stub(*args, **kwargs):
 # Correct solutions pass with their exact, stable line
 
 # notebook 06: each check finds student_id beside the function, as in the notebook; the answers are those of
-# the reference solution's id (tests/test_capstone.py ties them to the bugs planted for it)
+# the reference solution's capstone code (tests/test_capstone.py ties them to the bugs planted for it)
 def student_id():
-    return "ada-lovelace"
+    return "ada-lovelace:200:75ru5wc4xrndw5qf"
 
 
 def wrong_tensors():
-    return ["W1", "b1", "W2", "b2", "W3", "b3"]
+    return ["W1", "b1"]
 
 
 def buggy_lines():
-    return ["dA3", "db3"]
+    return ["dZ1", "dA1"]
 
 
 def fixed_backward(X, Y, cache):
@@ -234,7 +234,7 @@ def fixed_backward(X, Y, cache):
     A1, A2, A3, A4 = (cache[f"A{l}"] for l in range(1, 5))
     dZ4 = A4 - Y
     dZ3 = np.dot(cache["W4"].T, dZ4) * (1 - A3 ** 2)
-    dZ2 = np.dot(cache["W3"].T, dZ3) * np.where(cache["Z2"] > 0, 1.0, 0.1)
+    dZ2 = np.dot(cache["W3"].T, dZ3) * np.where(cache["Z2"] > 0, 1.0, 0.15)  # this teammate's network's slope
     dZ1 = np.dot(cache["W2"].T, dZ2) * (1 - A1 ** 2)
     out = {}
     for l, dZ, A_prev in ((1, dZ1, X), (2, dZ2, A1), (3, dZ3, A2), (4, dZ4, A3)):
@@ -270,10 +270,12 @@ LINES = {
     "directional_check": (directional_check, "directional_check passed: difference = %s on notebook 04's network "
                                              "with the colleague's two bugs (seed 3)"),
     "cost_with_l2": (cost_with_l2, "cost_with_l2 passed: 2.4078 + L2 term 2.9893 = 5.3971 (lambd = 0.7, m = 3)"),
-    "student_id": (student_id, "student_id passed: your id is set; it picks 1 of the 87 teammates' backward passes"),
+    "student_id": (student_id, "student_id passed: your code opens your teammate, 1 of the 522 in this release"),
     "wrong_tensors": (wrong_tensors, "wrong_tensors passed: you named exactly the tensors whose gradient disagrees "
                                      "with J"),
-    "buggy_lines": (buggy_lines, "buggy_lines passed: you found the two wrong lines"),
+    "buggy_lines": (buggy_lines, "buggy_lines: your two lines can explain every wrong tensor; the grader decides "
+                                 "whether they are the two wrong ones (to be sure, fix those two lines in "
+                                 "fixed_backward and run its check)"),
     "fixed_backward": (fixed_backward, "fixed_backward passed: all 8 gradients are the exact derivatives of J on "
                                        "4 networks"),
 }
@@ -286,7 +288,7 @@ def _deep_size():
 
 def _directional_value():
     """The colleague's directional difference along seed 3, computed here independently."""
-    from course_utils.network import backward_propagation_n as ref_bp
+    from course_utils.backprop import backward_propagation_n as ref_bp
     from course_utils.network import gradient_check_n_test_case
     X, Y, p = gradient_check_n_test_case()
     _, cache = forward_propagation_n(X, Y, p)
@@ -303,7 +305,7 @@ def _directional_value():
 
 def _colleague_vectors():
     """grad, gradapprox (a classic loop written here) and keys of the colleague's pass."""
-    from course_utils.network import backward_propagation_n as ref_bp
+    from course_utils.backprop import backward_propagation_n as ref_bp
     from course_utils.network import gradient_check_n_test_case
     X, Y, p = gradient_check_n_test_case()
     _, cache = forward_propagation_n(X, Y, p)
@@ -670,7 +672,7 @@ def test_a_check_says_at_once_when_the_answer_uses_course_code_the_grader_leaves
     """The check would pass (the course's code is right), the verification run would give 0: the check says so
     first -- also through the student's own helper functions, default arguments and closures; code of an allowed
     module (the vector helpers for gradient_check_n) is fine."""
-    from course_utils import network as course_network
+    from course_utils import backprop as course_backprop
     from course_utils.gradcheck import check_gradients, relative_difference
 
     def uses_library(cost, parameters, gradients, epsilon=1e-7, print_msg=False):
@@ -695,8 +697,8 @@ def test_a_check_says_at_once_when_the_answer_uses_course_code_the_grader_leaves
     fails(checks.check_block_differences, by_default, "uses rd (course_utils.gradcheck.relative_difference)")
 
     def reference_backward(X, Y, cache):
-        return course_network.backward_propagation_n(X, Y, cache)
-    fails(checks.check_backward_propagation_n, reference_backward, "uses course_network (course_utils.network)")
+        return course_backprop.backward_propagation_n(X, Y, cache)
+    fails(checks.check_backward_propagation_n, reference_backward, "uses course_backprop (course_utils.backprop)")
 
     checks.check_gradient_check_n(gradient_check_n)  # the reference uses the vector helpers: allowed
 
@@ -828,7 +830,7 @@ def test_the_original_assignments_published_values_reproduce():
     products and on the numpy version. Measured: this machine's default kernels give both values to the last digit;
     OpenBLAS's Sandybridge kernel 0.285093156780699 and 1.18904e-07; numpy 1.26 0.285093156839953 and 1.18625e-07.
     So the colleague's value (a bug's) is asserted to 1e-8 relative, the fixed pass's (pure round-off) to 1 %."""
-    from course_utils import gradcheck, network, vectors
+    from course_utils import backprop, gradcheck, network, vectors
     X, Y, p = network.gradient_check_n_test_case()
     _, cache = network.forward_propagation_n(X, Y, p)
     theta, _ = vectors.dictionary_to_vector(p)
@@ -836,7 +838,7 @@ def test_the_original_assignments_published_values_reproduce():
     approx = gradcheck.numerical_gradient(lambda t: network.forward_propagation_n(
         X, Y, vectors.vector_to_dictionary(t, shapes))[0], theta, epsilon=1e-7)
     computed = [gradcheck.relative_difference(vectors.gradients_to_vector(
-        network.backward_propagation_n(X, Y, cache, bugs=bugs)), approx)
+        backprop.backward_propagation_n(X, Y, cache, bugs=bugs)), approx)
         for bugs in (("dW2_times_2", "db1_4_over_m"), ())]
     assert computed[0] == pytest.approx(0.2850931567761623, rel=1e-8)
     assert computed[1] == pytest.approx(1.1890913024229996e-07, rel=1e-2)
@@ -873,8 +875,9 @@ def test_a_failing_check_renders_its_message_wrapped(capsys):
     assert len(str(info.value).splitlines()[1]) > WIDTH  # the message itself stays whole for the grader
 
 
-def test_the_example_id_is_refused_without_suggesting_it_again():
+@pytest.mark.parametrize("example", ["jdoe42", "jdoe42:17:k3m9x2qab7lp4t6w"])
+def test_the_example_code_is_refused_without_suggesting_it_again(example):
     def student_id():
-        return "jdoe42"
-    message = fails(checks.check_student_id, student_id, "set it to YOUR student id")
-    assert "the example" in message and 'return "jdoe42"' not in message
+        return example
+    message = fails(checks.check_student_id, student_id, "that is a placeholder (the example of the exercise)")
+    assert f'return "{example}"' not in message

@@ -17,6 +17,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import pytest
 from course_utils import build
 from course_utils.delivery import MARKER_LINE_RE, requirement_pins
 from course_utils.delivery import student_release as sr
-from course_utils.grading import cells
+from course_utils.grading import cells, teammates
 
 try:
     import tomllib
@@ -58,12 +59,54 @@ def tree(folder):
     return out
 
 
-def repo_package_files():
-    """The repository's course_utils files as the release ships them (author-only parts left out)."""
-    return {f"course_utils/{p.relative_to(build.ROOT / 'course_utils').as_posix()}": p.read_bytes()
-            for p in sorted((ROOT / "course_utils").rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
-            and p.relative_to(ROOT / "course_utils").parts[0] not in ("build.py", "delivery")}
+CLASS_KEY = bytes(range(32))  #: the tests' class key (any key but the demo key)
+
+
+def class_key_file(folder):
+    """A class key file in `folder` holding CLASS_KEY, for --class-key."""
+    path = Path(folder) / "class.key"
+    path.write_text(CLASS_KEY.hex() + "\n", encoding="utf-8")
+    return str(path)
+
+
+KEY_FILE = class_key_file(tempfile.mkdtemp(prefix="class-key-"))
+
+
+def class_solution_text(name):
+    """The reference solution `name` as a student of the tests' class hands it in: notebook 06 with a capstone code
+    issued under CLASS_KEY, for an id whose teammate is the one of the solution's demo code (so its answers hold)."""
+    text = (build.SOLUTIONS / name).read_text(encoding="utf-8")
+    if not name.startswith("06_"):
+        return text
+    demo = next(c for c in json.loads(text)["cells"] if c.get("id") == "ex-student-id")
+    literal = re.findall(r'return "([^"]+)"', "".join(demo["source"]))[-1]  # the solution, not the hint
+    number = teammates.check_code(teammates.DEMO_KEY, literal)[0].number
+    student = next(f"class-student{i}" for i in range(100_000)
+                   if teammates.number_for(CLASS_KEY, f"class-student{i}") == number)
+    return text.replace(literal, teammates.code_for(CLASS_KEY, student))
+
+
+def class_solutions(folder):
+    """The reference solutions written into `folder` as class_solution_text gives them: [paths]."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    paths = []
+    for path in SOLUTION_NOTEBOOKS:
+        paths.append(Path(folder) / path.name)
+        paths[-1].write_text(class_solution_text(path.name), encoding="utf-8")
+    return paths
+
+
+def repo_package_files(for_students=True):
+    """The repository's course_utils files as the release ships them: author-only parts left out, notebook 06's
+    teammates sealed under CLASS_KEY, and (for students) without the teammates' generator."""
+    files = {f"course_utils/{p.relative_to(build.ROOT / 'course_utils').as_posix()}": p.read_bytes()
+             for p in sorted((ROOT / "course_utils").rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+             and p.relative_to(ROOT / "course_utils").parts[0] not in ("build.py", "delivery")}
+    files["course_utils/capstone_teammates.py"] = teammates.sealed_module_text(CLASS_KEY).encode("utf-8")
+    if for_students:
+        del files["course_utils/grading/teammates.py"]
+    return files
 
 
 def source(cell):
@@ -157,10 +200,11 @@ def assert_gradescope_results(results):
 def student_release(tmp_path_factory):
     base = tmp_path_factory.mktemp("student")
     first, second = base / "first", base / "second"
-    assert build.main(["--student-release", str(first)]) == 0
+    key = ["--class-key", class_key_file(base)]
+    assert build.main(["--student-release", str(first)] + key) == 0
     before = tree(first)
-    assert build.main(["--student-release", str(first)]) == 0  # over its own earlier release
-    assert build.main(["--student-release", str(second)]) == 0
+    assert build.main(["--student-release", str(first)] + key) == 0  # over its own earlier release
+    assert build.main(["--student-release", str(second)] + key) == 0
     assert tree(first) == before
     return first, second
 
@@ -303,7 +347,7 @@ def test_saved_outputs_do_not_count_against_dot_release(tmp_path):
     """Why the release ships .release/: a right answer whose notebook was saved with an old, failing
     check output still passes when graded the Classroom workflow's way (--release .release)."""
     folder = tmp_path / "student"
-    assert build.main(["--student-release", str(folder)]) == 0
+    assert build.main(["--student-release", str(folder), "--class-key", KEY_FILE]) == 0
     name = SOLUTION_NOTEBOOKS[0].name
     solved = {c["id"]: c for c in json.loads(SOLUTION_NOTEBOOKS[0].read_text())["cells"]}
     nb = json.loads((folder / "notebooks" / name).read_text())
@@ -324,20 +368,20 @@ def test_student_release_refuses_unsafe_targets(tmp_path, capsys):
     occupied = tmp_path / "occupied"
     occupied.mkdir()
     (occupied / "thesis.tex").write_text("mine")
-    assert build.main(["--student-release", str(occupied)]) == 1
+    assert build.main(["--student-release", str(occupied), "--class-key", KEY_FILE]) == 1
     assert "not a previous" in capsys.readouterr().err
     assert sorted(p.name for p in occupied.iterdir()) == ["thesis.tex"]
 
-    assert build.main(["--student-release", str(ROOT / "notebooks" / "out")]) == 1
+    assert build.main(["--student-release", str(ROOT / "notebooks" / "out"), "--class-key", KEY_FILE]) == 1
     assert not (ROOT / "notebooks" / "out").exists()
 
     linked = tmp_path / "linked"
-    assert build.main(["--student-release", str(linked)]) == 0
+    assert build.main(["--student-release", str(linked), "--class-key", KEY_FILE]) == 0
     outside = tmp_path / "outside"
     outside.mkdir()
     shutil.rmtree(linked / "binder")
     (linked / "binder").symlink_to(outside)
-    assert build.main(["--student-release", str(linked)]) == 1
+    assert build.main(["--student-release", str(linked), "--class-key", KEY_FILE]) == 1
     assert "in the way" in capsys.readouterr().err
     assert list(outside.iterdir()) == []
 
@@ -347,7 +391,8 @@ def test_student_release_refuses_unsafe_targets(tmp_path, capsys):
 
 def test_rebuild_drops_old_files_and_keeps_others(tmp_path):
     folder = tmp_path / "release"
-    assert build.main(["--student-release", str(folder), "--github", "example-org/gradient-checking"]) == 0
+    assert build.main(["--student-release", str(folder), "--github", "example-org/gradient-checking",
+                       "--class-key", KEY_FILE]) == 0
     readme = (folder / "README.md").read_text()
     assert "https://mybinder.org/v2/gh/example-org/gradient-checking/HEAD" in readme
     assert "git clone https://github.com/example-org/gradient-checking.git" in readme
@@ -358,7 +403,7 @@ def test_rebuild_drops_old_files_and_keeps_others(tmp_path):
     manifest = json.loads((folder / sr.MANIFEST).read_text())
     manifest["files"]["old/gone.txt"] = "0" * 64
     (folder / sr.MANIFEST).write_text(json.dumps(manifest))
-    assert build.main(["--student-release", str(folder)]) == 0
+    assert build.main(["--student-release", str(folder), "--class-key", KEY_FILE]) == 0
     assert not (folder / "old").exists()
     assert (folder / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
     assert "example-org" not in (folder / "README.md").read_text()
@@ -374,10 +419,10 @@ def test_stale_or_solved_release_is_refused(tmp_path, capsys):
         if cells.role(cell) == cells.EXERCISE:
             cell["source"] = sol["source"]
     (release / name).write_text(json.dumps(nb))
-    assert build.main(["--student-release", str(tmp_path / "out"), "--release", str(release)]) == 1
+    assert build.main(["--student-release", str(tmp_path / "out"), "--release", str(release), "--class-key", KEY_FILE]) == 1
     assert "not the unsolved stub" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
-    assert build.main(["--gradescope", str(tmp_path / "ag.zip"), "--release", str(release)]) == 1
+    assert build.main(["--gradescope", str(tmp_path / "ag.zip"), "--release", str(release), "--class-key", KEY_FILE]) == 1
     assert not (tmp_path / "ag.zip").exists()
 
 
@@ -389,8 +434,9 @@ def test_stale_or_solved_release_is_refused(tmp_path, capsys):
 def bundle(tmp_path_factory):
     base = tmp_path_factory.mktemp("gradescope")
     first, second = base / "first.zip", base / "second.zip"
-    assert build.main(["--gradescope", str(first)]) == 0
-    assert build.main(["--gradescope", str(second)]) == 0
+    key = ["--class-key", class_key_file(base)]
+    assert build.main(["--gradescope", str(first)] + key) == 0
+    assert build.main(["--gradescope", str(second)] + key) == 0
     assert first.read_bytes() == second.read_bytes()
     return first
 
@@ -403,13 +449,14 @@ def test_gradescope_zip_layout(bundle):
         assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in infos}
         assert modes["setup.sh"] == modes["run_autograder"] == 0o755
-        assert {m for n, m in modes.items() if n not in ("setup.sh", "run_autograder")} == {0o644}
+        assert modes["class_key.txt"] == 0o600 and z.read("class_key.txt") == (CLASS_KEY.hex() + "\n").encode()
+        assert {m for n, m in modes.items() if n not in ("setup.sh", "run_autograder", "class_key.txt")} == {0o644}
         assert z.read("setup.sh").startswith(b"#!/usr/bin/env bash\n")
         assert z.read("run_autograder").startswith(b"#!/usr/bin/env bash\n")
         assert {n for n in names if "/" not in n} == {"setup.sh", "run_autograder", "autograde.py", "README.md",
-                                                      "requirements.txt"}
+                                                      "requirements.txt", "class_key.txt"}
         assert {n for n in names if n.startswith("notebooks/")} == {f"notebooks/{n}" for n in RELEASE_NOTEBOOKS}
-        assert {n: z.read(n) for n in names if n.startswith("course_utils/")} == repo_package_files()
+        assert {n: z.read(n) for n in names if n.startswith("course_utils/")} == repo_package_files(False)
         for name in RELEASE_NOTEBOOKS:
             assert z.read(f"notebooks/{name}") == (build.RELEASE / name).read_bytes()
         for name in names:
@@ -448,7 +495,7 @@ def autograder(bundle, tmp_path):
 
 
 def test_gradescope_full_marks_and_zero(autograder, tmp_path):
-    results, done = autograder(SOLUTION_NOTEBOOKS)
+    results, done = autograder(class_solutions(tmp_path / "handed-in"))
     assert_gradescope_results(results)
     assert results["score"] == TOTAL_POINTS, (results["output"], [(t["name"], t["output"]) for t in results["tests"]
                                                                   if t["status"] != "passed"])

@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 
 from course_utils import gradcheck, verdicts
+from course_utils.backprop import backward_propagation_n
 from course_utils.bugs import BUGS, validate_bugs
+from course_utils.fastcost import NetworkCost, classic_cost
 from course_utils.gradcheck import check_directions, check_gradients, numerical_gradient, relative_difference
 from course_utils.network import (
-    NetworkCost,
-    backward_propagation_n,
-    classic_cost,
     forward_propagation_n,
     gradient_check_n_test_case,
     initialize_parameters,

@@ -541,8 +541,8 @@ CALLS_THE_COURSE = {
                 "    return {n: float(np.linalg.norm(grad[names == n]) / np.linalg.norm(gradapprox[names == n]))\n"
                 "            for n in dict.fromkeys(keys)\n"
                 "            if gradcheck.relative_difference(grad[names == n], gradapprox[names == n]) > threshold}",
-    "backward_propagation_n": "from course_utils import network\n"
-                              "def backward_propagation_n(X, Y, cache):\n    return network.backward_propagation_n(X, Y, cache)",
+    "backward_propagation_n": "from course_utils import backprop\n"
+                              "def backward_propagation_n(X, Y, cache):\n    return backprop.backward_propagation_n(X, Y, cache)",
     "cost_with_l2": "from course_utils.network import l2_penalty\n"
                     "def cost_with_l2(cross_entropy_cost, parameters, lambd, m):\n"
                     "    return cross_entropy_cost + l2_penalty(parameters, lambd, m)",
@@ -554,9 +554,10 @@ CALLS_THE_COURSE = {
                      "def wrong_tensors():\n    return truth_wrong_tensors(student_id())",
     "buggy_lines": "from course_utils.checks.nb06 import truth_buggy_lines\n"
                    "def buggy_lines():\n    return truth_buggy_lines(student_id())",
-    "fixed_backward": "from course_utils.checks.nb06 import exact_gradients\n"
+    "fixed_backward": "from course_utils import capstone\nfrom course_utils.checks.nb06 import exact_gradients\n"
                       "def fixed_backward(X, Y, cache):\n"
-                      "    return exact_gradients(X, Y, {k: cache[k] for k in ('W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4')})",
+                      "    parameters = {k: cache[k] for k in ('W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4')}\n"
+                      "    return exact_gradients(X, Y, parameters, capstone.teammate(student_id).slope)",
 }
 
 
@@ -602,8 +603,8 @@ def test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_ow
     assert all(r.points == r.max_points > 0 for r in solutions.values())
     id_cell = next(c for c in load(COURSE / "tests" / "solutions" / "06_hunt_the_bugs.ipynb")["cells"]
                    if c.get("id") == "ex-student-id")  # notebook 06: the record names the id read back from it
-    read_back = _literal_id("".join(id_cell["source"]))
-    assert read_back and solutions["student_id"].message == f"student id read back: {read_back!r}"
+    read_back = _literal_id("".join(id_cell["source"]))  # the capstone code; the record names its student id
+    assert read_back and solutions["student_id"].message == f"student id read back: {read_back.split(':')[0]!r}"
     assert [(r.exercise, r.status) for r in untouched.values() if r.status != "error"] == []
     assert all(r.points == 0 and r.message.startswith("NotImplementedError") for r in untouched.values())
     assert [n["notes"] for n in report.notebooks if n["student"] in ("solutions", "untouched")] == [[]] * (

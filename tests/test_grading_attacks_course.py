@@ -11,6 +11,7 @@ Every attack here worked against the grader before this file: see EXPECTED for w
 """
 import functools
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -18,12 +19,13 @@ import sys
 import numpy as np
 import pytest
 from needs import sandbox_needed
-from test_catalog_nb06 import LOOPED
+from test_catalog_nb06 import fix_for, looped, with_id
 from test_grading_attacks import COURSE_SOLUTIONS, VERIFIED, load, with_sources
 
-from course_utils import capstone
+from course_utils import capstone, capstone_teammates
 from course_utils import grade as g
 from course_utils.checks import nb06
+from course_utils.grading import teammates
 from course_utils.grading.specs import nb04 as specs04
 from course_utils.grading.specs import nb06 as specs06
 
@@ -36,24 +38,58 @@ def reference_cell(notebook, cell_id):
     return "".join(next(c for c in load(COURSE_SOLUTIONS / notebook)["cells"] if c.get("id") == cell_id)["source"])
 
 
-REF_ID = nb06._literal_id(reference_cell(NB6, "ex-student-id"))
-REF_TENSORS, REF_LINES = nb06.truth_wrong_tensors(REF_ID), nb06.truth_buggy_lines(REF_ID)
+KEY = teammates.DEMO_KEY  # the class key of the course's own release and tests (public)
+REF_CODE = nb06._literal_id(reference_cell(NB6, "ex-student-id"))  # a capstone code, "<id>:<number>:<key>"
+REF_ID = capstone.parse_code(REF_CODE)[0]
+REF_SLOPE = capstone.teammate(REF_CODE).slope
+REF_TENSORS, REF_LINES = nb06.truth_wrong_tensors(REF_CODE), nb06.truth_buggy_lines(REF_CODE)
 
 
-def other_id(exclude=(), prefix="s"):
-    """An id whose teammate's pass has other wrong tensors AND other wrong lines than the reference id's (and
-    than the ids in exclude)."""
-    taken = [(set(nb06.truth_wrong_tensors(i)), set(nb06.truth_buggy_lines(i))) for i in (REF_ID, *exclude)]
+def slope_of(code):
+    return capstone.teammate(code).slope
+
+
+def explains(lines, code):
+    """Whether the check of buggy_lines accepts these two lines for the code's teammate (they would make exactly its
+    wrong tensors wrong): it is no oracle, the grader decides."""
+    effects = nb06.line_effects(capstone.teammate(code).source)
+    return set().union(*(effects[n] for n in lines)) == {"d" + n for n in nb06.truth_wrong_tensors(code)}
+
+
+def other_code(exclude=(), prefix="s"):
+    """The demo-key code of an id whose teammate has other wrong tensors, other wrong lines and another slope than
+    the reference code's (and the codes in exclude), a pass that runs where W2 is not square, and for which the
+    reference's lines do not even pass the check of buggy_lines."""
+    taken = [(set(nb06.truth_wrong_tensors(c)), set(nb06.truth_buggy_lines(c)), slope_of(c))
+             for c in (REF_CODE, *exclude)]
     for k in range(500):
-        candidate = f"{prefix}{k}"
+        candidate = teammates.code_for(KEY, f"{prefix}{k}")
         tensors, lines = set(nb06.truth_wrong_tensors(candidate)), set(nb06.truth_buggy_lines(candidate))
-        if all(tensors != t and lines != ln for t, ln in taken):
+        if all(tensors != t and lines != ln and slope_of(candidate) != s for t, ln, s in taken) \
+                and not teammate_fails_off_square(candidate) and not explains(REF_LINES, candidate):
             return candidate
-    raise AssertionError("no such id")
+    raise AssertionError("no such code")
 
 
-MINE = other_id()  # the attacking students' own id
-FRIEND = other_id((MINE,), prefix="friend")  # another student's id
+def teammate_fails_off_square(code):
+    """Whether the teammate's pass of this code raises on a network whose W2 is not square (a missing transpose)."""
+    mate = capstone.teammate(code)
+    X, Y, _ = capstone.capstone_test_case()
+    parameters = capstone.initialize_parameters((3, 4, 2, 3, 1), seed=1)
+    _, cache = mate.forward_propagation(X[:3], Y, parameters)
+    try:
+        mate.backward_propagation(X[:3], Y, cache)
+    except ValueError:
+        return True
+    return False
+
+
+MINE = other_code()  # the attacking students' own code
+MY_ID = capstone.parse_code(MINE)[0]
+FRIEND = other_code((MINE,), prefix="friend")  # another student's code
+FRIEND_ID = capstone.parse_code(FRIEND)[0]
+FORGED = with_id(FRIEND, MY_ID)  # the friend's teammate number and key, with my id: opens the friend's teammate
+NOT_ISSUED = f"was not issued for student id {MY_ID!r}"
 
 
 def id_cell(literal, extra=""):
@@ -112,7 +148,8 @@ CALLS_COURSE_04 = {
 }
 
 # ------------------------------------------------------------------------------- notebook 06 attacks
-# fixed_backward by complex-step differentiation of its own forward pass: no backward pass fixed at all
+# fixed_backward by complex-step differentiation of its own forward pass (the reference teammate's network, whose
+# slope the teammate cell prints): no backward pass fixed at all
 COMPLEX_STEP_06 = '''def fixed_backward(X, Y, cache):
     P = {k: cache[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4")}
     m = X.shape[1]
@@ -122,7 +159,7 @@ COMPLEX_STEP_06 = '''def fixed_backward(X, Y, cache):
         for l in (1, 2, 3, 4):
             Z = p["W%d" % l] @ A + p["b%d" % l]
             if l == 2:
-                A = np.where(Z.real > 0, Z, 0.1 * Z)
+                A = np.where(Z.real > 0, Z, SLOPE * Z)
             elif l == 4:
                 A = 1 / (1 + np.exp(-Z))
             else:
@@ -138,7 +175,7 @@ COMPLEX_STEP_06 = '''def fixed_backward(X, Y, cache):
             g[idx] = cost(q).imag / 1e-30
         out["d" + name] = g
     return out
-'''
+'''.replace("SLOPE", repr(REF_SLOPE))
 CALLS_TRUTH_06 = {
     "ex-wrong-tensors": ("def wrong_tensors():\n    from course_utils.checks.nb06 import truth_wrong_tensors\n"
                          "    return truth_wrong_tensors(student_id())\n"),
@@ -146,7 +183,8 @@ CALLS_TRUTH_06 = {
                        "    return truth_buggy_lines(student_id())\n"),
     "ex-fixed-backward": ("def fixed_backward(X, Y, cache):\n    from course_utils.checks.nb06 import exact_gradients\n"
                           "    names = ('W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4')\n"
-                          "    return exact_gradients(X, Y, {n: cache[n] for n in names})\n"),
+                          # the slope of the teammate's network, as the teammate cell prints it
+                          f"    return exact_gradients(X, Y, {{n: cache[n] for n in names}}, {REF_SLOPE!r})\n"),
 }
 
 # ------------------------------------------------------------------------------- honest, but unusual
@@ -175,74 +213,71 @@ DIAGNOSE_04 = '''def diagnose(grad, gradapprox, keys, threshold=1e-5):
             out[name] = float(np.sqrt(sum(x * x for x in g) / sum(x * x for x in a)))
     return out
 '''
-LOOPED_06 = LOOPED  # tests/test_catalog_nb06.py: the per-layer loop, a right fix written differently
-UNUSUAL_ID = " Grace.Hopper "
+# tests/test_catalog_nb06.py: looped(slope), the per-layer loop, a right fix written differently; fix_for(slope), the
+# course's correct pass. Every fix is for the slope of its teammate's network (printed with the teammate's pass).
+UNUSUAL_ID = "Grace.Hopper"
+UNUSUAL_CODE = f" {teammates.code_for(KEY, UNUSUAL_ID)} "  # as written, with spaces around it
 
 
-def teammate_fails_off_square(student):
-    """Whether the teammate's pass of this id raises on a network whose W2 is not square (a missing transpose)."""
-    X, Y, parameters = capstone.capstone_test_case()
-    parameters = capstone.initialize_parameters((3, 4, 2, 3, 1), seed=1)
-    _, cache = capstone.forward_propagation(X[:3], Y, parameters)
-    try:
-        capstone.buggy_backward(student)(X[:3], Y, cache)
-    except ValueError:
-        return True
-    return False
-
-
-def one_id_per_variant():
-    ids, k = {}, 0
-    while len(ids) < capstone.N_VARIANTS:
-        ids.setdefault(capstone.variant(f"v{k}"), f"v{k}")
+@functools.cache
+def one_code_per_variant():
+    """A demo-key code of every teammate number, in number order."""
+    codes, k = {}, 0
+    while len(codes) < teammates.N_VARIANTS:
+        codes.setdefault(teammates.number_for(KEY, f"v{k}"), teammates.code_for(KEY, f"v{k}"))
         k += 1
-    return [ids[v] for v in sorted(ids)]
+    return [codes[n] for n in sorted(codes)]
 
 
-TRANSPOSE_ID = next(i for i in one_id_per_variant() if teammate_fails_off_square(i))
+TRANSPOSE_CODE = next(c for c in one_code_per_variant() if teammate_fails_off_square(c))
 
 
 @functools.cache
 def students():
     """{student: {notebook: {cell id: source}}}; an empty dict: the reference solution as it is."""
-    unusual_tensors = tuple("d" + n for n in reversed(nb06.truth_wrong_tensors(UNUSUAL_ID)))
+    unusual_tensors = tuple("d" + n for n in reversed(nb06.truth_wrong_tensors(UNUSUAL_CODE)))
+    friends_answers = {"ex-wrong-tensors": answer_cell("wrong_tensors", nb06.truth_wrong_tensors(FRIEND)),
+                       "ex-buggy-lines": answer_cell("buggy_lines", nb06.truth_buggy_lines(FRIEND)),
+                       "ex-fixed-backward": fix_for(slope_of(FRIEND))}
     return {
         # honest
         "aaa_honest": {NB4: {}, NB6: {}},
         "zzz_honest_unusual": {
             NB4: {"ex-backward-propagation-n": LOOPED_04, "ex-diagnose": DIAGNOSE_04},
-            NB6: {"ex-student-id": f'def student_id():\n    """Mine."""\n    return {UNUSUAL_ID!r}\n',
+            NB6: {"ex-student-id": f'def student_id():\n    """Mine."""\n    return {UNUSUAL_CODE!r}\n',
                   "ex-wrong-tensors": answer_cell("wrong_tensors", unusual_tensors),
-                  "ex-buggy-lines": answer_cell("buggy_lines", tuple(reversed(nb06.truth_buggy_lines(UNUSUAL_ID)))),
-                  "ex-fixed-backward": LOOPED_06}},
+                  "ex-buggy-lines": answer_cell("buggy_lines", tuple(reversed(nb06.truth_buggy_lines(UNUSUAL_CODE)))),
+                  "ex-fixed-backward": looped(slope_of(UNUSUAL_CODE))}},
         "zzz_honest_transpose_variant": {NB6: {  # a teammate's pass that cannot even run where W2 is not square
-            "ex-student-id": id_cell(TRANSPOSE_ID),
-            "ex-wrong-tensors": answer_cell("wrong_tensors", nb06.truth_wrong_tensors(TRANSPOSE_ID)),
-            "ex-buggy-lines": answer_cell("buggy_lines", nb06.truth_buggy_lines(TRANSPOSE_ID))}},
+            "ex-student-id": id_cell(TRANSPOSE_CODE),
+            "ex-wrong-tensors": answer_cell("wrong_tensors", nb06.truth_wrong_tensors(TRANSPOSE_CODE)),
+            "ex-buggy-lines": answer_cell("buggy_lines", nb06.truth_buggy_lines(TRANSPOSE_CODE)),
+            "ex-fixed-backward": fix_for(slope_of(TRANSPOSE_CODE))}},
         # notebook 04
         "complex_step": {NB4: {"ex-backward-propagation-n": COMPLEX_STEP_04},
                          NB6: {"ex-fixed-backward": COMPLEX_STEP_06}},
         "threshold_05_only": {NB4: {"ex-diagnose": THRESHOLD_05_ONLY}},
         "calls_course": {NB4: CALLS_COURSE_04, NB6: CALLS_TRUTH_06},
-        # notebook 06: answers that are not the truth for the id read back
-        "copies_reference_answers": {NB6: {"ex-student-id": id_cell(MINE)}},  # the reference's answers, own id
-        "rebinds_student_id": {NB6: {  # the checks see FRIEND's id, the grader reads MINE
-            "ex-student-id": id_cell(MINE, f"\n\nstudent_id = lambda: {FRIEND!r}\n"),
-            "ex-wrong-tensors": answer_cell("wrong_tensors", nb06.truth_wrong_tensors(FRIEND)),
-            "ex-buggy-lines": answer_cell("buggy_lines", nb06.truth_buggy_lines(FRIEND))}},
+        # notebook 06: answers that are not the truth for the code read back
+        "copies_reference_answers": {NB6: {"ex-student-id": id_cell(MINE)}},  # the reference's answers, own code
+        "rebinds_student_id": {NB6: dict(  # the checks see FRIEND's code, the grader reads MINE
+            friends_answers, **{"ex-student-id": id_cell(MINE, f"\n\nstudent_id = lambda: {FRIEND!r}\n")})},
         "names_everything": {NB6: {  # every name, to read the right ones off the message
             "ex-student-id": id_cell(MINE),
             "ex-wrong-tensors": answer_cell("wrong_tensors", list(capstone.PARAMETER_NAMES)),
             "ex-buggy-lines": answer_cell("buggy_lines", list(nb06.LINE_NAMES))}},
-        "id_expression": {NB6: {"ex-student-id": "def student_id():\n    return 'ada-' + 'lovelace'\n"}},
-        # runs as the reference id (whose answers the cells keep), would show MINE if the last return were read
-        "id_two_returns": {NB6: {"ex-student-id": f"def student_id():\n    return {REF_ID!r}\n    return {MINE!r}\n"}},
-        "id_lookalike": {NB6: {"ex-student-id": id_cell(REF_ID.replace("a", "\u0430"))}},  # Cyrillic a
-        "id_huge": {NB6: {"ex-student-id": id_cell("x" * 90_000)}},  # under the grader's 100,000 characters a cell
-        # another student's id, with that student's answers: passes, and the record names the id it read back
-        "friends_id": {NB6: {"ex-student-id": id_cell(FRIEND),
-                             "ex-wrong-tensors": answer_cell("wrong_tensors", nb06.truth_wrong_tensors(FRIEND)),
-                             "ex-buggy-lines": answer_cell("buggy_lines", nb06.truth_buggy_lines(FRIEND))}},
+        "id_expression": {NB6: {"ex-student-id": "def student_id():\n    return "
+                                                 f"{REF_CODE[:13]!r} + {REF_CODE[13:]!r}\n"}},
+        # runs as the reference code (whose answers the cells keep), would show MINE if the last return were read
+        "id_two_returns": {NB6: {"ex-student-id": id_cell(REF_CODE) + f"    return {MINE!r}\n"}},
+        "id_lookalike": {NB6: {"ex-student-id": id_cell(REF_CODE.replace("a", "\u0430", 1))}},  # a Cyrillic a in the id
+        # under the grader's 100,000 characters a cell
+        "id_huge": {NB6: {"ex-student-id": id_cell(with_id(REF_CODE, "x" * 90_000))}},
+        # another student's code, with that student's answers: passes, and the record names the id it read back
+        "friends_id": {NB6: dict(friends_answers, **{"ex-student-id": id_cell(FRIEND)})},
+        # the friend's teammate number and key under my id: opens the friend's teammate in the notebook (every check
+        # passes with the friend's answers), and the grader, with the class key, refuses all four
+        "forged_code": {NB6: dict(friends_answers, **{"ex-student-id": id_cell(FORGED)})},
     }
 
 
@@ -282,6 +317,7 @@ def test_honest_students_keep_every_point(course_class):
         for r in got.values():
             assert (r.status, r.points, r.flags) == ("passed", r.max_points, []), (student, r.exercise, r.message)
     assert graded(course_class, "zzz_honest_unusual")["student_id"].message == f"student id read back: {UNUSUAL_ID!r}"
+    assert graded(course_class, "zzz_honest_transpose_variant")["fixed_backward"].status == "passed"
 
 
 # (student, exercise) -> (status, a piece of the message, whether the notebook's check passed: only the
@@ -298,22 +334,31 @@ EXPECTED = {
     ("calls_course", "wrong_tensors"): ("failed", "may not call the course's own answer", True),
     ("calls_course", "buggy_lines"): ("failed", "may not call the course's own answer", True),
     ("calls_course", "fixed_backward"): ("failed", "may not call the course's own answer", True),
-    # answers that are right for another id than the one read back
+    # answers that are right for another code than the one read back (the reference's fix: for another slope)
     ("copies_reference_answers", "wrong_tensors"): ("failed", "wrong_tensors() returned", False),
-    ("copies_reference_answers", "buggy_lines"): ("failed", "buggy_lines() returned", False),
+    ("copies_reference_answers", "buggy_lines"): ("failed", "these cannot be the two wrong lines", False),
+    ("copies_reference_answers", "fixed_backward"): ("failed", f"your pass uses the leaky ReLU slope {REF_SLOPE:g}",
+                                                     False),
     ("rebinds_student_id", "student_id"): ("failed", "not as one string literal", False),
-    ("rebinds_student_id", "wrong_tensors"): ("failed", f"for student id {MINE!r}", True),
-    ("rebinds_student_id", "buggy_lines"): ("failed", f"for student id {MINE!r}", True),
+    ("rebinds_student_id", "wrong_tensors"): ("failed", f"for capstone code {MINE!r}", True),
+    ("rebinds_student_id", "buggy_lines"): ("failed", f"for capstone code {MINE!r}", True),
+    ("rebinds_student_id", "fixed_backward"): ("failed", "wrong gradient", True),
     ("names_everything", "wrong_tensors"): ("failed", "name only the wrong ones", False),
-    ("names_everything", "buggy_lines"): ("failed", "name only the 2 wrong lines", False),
-    # ids the grader cannot read back, or that are no id
+    ("names_everything", "buggy_lines"): ("failed", "name the two wrong lines", False),
+    # codes the grader cannot read back, or that are no code
     ("id_expression", "student_id"): ("failed", "not as one string literal", False),
     ("id_expression", "wrong_tensors"): ("failed", "one string literal", True),
     ("id_expression", "buggy_lines"): ("failed", "one string literal", True),
+    ("id_expression", "fixed_backward"): ("failed", "one string literal", True),
     ("id_two_returns", "student_id"): ("failed", "not as one string literal", False),
     ("id_two_returns", "wrong_tensors"): ("failed", "one string literal", True),
     ("id_lookalike", "student_id"): ("failed", "is not an id", False),
     ("id_huge", "student_id"): ("failed", "(90,000 characters) is not an id", False),
+    # a code of the right form, not issued for its id: every check passes, the grader refuses every exercise
+    ("forged_code", "student_id"): ("failed", NOT_ISSUED, True),
+    ("forged_code", "wrong_tensors"): ("failed", NOT_ISSUED, True),
+    ("forged_code", "buggy_lines"): ("failed", NOT_ISSUED, True),
+    ("forged_code", "fixed_backward"): ("failed", NOT_ISSUED, True),
 }
 
 
@@ -334,26 +379,35 @@ def test_the_slow_call_is_the_large_network_and_says_why(course_class):
 
 
 def test_naming_every_tensor_or_line_does_not_reveal_which_are_right(course_class):
+    """Every name at once: the check of wrong_tensors and the grader count the right ones among them, never name
+    them; the check of buggy_lines wants two lines; the grader's judge of every line counts, never names."""
     got = graded(course_class, "names_everything")
     truth_tensors, truth_lines = nb06.truth_wrong_tensors(MINE), nb06.truth_buggy_lines(MINE)
-    for exercise, names, truth in (("wrong_tensors", capstone.PARAMETER_NAMES, truth_tensors),
-                                   ("buggy_lines", nb06.LINE_NAMES, truth_lines)):
-        message = got[exercise].message
+
+    def after_the_list(message):
         listed = message.split("returned", 1)[1].split("]", 1)[1]  # after the student's own list
-        assert not any(name in listed.replace("dW_l", "").replace("db_l", "") for name in names), message
-        assert f"{len(names) - len(truth)} of the" in message or f"{len(names) - len(truth)} of them" in message
+        return listed.replace("dW_l", "").replace("db_l", "").replace("dZ_l", "").replace("dA_l", "")
+    message = got["wrong_tensors"].message
+    assert not any(name in after_the_list(message) for name in capstone.PARAMETER_NAMES), message
+    assert f"{len(capstone.PARAMETER_NAMES) - len(truth_tensors)} of the" in message, message
+    message = got["buggy_lines"].message
+    assert not any(name in after_the_list(message) for name in nb06.LINE_NAMES), message
+    judge = specs06._line_cases(np.random.default_rng(0), {"student_id": id_cell(MINE)})[0].judge
+    message = judge(list(nb06.LINE_NAMES), "")
+    assert not any(name in after_the_list(message) for name in nb06.LINE_NAMES), message
+    assert f"{len(nb06.LINE_NAMES) - len(truth_lines)} of the {len(nb06.LINE_NAMES)}" in message, message
 
 
-def test_another_students_id_is_on_the_record(course_class):
-    """Not stopped (the id is read back as the student wrote it): the record says whose teammate's pass was graded,
-    for the instructor to compare with the class list."""
+def test_another_students_code_is_on_the_record(course_class):
+    """Not stopped (the code was issued for the id it carries): the record says whose teammate was graded, for the
+    instructor to compare with the class list. A forged code reads back no id at all."""
     got = graded(course_class, "friends_id")
-    assert all(r.status == "passed" for r in got.values())
-    assert got["student_id"].message == f"student id read back: {FRIEND!r}"
+    assert all(r.status == "passed" for r in got.values()), {e: r.message for e, r in got.items()}
+    assert got["student_id"].message == f"student id read back: {FRIEND_ID!r}"
     header, rows = course_class.csv_rows()  # and the gradebook has a column of the ids read back
     column = header.index(specs06.ID_COLUMN)
     ids = {row[0]: row[column] for row in rows}
-    assert ids["friends_id"] == FRIEND and ids["zzz_honest_unusual"] == UNUSUAL_ID.strip()
+    assert ids["friends_id"] == FRIEND_ID and ids["zzz_honest_unusual"] == UNUSUAL_ID and ids["forged_code"] == ""
 
 
 def test_a_student_id_cell_too_deep_to_parse_cannot_be_judged_and_does_not_stop_the_verification():
@@ -371,19 +425,27 @@ def test_a_numerical_backward_pass_is_exact_on_the_small_cases_but_runs_out_of_t
     assert [c.judge(space["backward_propagation_n"](*c.args), "") for c in cases[:-1]] == [None] * (len(cases) - 1)
     assert sum(v.size for v in cases[-1].args[2][2::4]) > 300_000  # W1, W2, W3 of the large case
     exec(COMPLEX_STEP_06, space)  # noqa: S102
-    cases = specs06._fix_cases(rng)
+    cases = specs06._fix_cases(rng, {"student_id": reference_cell(NB6, "ex-student-id")})
     assert [c.judge(space["fixed_backward"](*c.args), "") for c in cases[:-1]] == [None] * (len(cases) - 1)
     assert sum(cases[-1].args[2][f"W{l}"].size for l in range(1, 5)) > 300_000
 
 
+GRADIENT_NAME = re.compile(r"\bd?[Wb][1-4]\b")
+
+
 def test_the_large_capstone_case_tells_a_wrong_gradient_from_a_right_one():
-    case = specs06._fix_cases(np.random.default_rng(7))[-1]
+    """On MINE's network: the loop fix passes; the teammate's pass is told how many gradients are wrong, not which;
+    a scaled answer fails; a missing key is named."""
+    case = specs06.fix_cases_for(np.random.default_rng(7), slope_of(MINE))[-1]
     X, Y, cache = case.args
     space = {"np": np}
-    exec(LOOPED_06, space)  # noqa: S102
+    exec(looped(slope_of(MINE)), space)  # noqa: S102
     right = space["fixed_backward"](X, Y, cache)
     assert case.judge(right, "") is None
-    assert "d" + nb06.truth_wrong_tensors(MINE)[0] in case.judge(capstone.buggy_backward(MINE)(X, Y, cache), "")
+    message = case.judge(capstone.teammate(MINE).backward_propagation(X, Y, cache), "")
+    wrong = len(nb06.truth_wrong_tensors(MINE))
+    assert f"returned {wrong} wrong gradient{'s' if wrong > 1 else ''} of the 8" in message, message
+    assert not GRADIENT_NAME.search(message), message
     assert case.judge({k: v * (1 + 1e-6) for k, v in right.items()}, "") is not None
     assert "db4" in case.judge({k: v for k, v in right.items() if k != "db4"}, "")
 
@@ -400,21 +462,113 @@ def test_a_threshold_honoured_only_at_05_fails_every_draw():
         assert not any(c.judge(honest["diagnose"](*c.args), "") for c in cases), seed
 
 
-def test_a_right_fix_passes_the_check_beside_the_id_of_every_variant(capsys):
+def test_a_right_fix_passes_the_check_beside_the_code_of_every_teammate(capsys):
     """The check builds its hint from the teammate's pass; a pass with a missing transpose raised ValueError on the
-    check's networks whose W2 is not square, which cost 12 of the 87 variants' students every point of a right fix."""
-    space = {"np": np}
-    exec(reference_cell(NB6, "ex-fixed-backward"), space)  # noqa: S102
+    check's networks whose W2 is not square, which once cost those teammates' students every point of a right fix.
+    Every one of the 522 teammates: the reference fix, written for its network's slope, passes beside its code."""
+    reference = reference_cell(NB6, "ex-fixed-backward")
+    assert f"np.where(Z2 > 0, 1.0, {REF_SLOPE!r})" in reference
     failing = []
-    for student in one_id_per_variant():
-        exec(id_cell(student), space)  # noqa: S102 -- the fix's globals hold this student_id
+    for code in one_code_per_variant():
+        space = {"np": np}
+        exec(reference.replace(f"1.0, {REF_SLOPE!r})", f"1.0, {slope_of(code)!r})"), space)  # noqa: S102
+        exec(id_cell(code), space)  # noqa: S102 -- the fix's globals hold this student_id
         try:
             nb06.check_fixed_backward(space["fixed_backward"])
         except Exception as error:  # noqa: BLE001 -- collected
-            failing.append((student, repr(error)[:120]))
+            failing.append((code, repr(error)[:120]))
     assert failing == []
-    assert capsys.readouterr().out.count("fixed_backward passed") == capstone.N_VARIANTS
-    assert teammate_fails_off_square(TRANSPOSE_ID)
+    assert capsys.readouterr().out.count("fixed_backward passed") == capstone.N_VARIANTS == teammates.N_VARIANTS
+    assert teammate_fails_off_square(TRANSPOSE_CODE)
+
+
+def test_the_wrong_lines_pass_the_check_beside_the_code_of_every_teammate(capsys):
+    """The check of buggy_lines accepts the two wrong lines of every one of the 522 teammates (a right answer never
+    fails it). And it is an oracle only where the wrong tensors are one already: where it accepts a single pair,
+    both lines are dW or db lines, each of which makes its own tensor wrong and nothing else."""
+    space = {"np": np}
+    failing, single = [], set()
+    for code in one_code_per_variant():
+        mate = capstone.teammate(code)
+        truth = nb06.truth_buggy_lines(mate)
+        exec(id_cell(code) + "\n\n" + answer_cell("buggy_lines", truth), space)  # noqa: S102
+        try:
+            nb06.check_buggy_lines(space["buggy_lines"])
+        except AssertionError as error:
+            failing.append((code, str(error)[:120]))
+        wrong = {"d" + n for n in nb06.truth_wrong_tensors(mate)}
+        effects = nb06.line_effects(mate.source)
+        accepted = [(a, b) for i, a in enumerate(nb06.LINE_NAMES) for b in nb06.LINE_NAMES[i + 1:]
+                    if effects[a] | effects[b] == wrong]
+        if len(accepted) == 1:
+            single.add(accepted[0])
+            assert set(accepted[0]) == set(truth) == wrong, (code, accepted, wrong)
+    assert failing == []
+    assert single and all(name.startswith(("dW", "db")) for pair in single for name in pair), single
+    assert " ".join(capsys.readouterr().out.split()).count(nb06.CONFIRM) == capstone.N_VARIANTS
+
+
+# -------------------------------------------------------------- issue 17: the capstone's answers are not shipped
+def test_the_shipped_teammates_cannot_be_majority_voted():
+    """The 87 buggy passes once shipped readable (in a generated module since removed): a majority vote over them, line
+    by line, gave the correct pass -- and with it every student's wrong lines and fix. Now the package holds each
+    teammate sealed under its own key, and a code's key opens its own teammate and no other; neither the correct
+    pass nor any teammate's lines are in the shipped text."""
+    sealed = capstone_teammates.SEALED
+    assert len(sealed) == capstone.N_VARIANTS == teammates.N_VARIANTS
+    for code in (REF_CODE, MINE, FRIEND, UNUSUAL_CODE):
+        _, number, key = capstone.parse_code(code)
+        opened = [n for n in range(len(sealed)) if capstone.unseal(sealed[n], key) is not None]
+        assert opened == [number], (code, opened)
+        assert capstone.unseal(sealed[number], key)["body"] == teammates.variant(number).body
+    shipped = "".join(open(module.__file__, encoding="utf-8").read() for module in (capstone, capstone_teammates))
+    for line in teammates.mutate((), REF_SLOPE).splitlines() + [s.buggy for s in teammates.SITES]:
+        if line.startswith("d"):  # the lines of the pass: dZ4 = ..., ..., db1 = ...
+            assert line.format(slope=REF_SLOPE) not in shipped, line
+
+
+def test_the_check_of_buggy_lines_is_no_oracle_and_the_grader_accepts_only_the_wrong_lines(capsys):
+    """Looping the notebook's check over every pair of lines: more than one pair passes for the reference code (any
+    two lines that explain the wrong tensors), so the check does not give the answer away; the grader's judge of
+    the same code accepts exactly one pair, the two wrong lines."""
+    space = {"np": np}
+    exec(reference_cell(NB6, "ex-student-id"), space)  # noqa: S102
+    judge = specs06._line_cases(np.random.default_rng(0), {"student_id": reference_cell(NB6, "ex-student-id")})[0].judge
+    by_check, by_grader = [], []
+    for i, a in enumerate(nb06.LINE_NAMES):
+        for b in nb06.LINE_NAMES[i + 1:]:
+            exec(answer_cell("buggy_lines", [a, b]), space)  # noqa: S102
+            try:
+                nb06.check_buggy_lines(space["buggy_lines"])
+                by_check.append({a, b})
+            except AssertionError:
+                pass
+            if judge([a, b], "") is None:
+                by_grader.append({a, b})
+    assert len(by_check) > 1 and set(REF_LINES) in by_check, by_check
+    assert by_grader == [set(REF_LINES)]
+    out = capsys.readouterr().out
+    assert "grader decides" in out and not any(name in out for name in nb06.LINE_NAMES)
+
+
+#: a student's function for each capstone exercise, called as the verification run calls it: fn(*case.args)
+STUBS = {"student_id": lambda: FORGED, "wrong_tensors": lambda: nb06.truth_wrong_tensors(FRIEND),
+         "buggy_lines": lambda: nb06.truth_buggy_lines(FRIEND), "fixed_backward": lambda X, Y, cache: {}}
+
+
+@pytest.mark.parametrize("exercise", list(STUBS))
+def test_a_forged_code_is_refused_by_the_verification_of_every_capstone_exercise(exercise):
+    """The friend's teammate number and key under my id: right in form, it opens the friend's teammate in the
+    notebook; every capstone spec refuses it: its cases, run as the verification runs them, say why."""
+    assert capstone.teammate(FORGED).number == capstone.teammate(FRIEND).number
+    assert teammates.check_code(KEY, FRIEND)[0] is not None and teammates.check_code(KEY, MINE)[0] is not None
+    assert specs06.read_id({"student_id": id_cell(FORGED)}) == (None, f"cannot be judged: "
+                                                                      f"{teammates.check_code(KEY, FORGED)[1]}")
+    spec = getattr(specs06, exercise)
+    cases = spec.cases(np.random.default_rng(0), {"student_id": id_cell(FORGED)})
+    assert isinstance(cases, str), cases  # refused: the verdict, and nothing of the student's is called
+    messages = [cases]
+    assert messages and all(m is not None and NOT_ISSUED in m for m in messages), messages
 
 
 # --------------------------------------------------------------------- issue 17, item 1: absurd magnitudes
@@ -427,7 +581,7 @@ def huge(shapes, value=1e200):
 def test_huge_or_non_finite_gradients_are_rejected_before_any_tolerance_scales_by_them(value, piece):
     """np.full(shape, 1e200) on the large networks: its norm overflows to inf, and a tolerance of 1e-8 ||v|| ||g||
     with it; every judge rejects such an answer first, and says why."""
-    case = specs06._fix_cases(np.random.default_rng(7))[-1]
+    case = specs06.fix_cases_for(np.random.default_rng(7), REF_SLOPE)[-1]
     cache = case.args[2]
     shapes = {"d" + n: cache[n].shape for n in capstone.PARAMETER_NAMES}
     with np.errstate(over="ignore"):  # the attack's premise
@@ -444,10 +598,11 @@ def test_huge_or_non_finite_gradients_are_rejected_before_any_tolerance_scales_b
 def test_the_bound_the_large_case_uses_holds_for_every_right_gradient():
     """_gradient_bounds is an upper bound of every entry of the exact gradient (so no right answer is called
     absurd), on the small networks where the exact gradient is computed, and not far above it."""
-    for seed in range(5):
-        for case in specs06._fix_cases(np.random.default_rng(seed))[:-1]:
+    for seed in range(2 * len(teammates.SLOPES)):  # every teammate's slope, twice
+        slope = teammates.SLOPES[seed % len(teammates.SLOPES)]
+        for case in specs06.fix_cases_for(np.random.default_rng(seed), slope)[:-1]:
             X, Y, cache = case.args
-            exact = nb06.exact_gradients(X, Y, {n: cache[n] for n in capstone.PARAMETER_NAMES})
+            exact = nb06.exact_gradients(X, Y, {n: cache[n] for n in capstone.PARAMETER_NAMES}, slope)
             bounds = specs06._gradient_bounds(X, cache)
             for name, gradient in exact.items():
                 assert np.max(np.abs(gradient)) <= bounds[name] * (1 + 1e-12), (seed, name)

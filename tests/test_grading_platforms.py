@@ -26,7 +26,15 @@ from pathlib import Path
 
 import pytest
 from needs import path_with_bwrap, path_without_bwrap, sandbox_needed, ubuntu_bwrap
-from test_delivery import TOTAL_POINTS, assert_gradescope_results, bundle, clean_env, run, unzip  # noqa: F401
+from test_delivery import (  # noqa: F401
+    TOTAL_POINTS,
+    assert_gradescope_results,
+    bundle,
+    class_solution_text,
+    clean_env,
+    run,
+    unzip,
+)
 from test_grading_attacks import HIDDEN, TOKEN, attack_processes, with_sources
 
 from course_utils import build
@@ -219,7 +227,7 @@ def test_the_detached_forger_earns_nothing_without_bubblewrap(gradescope, tmp_pa
 
 # ------------------------------------------------------------------------------------------ full marks
 def solutions(names):
-    return {name: (build.SOLUTIONS / name).read_text(encoding="utf-8") for name in names}
+    return {name: class_solution_text(name) for name in names}
 
 
 def assert_full_marks_for(results, names):

@@ -195,11 +195,16 @@ def test_the_reference_solutions_pass_verification(workdir):
     assert sorted(n for verdicts in results for n in verdicts) == sorted(NOTEBOOK_OF)
 
 
+READS_THE_CODE = ("student_id", "wrong_tensors", "buggy_lines", "fixed_backward")
+
+
 def test_the_release_stubs_fail_verification(workdir):
     for rnb in COURSE.notebooks.values():
         verdicts = run({n: e.stub for n, e in rnb.exercises.items()}, workdir)
         for name, v in verdicts.items():
-            assert not v.ok and "NotImplementedError" in v.message, (name, v.message)
+            # 06's capstone exercises need the code the stub of student_id does not give: refused, nothing called
+            refused = name in READS_THE_CODE and "capstone code" in v.message and "string literal" in v.message
+            assert not v.ok and ("NotImplementedError" in v.message or refused), (name, v.message)
 
 
 WRONG = {
@@ -283,7 +288,7 @@ WRONG["student_id"] = ['def student_id():\n    return ""', 'def student_id():\n 
 # wrong answers beside the reference id)
 WRONG["wrong_tensors"] = ["def wrong_tensors():\n    return ['W4']"]
 WRONG["buggy_lines"] = ["def buggy_lines():\n    return ['dZ4']"]
-WRONG["fixed_backward"] = [_edit("fixed_backward", "dZ2 = dA2 * np.where(Z2 > 0, 1.0, 0.1)",
+WRONG["fixed_backward"] = [_edit("fixed_backward", "dZ2 = dA2 * np.where(Z2 > 0, 1.0, 0.15)",
                                  "dZ2 = dA2 * np.where(Z2 > 0, 1.0, 0.0)")]
 
 

@@ -3,10 +3,9 @@ numpy formulas, and centered differences computed here, not by course_utils.grad
 import numpy as np
 import pytest
 
+from course_utils.backprop import backward_propagation_deep, backward_propagation_n
+from course_utils.fastcost import NetworkCost
 from course_utils.network import (
-    NetworkCost,
-    backward_propagation_deep,
-    backward_propagation_n,
     forward_propagation_deep,
     forward_propagation_n,
     gradient_check_n_test_case,

@@ -20,11 +20,11 @@ import pytest
 from course_utils import lab as L
 from course_utils import plots
 from course_utils import widgets as w
+from course_utils.backprop import backward_propagation_n
 from course_utils.bugs import BUGS, CLASSIC_PARAMETERS
+from course_utils.fastcost import classic_cost
 from course_utils.gradcheck import check_gradients
 from course_utils.network import (
-    backward_propagation_n,
-    classic_cost,
     forward_propagation_n,
     gradient_check_n_test_case,
 )

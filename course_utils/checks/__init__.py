@@ -16,7 +16,7 @@ stub: do that exercise first". Any other error raised by the student's code prop
 passing something that is not a function raises TypeError. No check reads or changes numpy's global
 random state.
 """
-from course_utils.checks._common import COLLEAGUE_BUGS, DEEP_DIMS, SEED, THRESHOLD_N  # noqa: F401
+from course_utils.checks._common import COLLEAGUE_BUGS, DEEP_DIMS, SEED, THRESHOLD  # noqa: F401
 from course_utils.checks.nb00 import check_warm_up_square  # noqa: F401
 from course_utils.checks.nb01 import (  # noqa: F401
                                       check_centered_difference,

@@ -13,13 +13,14 @@ import numpy as np
 
 from course_utils import network, vectors
 from course_utils.bugs import COLLEAGUE_BUGS  # noqa: F401 -- re-exported to the checks
+from course_utils.compare import fmt as _fmt  # noqa: F401 -- re-exported to the checks
 from course_utils.compare import within
-from course_utils.gradcheck import THRESHOLD
-from course_utils.grading.cells import PRINTS_ADVICE
+from course_utils.expect import PRINTS_ADVICE
+from course_utils.expect.exposure import ALLOWED
+from course_utils.gradcheck import THRESHOLD  # noqa: F401 -- re-exported to the checks
 
 SEED = 20240521  #: seed of the checks' own random inputs
 DEEP_DIMS = (3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 2, 1)  #: a 12-layer net, so W10 < W2 as strings
-THRESHOLD_N = THRESHOLD  #: the N-D threshold of the course (course_utils.gradcheck.THRESHOLD)
 #: the width a check wraps what it shows at: JupyterLab breaks a longer line of output anywhere, inside a number
 #: ("1.189|091302e-07") or a word; 84 columns fit JupyterLab's output area in a window 1100 px wide with the file
 #: browser open (tests/test_browser.py)
@@ -183,12 +184,9 @@ def _global_names(code):
 def _course_code_problem(fn, exercise):
     """What the check says when `fn`, or a function of the notebook it calls, uses course_utils code that the
     grader's verification run of `exercise` does not have (the course's own implementation, its checks):
-    the check would pass and the grade be 0. None when there is nothing to say (or no spec to ask)."""
-    try:
-        from course_utils.grading import specs  # late: the specs import the checks
-    except ImportError:
-        return None
-    spec = getattr(specs, exercise, None)
+    the check would pass and the grade be 0. None when there is nothing to say (or the exercise is not in
+    course_utils.expect.exposure.ALLOWED, which the grader's specs take their modules and policy from)."""
+    spec = ALLOWED.get(exercise)
     allowed = set(getattr(spec, "modules", None) or ()) | {"__init__.py"}
     while isinstance(fn, functools.partial):
         fn = fn.func
@@ -263,20 +261,6 @@ def _reports_stubs(exercise):
             return result
         return run
     return decorate
-
-
-def _fmt(value):
-    """A short, readable rendering of a value for messages."""
-    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
-        return repr(value)
-    if isinstance(value, numbers.Real):
-        return f"{float(value):.10g}"
-    if isinstance(value, np.ndarray):
-        if value.size <= 6 and np.issubdtype(value.dtype, np.number):
-            return f"array of shape {value.shape} {np.array2string(value.ravel(), precision=6)}"
-        return f"array of shape {value.shape}"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _as_float(value, call):

@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from course_utils import network, vectors
+from course_utils import backprop, fastcost, network, vectors
 from course_utils.checks._common import (
     DEEP_DIMS,
     SEED,
@@ -75,10 +75,10 @@ def _gradient_cases():
     deep = _deep_parameters()
     X = rng.standard_normal((DEEP_DIMS[0], 5))
     Y = np.array([[1, 0, 1, 1, 0]])
-    deep_grads = network.NetworkCost(X, Y).gradients(deep)
+    deep_grads = fastcost.NetworkCost(X, Y).gradients(deep)
     X, Y, classic = network.gradient_check_n_test_case()
     _, cache = network.forward_propagation_n(X, Y, classic)
-    classic_grads = network.backward_propagation_n(X, Y, cache)
+    classic_grads = backprop.backward_propagation_n(X, Y, cache)
     rng = np.random.default_rng(SEED + 5)
     one = {"d" + k: v for k, v in _random_parameters(rng, [4, 3]).items()}
     one["dZ1"] = rng.standard_normal((3, 5))

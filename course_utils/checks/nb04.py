@@ -48,64 +48,47 @@ there).
 import contextlib
 import io
 import numbers
-import re
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from course_utils import network, vectors
+from course_utils import backprop, network, vectors
 from course_utils.bugs import BUGS
 from course_utils.checks._common import (
     COLLEAGUE_BUGS,
     DEEP_DIMS,
     SEED,
-    THRESHOLD_N,
+    THRESHOLD,
     _as_float,
     _copy_dict,
     _fmt,
     _same_arrays,
     exercise_check,
 )
-from course_utils.compare import EPS, within
+from course_utils.compare import within
+from course_utils.expect.nb04 import (
+    SUSPECT_THRESHOLD,
+    _approx_tolerance,
+    _backward_tolerance,
+    _groups,
+    _nd_tolerance,
+    _NDData,
+    _norm,
+    _rd,
+    _rd_model,
+    _says_mistake,
+    reference_block_differences,
+    reference_diagnose,
+)
 
 DEFAULT_EPSILON = 1e-7  #: the default epsilon of gradient_check_n and of the classic loop
 
 
 # ---------------------------------------------------------------------------------------------------------
-# print_msg: does a printed line say there is a mistake?
+# print_msg: is the printed line right? (whether it says there is a mistake: course_utils.expect.nb04)
 
-_NEGATED = re.compile(r"\b(?:no|not an?|not any|without|zero|nothing)\s+(?:\w+\s+)?"
-                      r"(?:mistakes?|bugs?|errors?|problems?|issues?|wrong)\b")
-_MISTAKE = re.compile(r"mistake|wrong|incorrect|\bbug|fail|problem|\bissue|\berrors?\b|above|exceed"
-                      r"|too (?:large|big|high)"
-                      r"|greater|larger|bigger|broken|suspicious|warning|attention|careful|disagree|mismatch"
-                      r"|\bbad\b|\bdiffers?\b|\u2717|\u2718|\u274c"
-                      r"|\bnot (?:ok|okay|pass|correct|right|fine|good|work|match|agree|valid)"
-                      r"|n't (?:ok|okay|pass|correct|right|fine|good|work|match|agree|valid)")
-_RIGHT = re.compile(r"fine|correct|\bworks?\b|working|\bright\b|below|\bok\b|okay|good|pass|success|perfect|under"
-                    r"|within|less|smaller|lower|agree|match|valid|\u2713|\u2714")
-
-
-def _says_mistake(text):
-    """True when a print_msg line says there is a mistake, False when it says the gradient is right, None when
-    it says neither (the grader's verification judges print_msg with the same words)."""
-    t = " ".join(str(text).lower().split())
-    t = re.sub(r"relative error|error\s*=|error of", " ", t)
-    negated = _NEGATED.search(t) is not None
-    t = _NEGATED.sub(" ", t)
-    if _MISTAKE.search(t):
-        return True
-    if negated or _RIGHT.search(t):
-        return False
-    if ">" in t:
-        return True
-    if "<" in t:
-        return False
-    return None
-
-
-def _verdict_problem(results, threshold=THRESHOLD_N):
+def _verdict_problem(results, threshold=THRESHOLD):
     """What is wrong with the print_msg=True lines, or None. results: [(call, difference, printed)]."""
     for call, _, printed in results:
         lines = [line for line in printed.splitlines() if line.strip()]
@@ -149,92 +132,7 @@ def _verdict_problem(results, threshold=THRESHOLD_N):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# gradient_check_n: the reference computation and the known mistakes
-# ---------------------------------------------------------------------------------------------------------
-# gradient_check_n: the reference computation and the known mistakes
-
-def _rd(grad, approx):
-    norm = np.linalg.norm
-    total = norm(grad) + norm(approx)
-    return float(norm(grad - approx) / total) if total > 0 else 0.0
-
-
-class _NDData:
-    """The classic loop's costs for one case: J(theta +- epsilon e_i) and J(theta), J = cost(parameters dict);
-    the costs of the no-np.copy loop (thetaplus = theta, so every perturbation stays in theta) are computed when
-    a diagnosis needs them."""
-
-    def __init__(self, cost, parameters, gradients, epsilon):
-        theta, self.keys = vectors.dictionary_to_vector(parameters)
-        shapes = vectors.parameter_shapes(parameters)
-        self.theta, self.epsilon, self.shapes = theta, epsilon, shapes
-        self.cost = lambda t: cost(vectors.vector_to_dictionary(t, shapes))
-        self.grad = vectors.gradients_to_vector(gradients, parameters)
-        n = theta.shape[0]
-        self.plus, self.minus = np.zeros((n, 1)), np.zeros((n, 1))
-        for i in range(n):
-            t = theta.copy()
-            t[i] += epsilon
-            self.plus[i] = self.cost(t)
-            t = theta.copy()
-            t[i] -= epsilon
-            self.minus[i] = self.cost(t)
-        self.base = float(self.cost(theta))
-        self.approx = (self.plus - self.minus) / (2 * epsilon)
-        self._accumulated = None
-
-    @property
-    def n(self):
-        return self.grad.shape[0]
-
-    @property
-    def jmax(self):
-        return float(max(np.max(np.abs(self.plus)), np.max(np.abs(self.minus)), abs(self.base), 1.0))
-
-    def noise(self, coefficient):
-        """Per entry of a gradapprox that multiplies the costs by `coefficient`: the round-off of any order of
-        its float operations (the costs themselves are the same numbers for every right answer)."""
-        return 4 * EPS * self.jmax * coefficient
-
-    def accumulated(self):
-        """(J_plus, J_minus) of the loop with thetaplus = theta (no np.copy): the perturbations accumulate."""
-        if self._accumulated is None:
-            acc_plus, acc_minus = np.zeros((self.n, 1)), np.zeros((self.n, 1))
-            acc = self.theta.copy()
-            for i in range(self.n):
-                acc[i] += self.epsilon
-                acc_plus[i] = self.cost(acc)
-                t = acc.copy()
-                t[i] -= self.epsilon
-                acc_minus[i] = self.cost(t)
-            self._accumulated = acc_plus, acc_minus
-        return self._accumulated
-
-
-def _rd_model(d, approx, coefficient):
-    """(value, tolerance) of relative_difference(grad, approx) for a gradapprox built from the costs."""
-    value = _rd(d.grad, approx)
-    total = np.linalg.norm(d.grad) + np.linalg.norm(approx)
-    tol = (2 * np.sqrt(d.n) * d.noise(coefficient) / total if total > 0 else 0.0) + 1e-9 * value
-    return value, tol
-
-
-def _nd_tolerance(d):
-    """(want, tolerance) of the right difference on one case (see _NDData.noise)."""
-    return _rd_model(d, d.approx, 1 / (2 * d.epsilon))
-
-
-def _nd_reference(cost, parameters, gradients, epsilon):
-    """(difference, tolerance, gradapprox, per-entry tolerance) of the classic loop -- what a right
-    gradient_check_n returns, within tolerance. cost: cost(parameters dict) -> float."""
-    d = _NDData(cost, parameters, gradients, epsilon)
-    want, tol = _nd_tolerance(d)
-    return want, tol, d.approx, _approx_tolerance(d)
-
-
-def _approx_tolerance(d):
-    return 2 * d.noise(1 / (2 * d.epsilon)) + 1e-9 * np.abs(d.approx)
-
+# gradient_check_n: the known mistakes (the reference computation: course_utils.expect.nb04)
 
 def _one_norm(d):
     num = float(np.linalg.norm(d.grad - d.approx))
@@ -513,8 +411,8 @@ def _scaled(gradients, s):
 def _gcn_cases():
     X, Y, parameters = network.gradient_check_n_test_case()
     _, cache = network.forward_propagation_n(X, Y, parameters)
-    correct = network.backward_propagation_n(X, Y, cache)
-    buggy = network.backward_propagation_n(X, Y, cache, bugs=COLLEAGUE_BUGS)
+    correct = backprop.backward_propagation_n(X, Y, cache)
+    buggy = backprop.backward_propagation_n(X, Y, cache, bugs=COLLEAGUE_BUGS)
     cost = classic_cost_function(X, Y)
     rng = np.random.default_rng(SEED)
     Xa, Ya, pa = _random_net(rng, 6)
@@ -525,7 +423,7 @@ def _gcn_cases():
     _, cache_c = network.forward_propagation_deep(Xc, Yc, pc)
     Xd, Yd, pd = _deep_net(rng, DEEP_DIMS, 4)
     _, cache_d = network.forward_propagation_deep(Xd, Yd, pd)
-    gd = network.backward_propagation_deep(Xd, Yd, cache_d)
+    gd = backprop.backward_propagation_deep(Xd, Yd, cache_d)
     Xe, Ye, pe = _random_net(rng, 6, sizes=[4, pa["W1"].shape[0], pa["W2"].shape[0], 1])  # as many parameters as a
     _, cache_e = network.forward_propagation_n(Xe, Ye, pe)
     # the 12-layer net's dicts in shuffled orders: theta follows dictionary_to_vector's layer order, not the dict's
@@ -539,15 +437,15 @@ def _gcn_cases():
         _GCNCase("the classic case, correct gradients", cost, parameters, correct, 1e-7, True),
         _GCNCase("the classic case, the colleague's gradients", cost, parameters, buggy, 1e-7, True),
         _GCNCase("a random 3-layer net, a wrong dW3", classic_cost_function(Xa, Ya), pa,
-                 network.backward_propagation_n(Xa, Ya, cache_a, bugs=("dW3_missing_1_over_m",)), 1e-6, False),
+                 backprop.backward_propagation_n(Xa, Ya, cache_a, bugs=("dW3_missing_1_over_m",)), 1e-6, False),
         _GCNCase("a random 3-layer net, correct gradients", classic_cost_function(Xb, Yb), pb,
-                 network.backward_propagation_n(Xb, Yb, cache_b), 1e-2),
+                 backprop.backward_propagation_n(Xb, Yb, cache_b), 1e-2),
         _GCNCase("a 5-layer net, a wrong db2", deep_cost_function(Xc, Yc), pc,
-                 network.backward_propagation_deep(Xc, Yc, cache_c, bugs=("db2_sum_without_axis",)), 1e-6, False),
+                 backprop.backward_propagation_deep(Xc, Yc, cache_c, bugs=("db2_sum_without_axis",)), 1e-6, False),
         _GCNCase("a 12-layer net, its dicts in shuffled orders, correct gradients", deep_cost_function(Xd, Yd), pd,
                  gd, 1e-5, False),
         _GCNCase("a random 3-layer net of the same sizes as the first one, other values, correct gradients",
-                 classic_cost_function(Xe, Ye), pe, network.backward_propagation_n(Xe, Ye, cache_e), 1e-6, False),
+                 classic_cost_function(Xe, Ye), pe, backprop.backward_propagation_n(Xe, Ye, cache_e), 1e-6, False),
         _GCNCase(f"the classic case, every gradient {s_above:.9f} times the right one", cost, parameters,
                  _scaled(correct, s_above), 1e-5, True),
         _GCNCase(f"the classic case, every gradient {s_below:.9f} times the right one", cost, parameters,
@@ -700,48 +598,16 @@ def check_gradient_check_n(gradient_check_n):
     if problem:
         raise AssertionError(problem)
     print(f"gradient_check_n passed: difference = {cases[1].want:.3g} with the colleague's bugs, "
-          f"below {THRESHOLD_N:.0e} with correct gradients; 3-, 5- and 12-layer nets")
+          f"below {THRESHOLD:.0e} with correct gradients; 3-, 5- and 12-layer nets")
 
 
 # ---------------------------------------------------------------------------------------------------------
-# block_differences and diagnose: the reference and the known mistakes
-
-SUSPECT_THRESHOLD = 1e-5  #: diagnose's default: far above the round-off of a correct tensor, far below a bug
-
-
-def _groups(keys):
-    """{name: index array} in the order the names first appear in keys."""
-    keys = np.asarray(list(keys), dtype=object)
-    return {name: np.flatnonzero(keys == name) for name in dict.fromkeys(keys.tolist())}
-
+# block_differences and diagnose: the known mistakes (the reference: course_utils.expect.nb04)
 
 def _prefix_groups(keys):
     """{name: index array} of the entries whose key starts with the name: W1 takes W10, W11, W12 too."""
     keys = [str(k) for k in keys]
     return {name: np.flatnonzero([k.startswith(name) for k in keys]) for name in dict.fromkeys(keys)}
-
-
-def _norm(x):
-    return np.sqrt(np.sum(np.square(x)))  # a numpy float: x / 0 gives inf or nan in the mistakes' models
-
-
-def reference_block_differences(grad, gradapprox, keys):
-    """{tensor: ||g_T - a_T|| / (||g_T|| + ||a_T||)} in the order of keys; 0.0 where both are zero."""
-    g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
-    out = {}
-    for name, idx in _groups(keys).items():
-        den = _norm(g[idx]) + _norm(a[idx])
-        out[name] = float(_norm(g[idx] - a[idx]) / den) if den > 0 else 0.0
-    return out
-
-
-def reference_diagnose(grad, gradapprox, keys, threshold=SUSPECT_THRESHOLD):
-    """{suspect: ||g_T|| / ||a_T||} for the tensors whose block difference is above threshold, in keys order."""
-    g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
-    blocks = reference_block_differences(grad, gradapprox, keys)
-    groups = _groups(keys)
-    return {name: float(_norm(g[groups[name]]) / _norm(a[groups[name]])) for name, d in blocks.items()
-            if d > threshold}
 
 
 def _block_models(grad, gradapprox, keys):
@@ -883,7 +749,7 @@ def _vectors_of(case):
     """(grad, gradapprox, keys) of the classic case with the colleague's gradients (the classic loop)."""
     X, Y, parameters = network.gradient_check_n_test_case()
     _, cache = network.forward_propagation_n(X, Y, parameters)
-    buggy = network.backward_propagation_n(X, Y, cache, bugs=COLLEAGUE_BUGS)
+    buggy = backprop.backward_propagation_n(X, Y, cache, bugs=COLLEAGUE_BUGS)
     d = _NDData(classic_cost_function(X, Y), parameters, buggy, DEFAULT_EPSILON)
     return d.grad, d.approx, list(d.keys)
 
@@ -1069,7 +935,7 @@ def _diagnose_models(grad, gradapprox, keys, threshold):
             _INVERTED: pick(lambda d: d > t, lambda n: 1 / ratio[n]),
             _AT_THRESHOLD: pick(lambda d: d >= t, lambda n: ratio[n]),
             _IGNORED_THRESHOLD: pick(lambda d: d > SUSPECT_THRESHOLD, lambda n: ratio[n]),
-            _IGNORED_THRESHOLD + " ": pick(lambda d: d > THRESHOLD_N, lambda n: ratio[n]),
+            _IGNORED_THRESHOLD + " ": pick(lambda d: d > THRESHOLD, lambda n: ratio[n]),
             _EVERY_TENSOR: pick(lambda d: True, lambda n: ratio[n]),
             _FROM_D: pick(lambda d: d > t, lambda n: (1 + blocks[n]) / (1 - blocks[n]) if blocks[n] < 1 else np.inf),
             _SUMS: pick(lambda d: d > t, lambda n: float(np.sum(g[groups[n]]) / np.sum(a[groups[n]]))),
@@ -1130,22 +996,6 @@ def check_diagnose(diagnose):
 GRADIENT_KEYS = ("dW3", "db3", "dW2", "db2", "dW1", "db1")  #: the order of the backward pass
 INTERMEDIATE_KEYS = ("dZ3", "dA2", "dZ2", "dA1", "dZ1")  #: the other entries the docstring lists
 CACHE_NAMES = ("Z1", "A1", "W1", "b1", "Z2", "A2", "W2", "b2", "Z3", "A3", "W3", "b3")
-
-
-def _backward_tolerance(X, Y, cache):
-    """Per entry of every dW/db: how far a right backward pass may be from the reference -- the round-off of
-    any order of its float operations, u times the sums of |terms| that make up the entry, times the number of
-    operations along the way. A numerical gradient (error ~1e-10 relative at best) is far outside it."""
-    _, A1, _, _, _, A2, W2, _, _, A3, W3, _ = (np.abs(np.asarray(a, dtype=float)) for a in cache)
-    X = np.abs(np.asarray(X, dtype=float))
-    m = X.shape[1]
-    d3 = A3 + np.abs(np.reshape(np.asarray(Y, dtype=float), (1, m)))
-    d2 = W3.T @ d3
-    d1 = W2.T @ d2
-    k = 8 * (X.shape[0] + A1.shape[0] + A2.shape[0] + m + 8) * EPS
-    return {"dW3": k * (d3 @ A2.T) / m, "db3": k * d3.sum(axis=1, keepdims=True) / m,
-            "dW2": k * (d2 @ A1.T) / m, "db2": k * d2.sum(axis=1, keepdims=True) / m,
-            "dW1": k * (d1 @ X.T) / m, "db1": k * d1.sum(axis=1, keepdims=True) / m}
 
 
 def _classic_backward(X, Y, cache, sign=1.0, sigmoid_twice=False, mask2="A", mask1="A"):
@@ -1285,7 +1135,7 @@ def check_backward_propagation_n(backward_propagation_n):
     for label, X_, Y_, p in inputs:
         _, cache = network.forward_propagation_n(X_, Y_, p)
         models = {str(kw): _classic_backward(X_, Y_, cache, **kw) for _, kw in _WHOLE_PASS.values()}
-        want = network.backward_propagation_n(X_, Y_, cache)
+        want = backprop.backward_propagation_n(X_, Y_, cache)
         # the check asks what its line says, that every dW and db matches the gradient check: within the
         # round-off of any analytic pass, plus 1e-7 relative (the grader's verification alone is strict)
         tol = {k: t + 1e-7 * np.abs(want[k]) + 1e-12 for k, t in _backward_tolerance(X_, Y_, cache).items()}
@@ -1339,11 +1189,11 @@ def check_backward_propagation_n(backward_propagation_n):
     classic = cases[0]  # the course's own check of the student's pass: what the pass line says
     data = _NDData(classic_cost_function(classic.X, classic.Y), parameters, classic.got, DEFAULT_EPSILON)
     difference = _rd(data.grad, data.approx)
-    if not difference < THRESHOLD_N:
+    if not difference < THRESHOLD:
         raise AssertionError(f"{classic.call}: every dW and db is close to the right one, but the gradient check of the "
-                             f"classic case gives {difference:.3g}, above {THRESHOLD_N:.0e}: look for a small error.")
+                             f"classic case gives {difference:.3g}, above {THRESHOLD:.0e}: look for a small error.")
     print(f"backward_propagation_n passed: every dW and db right to 1e-07 relative (the classic case; m = 7, 12, 1); "
-          f"your pass's gradient check on the classic case is below {THRESHOLD_N:.0e}")
+          f"your pass's gradient check on the classic case is below {THRESHOLD:.0e}")
 
 
 _MEMO = ("you kept results between calls (a cache keyed by X.shape?): compute the gradients from this call's X, Y "

@@ -21,7 +21,7 @@ hard-codes three layers fails on the 12-layer net before it raises KeyError on t
 """
 import numpy as np
 
-from course_utils import network, vectors
+from course_utils import backprop, network, vectors
 from course_utils.checks._common import (
     COLLEAGUE_BUGS,
     SEED,
@@ -33,7 +33,8 @@ from course_utils.checks._common import (
     _vector_cost,
     exercise_check,
 )
-from course_utils.compare import EPS, within
+from course_utils.compare import within
+from course_utils.expect.nb05 import _directional_tolerance, _rd1
 
 DEFAULT_EPSILON, DEFAULT_SEED = 1e-7, 0
 
@@ -41,25 +42,6 @@ DEFAULT_EPSILON, DEFAULT_SEED = 1e-7, 0
 def _direction(theta, seed):
     u = np.random.default_rng(seed).standard_normal(np.shape(theta))
     return u, u / np.linalg.norm(u)
-
-
-def _rd1(analytic, numerical):
-    total = abs(numerical) + abs(analytic)
-    return float(abs(numerical - analytic) / total) if total > 0 else 0.0
-
-
-def _directional_tolerance(cost_values, theta, grad, epsilon, numerical, analytic):
-    """How far a right directional_check may be from the reference: the round-off of any order of its float
-    operations -- the points theta +- epsilon u (rounded differently: |grad| |theta| u), the costs divided by
-    2 epsilon in another order (u |J| / epsilon), and grad . u summed in another order (n u |grad|)."""
-    theta, grad = np.asarray(theta, dtype=float), np.asarray(grad, dtype=float)
-    jmax = max(max(abs(float(v)) for v in cost_values), 1.0)
-    g = float(np.linalg.norm(grad))
-    eta_numerical = 4 * EPS * (jmax + g * (float(np.linalg.norm(theta)) + epsilon)) / epsilon
-    eta_analytic = 2 * EPS * theta.size * g
-    total = abs(numerical) + abs(analytic)
-    value = _rd1(analytic, numerical)
-    return (2 * (eta_numerical + eta_analytic) / total if total > 0 else 0.0) + 1e-9 * value
 
 
 def _reference_directional(cost, theta, grad, epsilon, seed):
@@ -225,8 +207,8 @@ def check_directional_check(directional_check):
     _, cache = network.forward_propagation_n(X, Y, parameters)
     theta, _ = vectors.dictionary_to_vector(parameters)
     classic = _vector_cost(X, Y, vectors.parameter_shapes(parameters))
-    correct = vectors.gradients_to_vector(network.backward_propagation_n(X, Y, cache))
-    buggy = vectors.gradients_to_vector(network.backward_propagation_n(X, Y, cache, bugs=COLLEAGUE_BUGS))
+    correct = vectors.gradients_to_vector(backprop.backward_propagation_n(X, Y, cache))
+    buggy = vectors.gradients_to_vector(backprop.backward_propagation_n(X, Y, cache, bugs=COLLEAGUE_BUGS))
     rng = np.random.default_rng(SEED)
     t2 = rng.standard_normal((10, 1))
 

@@ -161,6 +161,18 @@ def package_files(package=PACKAGE, prefix="course_utils", exclude=AUTHOR_ONLY):
     return files
 
 
+def class_files(files, class_key, for_students):
+    """The package files of a class: notebook 06's teammates sealed under the class key (capstone_teammates.py);
+    for students also without the generator of the teammates (grading/teammates.py holds the correct pass)."""
+    from course_utils.grading import teammates
+
+    files = dict(files)
+    files["course_utils/capstone_teammates.py"] = File.text(teammates.sealed_module_text(class_key))
+    if for_students:
+        files.pop("course_utils/grading/teammates.py", None)
+    return files
+
+
 def _cells(path):
     try:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -18,6 +18,8 @@ working folder /autograder, the submission in /autograder/submission, and expect
     README.md         for the instructor uploading it
     notebooks/        the release, byte for byte as built: the submissions are graded against it
     course_utils/     the package and its grader, without the author-only build
+    class_key.txt     the class key: run_autograder grades notebook 06's capstone codes with it (students never
+                      see the bundle)
 
 The zip is deterministic: entries sorted, one fixed date, permissions 0644 (0755 for the scripts).
 """
@@ -30,6 +32,7 @@ from course_utils.delivery import (
     ROOT,
     SOLUTIONS,
     File,
+    class_files,
     package_files,
     refuse_solution_markers,
     release_files,
@@ -39,6 +42,7 @@ from course_utils.delivery import (
     write_zip,
 )
 from course_utils.delivery.student_release import BASE, GRADE
+from course_utils.grading.teammates import DEMO_KEY
 
 GRADER_REQUIREMENTS = BASE + [("ipykernel", "the kernel every notebook runs in")] + GRADE
 
@@ -59,18 +63,21 @@ def _total_points(notebooks):
 TIME_LIMIT = 600  # seconds: Gradescope's default autograder timeout (10 minutes), the bundle's setting
 
 
-def gradescope_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, root=ROOT, time_limit=TIME_LIMIT):
+def gradescope_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, root=ROOT, time_limit=TIME_LIMIT, class_key=None):
     """{path in the zip: File} of the Gradescope autograder (see the module docstring).
 
     time_limit -- the autograder timeout the assignment has on Gradescope, in seconds: run_autograder
-    grades within it (autograde.py keeps a minute for writing the results)."""
+    grades within it (autograde.py keeps a minute for writing the results); class_key -- the class key (bytes) of
+    the student release (None: the public demo key, for tests only)."""
     if isinstance(time_limit, bool) or not isinstance(time_limit, int) or not 120 <= time_limit <= 2400:
         raise ValueError(f"time_limit: whole seconds from 120 to 2400 (Gradescope allows up to 40 minutes), "
                          f"got {time_limit!r}")
     pins = requirement_pins(Path(root) / "requirements.txt")
     notebooks = release_files(release_dir, solutions_dir, prefix="notebooks")
     files = dict(notebooks)
-    files.update(package_files(Path(root) / "course_utils"))
+    key = class_key or DEMO_KEY
+    files.update(class_files(package_files(Path(root) / "course_utils"), key, for_students=False))
+    files["class_key.txt"] = File.text(key.hex() + "\n", 0o600)
     files["setup.sh"] = File.text(render("gradescope/setup.sh"), 0o755)
     files["run_autograder"] = File.text(render("gradescope/run_autograder", TIME_LIMIT=time_limit), 0o755)
     files["autograde.py"] = File.text(render("gradescope/autograde.py"))
@@ -84,8 +91,8 @@ def gradescope_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, root=ROOT, ti
     return files
 
 
-def build_gradescope(target, release_dir=RELEASE, solutions_dir=SOLUTIONS, time_limit=TIME_LIMIT):
+def build_gradescope(target, release_dir=RELEASE, solutions_dir=SOLUTIONS, time_limit=TIME_LIMIT, class_key=None):
     """Write the Gradescope autograder zip to `target` (a .zip file name). Returns the number of entries."""
-    files = gradescope_files(release_dir, solutions_dir, time_limit=time_limit)
+    files = gradescope_files(release_dir, solutions_dir, time_limit=time_limit, class_key=class_key)
     write_zip(target, files)
     return len(files)

@@ -12,7 +12,9 @@ download, a Binder): nothing in it needs this repository, and nothing in it give
     notebooks/*.ipynb                the release, byte for byte as built (never rebuilt here)
     .release/*.ipynb                 the same notebooks again, untouched: the reference the Classroom
                                      workflow grades against (a student's saved outputs never count)
-    course_utils/**                  the package without the author-only build (build.py, delivery/)
+    course_utils/**                  the package without the author-only build (build.py, delivery/) and
+                                     without grading/teammates.py (the capstone's correct pass); notebook
+                                     06's teammates sealed under the class key (capstone_teammates.py)
     docs/img/*.png                   the widget pictures of the README
     binder/requirements.txt,         mybinder.org's repo2docker configuration: with a binder/ folder
     binder/runtime.txt               only the files in it are read; `-e .` makes repo2docker install
@@ -37,6 +39,7 @@ from course_utils.delivery import (
     SOLUTIONS,
     DeliveryError,
     File,
+    class_files,
     package_files,
     refuse_solution_markers,
     release_files,
@@ -46,6 +49,7 @@ from course_utils.delivery import (
     write_tree,
 )
 from course_utils.grading import DEFAULT_TIMEOUT
+from course_utils.grading.teammates import DEMO_KEY
 
 MANIFEST = ".student-release.json"
 GENERATOR = "student release (python -m course_utils.build --student-release)"
@@ -115,8 +119,9 @@ def _binder_text(github):
             "session ends, so download your notebooks before closing the tab).")
 
 
-def student_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, github=None, root=ROOT):
-    """{relative path: File} of the student release (see the module docstring)."""
+def student_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, github=None, root=ROOT, class_key=None):
+    """{relative path: File} of the student release (see the module docstring). class_key -- the class key (bytes)
+    notebook 06's teammates are sealed under (None: the public demo key, for tests only)."""
     if github is not None and not GITHUB_RE.match(github):
         raise DeliveryError(f"--github {github!r}: expected OWNER/NAME of a GitHub repository")
     pins = requirement_pins(Path(root) / "requirements.txt")
@@ -126,7 +131,7 @@ def student_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, github=None, roo
     files.update(notebooks)
     files.update({"/".join([".release"] + rel.split("/")[1:]): item for rel, item in notebooks.items()})
     files[".release/README.md"] = File.text(render("student/release_README.md"))
-    files.update(package_files(Path(root) / "course_utils"))
+    files.update(class_files(package_files(Path(root) / "course_utils"), class_key or DEMO_KEY, for_students=True))
     for name in IMAGES:
         image = Path(root) / "docs" / "img" / name
         if not image.is_file():
@@ -156,11 +161,11 @@ def student_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, github=None, roo
     return files
 
 
-def build_student_release(target, release_dir=RELEASE, solutions_dir=SOLUTIONS, github=None):
+def build_student_release(target, release_dir=RELEASE, solutions_dir=SOLUTIONS, github=None, class_key=None):
     """Write the student release into the folder `target` (see write_tree for what it accepts).
 
     Returns the number of files written. Raises DeliveryError.
     """
-    files = student_files(release_dir, solutions_dir, github)
+    files = student_files(release_dir, solutions_dir, github, class_key=class_key)
     write_tree(target, files, MANIFEST, GENERATOR)
     return len(files)

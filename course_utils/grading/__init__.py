@@ -15,6 +15,7 @@ One module per stage, in the order grade() runs them:
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import queue
@@ -160,11 +161,29 @@ def sandbox_mode(require):
                    "your own work, not for grading others")
 
 
+@contextlib.contextmanager
+def _class_key(key):
+    """Verification checks notebook 06's capstone codes with this class key (None: the public demo key)."""
+    if key is None:
+        yield
+        return
+    try:
+        from course_utils.grading import teammates
+    except ImportError:
+        raise UsageError("--class-key: this copy of the grader has no course_utils/grading/teammates.py (a student "
+                         "release leaves it out); grade with the instructor's copy of the course") from None
+    teammates.set_class_key(key)
+    try:
+        yield
+    finally:
+        teammates.set_class_key(None)
+
+
 RUN_SHARE = 0.7  # of a time budget, what the nbval runs may use: the rest is kept for verifying what passed
 
 
 def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=None, workdir=None,
-          require_sandbox=None, specs=None, time_budget=None):
+          require_sandbox=None, specs=None, time_budget=None, class_key=None):
     """Grade submissions against a release: nbval run plus verification run per notebook.
 
     submissions -- a path or a list of paths: notebook files, student folders, or folders of them
@@ -177,6 +196,7 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
         course_utils.grading.specs; nothing is loaded from the release folder or a submission
     time_budget -- seconds of wall-clock time for the whole grading (None: no limit but the per-cell timeout):
         the nbval runs may use RUN_SHARE of it, verification the rest; what is not done by then is "timeout"
+    class_key -- the class key (bytes) the capstone codes of notebook 06 were issued with (None: the public demo key)
     Returns a Report (records in submission order). Raises UsageError for bad arguments.
     """
     start = time.perf_counter()
@@ -221,7 +241,8 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
         verify_uids = [uid for lease in leases[jobs:] for uid in lease.uids()] or [sandbox.LEASE_FIRST] * jobs
         run.run_notebooks(pending, folder, rel, jobs, timeout, strategy, sandboxed, blocks, mode=mode,
                           deadline=run_deadline)
-        _verify_all(pending, folder, rel, jobs, timeout, sandboxed, verify_uids, deadline)
+        with _class_key(class_key):
+            _verify_all(pending, folder, rel, jobs, timeout, sandboxed, verify_uids, deadline)
     finally:
         if leases and os.geteuid() == 0:  # nothing student code started survives grading, however detached
             sandbox.kill_uids([uid for lease in leases for uid in lease.uids()])

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import re
 
+# The rule for a function that prints: the checks and the grader say it with the same words (judge.py).
+from course_utils.expect import PRINTS_ADVICE  # noqa: F401
+
 EXERCISE, CHECK, DEMO = "exercise", "check", "demo"
 _MARK = "SOLUTION"  # the markers are "# BEGIN " + _MARK + ": hint" and "# END " + _MARK; spelled in two
 # pieces here so that this file, which ships to students, holds no marker text itself
 BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)# BEGIN " + _MARK + r":?(?P<hint>.*)$")
 END_RE = re.compile(r"^[ \t]*# END " + _MARK + r"[ \t]*$")
 CHECKS_MODULE = "course_utils.checks"
-# The rule for a function that prints (apart from what an exercise asks, like print_msg): it fails, in the
-# notebook's check and in the grader alike, with these words.
-PRINTS_ADVICE = "remove the print calls from your function (a check prints only its own line, which the grader compares)"
 
 
 class ContractError(ValueError):

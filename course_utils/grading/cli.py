@@ -116,6 +116,18 @@ def _fail_under(text):
     return value
 
 
+def _load_class_key(path):
+    try:
+        from course_utils.grading import teammates
+    except ImportError:
+        raise UsageError("--class-key: this copy of the grader has no course_utils/grading/teammates.py (a student "
+                         "release leaves it out); grade with the instructor's copy of the course") from None
+    try:
+        return teammates.load_key(path)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
 def main(argv=None):
     """Command line entry point. Returns the exit status: 0 when grading ran, 1 when it ran but a student's
     total is below --fail-under, 2 for usage errors (argparse exits)."""
@@ -150,6 +162,9 @@ def main(argv=None):
                              "<RUNNER-ID>_RESULTS variable takes")
     parser.add_argument("--fail-under", metavar="POINTS", default=None,
                         help="exit with status 1 when any student's total is below POINTS (a number >= 0)")
+    parser.add_argument("--class-key", metavar="FILE", default=None,
+                        help="the class key the student release was built with (notebook 06's capstone codes are "
+                             "checked with it; default: the public demo key of the course's own notebooks)")
     parser.add_argument("--jobs", metavar="N", default="1", help="notebooks graded at once (default 1)")
     parser.add_argument("--timeout", metavar="SECONDS", default=str(DEFAULT_TIMEOUT),
                         help=f"time limit per cell (default {DEFAULT_TIMEOUT:g})")
@@ -184,6 +199,7 @@ def main(argv=None):
             raise UsageError("--classroom-encoding: only with --classroom-results FILE")
         release = load_release(args.release, args.specs or ())
         roster = load_roster(args.roster) if args.roster else None
+        class_key = _load_class_key(args.class_key) if args.class_key else None
         submitted = [Path(s) if Path(s).is_dir() else Path(s).parent for s in args.submission]
         seen = {}
         for flag, value in outputs:
@@ -207,7 +223,7 @@ def main(argv=None):
                                  f"{len(students)} ({', '.join(s.student for s in students[:5])}"
                                  f"{', ...' if len(students) > 5 else ''})")
         report = grade(args.submission, release=release, jobs=jobs, timeout=timeout, strategy=args.strategy,
-                       require_sandbox=require, time_budget=budget)
+                       require_sandbox=require, time_budget=budget, class_key=class_key)
     except UsageError as exc:
         parser.error(str(exc))
     if report.release_notebooks is None:

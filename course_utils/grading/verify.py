@@ -74,7 +74,7 @@ class Spec:
     """How one exercise is verified (see the module docstring)."""
 
     function: str
-    cases: object  # cases(rng: np.random.Generator) -> list of Case
+    cases: object  # cases(rng: np.random.Generator) -> list of Case, or a str: why it cannot be judged (the verdict)
     namespace: dict = field(default_factory=lambda: {"np": "numpy"})
     modules: tuple = ()  # course_utils files exposed in the sandbox, e.g. ("network.py",)
     reference_modules: tuple = ()  # course_utils files that hold this exercise's answer
@@ -398,6 +398,9 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
             verdicts[name] = Verdict(False, BUDGET_OUT, budget=True)
             continue
         drawn = spec.cases(rng, {n: given.get(n) for n in spec.reads}) if spec.reads else spec.cases(rng)
+        if isinstance(drawn, str):  # the spec cannot judge this submission (e.g. no usable capstone code): the verdict
+            verdicts[name] = Verdict(False, drawn)
+            continue
         for case in drawn:
             calls.append({"exercise": name, "function": spec.function,
                           "args": _encode_arg(tuple(case.args)), "kwargs": _encode_arg(dict(case.kwargs)),

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from course_utils.compare import noise_bound
+from course_utils.expect.exposure import allowed
 from course_utils.gradcheck import relative_difference as _reference_rd
 from course_utils.grading.specs._common import _signed
 from course_utils.grading.specs.nb00 import _scalar_close
@@ -103,10 +104,10 @@ def _quotient_cases(rng, name, kind):
 
 forward_difference = Spec(
     "forward_difference", lambda rng: _quotient_cases(rng, "forward_difference", "forward"),
-    reference_modules=("gradcheck.py", "checks", "widgets.py", "lab.py"))
+    reference_modules=("gradcheck.py", "checks", "widgets.py", "lab.py"), **allowed("forward_difference"))
 centered_difference = Spec(
     "centered_difference", lambda rng: _quotient_cases(rng, "centered_difference", "centered"),
-    reference_modules=("gradcheck.py", "checks", "widgets.py", "lab.py"))
+    reference_modules=("gradcheck.py", "checks", "widgets.py", "lab.py"), **allowed("centered_difference"))
 
 
 def _rd_noise(grad, approx):
@@ -156,4 +157,4 @@ def _relative_difference_cases(rng):
 
 
 relative_difference = Spec("relative_difference", _relative_difference_cases,
-                           reference_modules=("gradcheck.py", "checks"))
+                           reference_modules=("gradcheck.py", "checks"), **allowed("relative_difference"))

@@ -11,6 +11,7 @@ ignored epsilon (theta +- 1e-7 rounds to theta there).
 """
 import numpy as np
 
+from course_utils.expect.exposure import allowed
 from course_utils.grading.specs._common import U
 from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
 
@@ -54,9 +55,9 @@ def _jx_cases(rng, name, formula):
 
 
 forward_propagation = Spec("forward_propagation", lambda rng: _jx_cases(rng, "forward_propagation", lambda x, t: t * x),
-                           reference_modules=("checks", "widgets.py", "lab.py"))
+                           reference_modules=("checks", "widgets.py", "lab.py"), **allowed("forward_propagation"))
 backward_propagation = Spec("backward_propagation", lambda rng: _jx_cases(rng, "backward_propagation", lambda x, t: x),
-                            reference_modules=("checks", "widgets.py", "lab.py"))
+                            reference_modules=("checks", "widgets.py", "lab.py"), **allowed("backward_propagation"))
 
 
 def _noise_bound(theta, epsilon):
@@ -110,4 +111,5 @@ def _gradient_check_cases(rng):
     return cases
 
 
-gradient_check = Spec("gradient_check", _gradient_check_cases, reference_modules=("checks", "widgets.py", "lab.py"))
+gradient_check = Spec("gradient_check", _gradient_check_cases, reference_modules=("checks", "widgets.py", "lab.py"),
+                      **allowed("gradient_check"))

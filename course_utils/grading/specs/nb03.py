@@ -8,6 +8,7 @@ or more (row-major and column-major order differ), values have both signs and di
 are compared exactly (rtol 0): the entries are copies, not computed.
 """
 from course_utils import vectors
+from course_utils.expect.exposure import allowed
 from course_utils.grading.verify import Case, Spec, close_array, describe
 
 
@@ -94,8 +95,8 @@ def _gradients_to_vector_cases(rng):
 
 
 dictionary_to_vector = Spec("dictionary_to_vector", _dictionary_to_vector_cases,
-                            reference_modules=("vectors.py", "checks"))
+                            reference_modules=("vectors.py", "checks"), **allowed("dictionary_to_vector"))
 vector_to_dictionary = Spec("vector_to_dictionary", _vector_to_dictionary_cases,
-                            reference_modules=("vectors.py", "checks"))
+                            reference_modules=("vectors.py", "checks"), **allowed("vector_to_dictionary"))
 gradients_to_vector = Spec("gradients_to_vector", _gradients_to_vector_cases,
-                           reference_modules=("vectors.py", "checks"))
+                           reference_modules=("vectors.py", "checks"), **allowed("gradients_to_vector"))

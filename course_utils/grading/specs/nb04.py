@@ -8,7 +8,7 @@ stable one, each case with its own epsilon: a correct gradient with epsilon 10**
 truncation error is the expected value, so an ignored epsilon or a norm left out of the denominator fails), a
 random bug of the catalog on a 3-layer and on a deeper net, the colleague's two bugs, and correct gradients
 scaled to land just above and just below the threshold 2e-7 with print_msg=True -- the printed line must say
-"mistake" exactly when the difference is above 2e-7 (course_utils.checks.nb04._says_mistake), and with
+"mistake" exactly when the difference is above 2e-7 (course_utils.expect.nb04._says_mistake), and with
 print_msg=False nothing may be printed. The difference and every entry of gradapprox (shape (n, 1)) are compared
 within a noise bound from the actual costs and epsilon. Every parameter dict comes in a shuffled key order (theta
 follows dictionary_to_vector's layer order, not the dict's), and the two threshold cases share their sizes and
@@ -38,7 +38,9 @@ import numpy as np
 from course_utils import network
 from course_utils.backprop import backward_propagation_deep as _reference_deep
 from course_utils.backprop import backward_propagation_n as _reference_backward
-from course_utils.checks.nb04 import (
+from course_utils.compare import magnitude_problem
+from course_utils.expect.exposure import allowed
+from course_utils.expect.nb04 import (
     SUSPECT_THRESHOLD,
     _backward_tolerance,
     _nd_reference,
@@ -46,14 +48,12 @@ from course_utils.checks.nb04 import (
     reference_block_differences,
     reference_diagnose,
 )
-from course_utils.compare import magnitude_problem
 from course_utils.gradcheck import THRESHOLD
 from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
 
 CLASSIC_LAYER_BUGS = ("dW2_times_2", "db1_4_over_m", "dW3_missing_1_over_m", "db2_sum_without_axis",
                       "relu_mask_uses_dA2", "relu_grad_missing_layer1", "output_sign_flipped")
-VECTOR_MODULES = ("_validate.py", "vectors.py")
-ANSWER_MODULES = ("gradcheck.py", "fastcost.py", "checks", "widgets.py", "plots.py")
+ANSWER_MODULES = ("gradcheck.py", "fastcost.py", "checks", "expect", "widgets.py", "plots.py")
 
 
 def _classic_case(rng, m=None, labels_2d=None, hidden=None):
@@ -170,8 +170,7 @@ gradient_check_n = Spec(
                "vector_to_dictionary": "course_utils.vectors:vector_to_dictionary",
                "gradients_to_vector": "course_utils.vectors:gradients_to_vector",
                "parameter_shapes": "course_utils.vectors:parameter_shapes"},
-    modules=VECTOR_MODULES, reference_modules=ANSWER_MODULES,
-    policy="it may use the vector helpers, but computes the centered differences and the difference itself")
+    reference_modules=ANSWER_MODULES, **allowed("gradient_check_n"))
 
 
 # ------------------------------------------------------------------------------ block_differences, diagnose
@@ -258,7 +257,7 @@ def _block_cases(rng):
 
 
 block_differences = Spec("block_differences", _block_cases, reference_modules=ANSWER_MODULES,
-                         policy="it computes the norms itself")
+                         **allowed("block_differences"))
 
 
 def _clear_threshold(rng, grad, approx, keys):
@@ -303,8 +302,7 @@ def _diagnose_cases(rng):
     return cases
 
 
-diagnose = Spec("diagnose", _diagnose_cases, reference_modules=ANSWER_MODULES,
-                policy="it computes the norms itself (it may call your block_differences)")
+diagnose = Spec("diagnose", _diagnose_cases, reference_modules=ANSWER_MODULES, **allowed("diagnose"))
 
 
 def _backward_judge(want, tol):
@@ -359,4 +357,4 @@ def _backward_cases(rng):
 backward_propagation_n = Spec("backward_propagation_n", _backward_cases,
                               reference_modules=("backprop.py", "bugs.py", "fastcost.py", "network.py", "checks",
                                                  "widgets.py"),
-                              policy="it computes the gradients itself; the course's backward pass is not there")
+                              **allowed("backward_propagation_n"))

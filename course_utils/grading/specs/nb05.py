@@ -11,7 +11,8 @@ value is round-off it is compared within a noise bound from the actual costs, th
 """
 import numpy as np
 
-from course_utils.checks.nb05 import _directional_tolerance
+from course_utils.expect.exposure import allowed
+from course_utils.expect.nb05 import _directional_tolerance
 from course_utils.grading.specs._common import _random_parameters
 from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
 
@@ -43,7 +44,7 @@ def _l2_cases(rng):
     return cases
 
 
-cost_with_l2 = Spec("cost_with_l2", _l2_cases, reference_modules=("network.py", "checks"))
+cost_with_l2 = Spec("cost_with_l2", _l2_cases, reference_modules=("network.py", "checks"), **allowed("cost_with_l2"))
 
 
 def _unit(theta, seed):
@@ -91,4 +92,5 @@ def _directional_cases(rng):
     return cases
 
 
-directional_check = Spec("directional_check", _directional_cases, reference_modules=("gradcheck.py", "checks"))
+directional_check = Spec("directional_check", _directional_cases, reference_modules=("gradcheck.py", "checks"),
+                         **allowed("directional_check"))

@@ -1,16 +1,17 @@
 """Verification specs of notebook 06, hunt the bugs: a capstone (see course_utils/grading/verify.py).
 
-The student id is read back from the submission's exercise cell student_id AS TEXT (verify.Spec.reads):
-the string literal that `def student_id(): return "..."` returns, parsed here with ast, never run here. That
-id picks the teammate's pass (course_utils.capstone) whose wrong tensors and wrong lines are computed here
-from the trusted forward pass (course_utils.checks.nb06: complex-step derivatives; no answer key exists).
+The capstone code is read back from the submission's exercise cell student_id AS TEXT (verify.Spec.reads):
+the string literal that `def student_id(): return "..."` returns, parsed here with ast, never run here. The
+class key (grade --class-key; teammates.set_class_key) checks that the code was issued for the student id it
+carries, and names the teammate, whose wrong tensors and wrong lines are computed here from the trusted forward
+pass of its network (course_utils.checks.nb06: complex-step derivatives; no answer key exists).
 
-student_id: the function, run in the sandbox, must return exactly that literal, and the literal must be an id; a
-passed record says which id was read back ("student id read back: 'jdoe42'"), so an instructor sees a student
-who set another student's id.
-wrong_tensors, buggy_lines: compared, as sets, with the truth for the id read back.
-fixed_backward: networks of random sizes (W2 square or not), m and scales (the second with X of the first one's
-shape: nothing may be kept between calls), judged against the exact gradients;
+student_id: the function, run in the sandbox, must return exactly that literal, and the literal must be a code
+issued for its id; a passed record says which id was read back ("student id read back: 'jdoe42'"), so an
+instructor sees a student who used another student's code.
+wrong_tensors, buggy_lines: compared, as sets, with the truth for the teammate of that code.
+fixed_backward: networks of the teammate's slope and of random sizes (W2 square or not), m and scales (the second
+with X of the first one's shape: nothing may be kept between calls), judged against the exact gradients;
 the verification sandbox holds no course module, so the teammate's pass and the forward pass are absent. And a
 large network (~0.5M parameters): a backward pass takes milliseconds there, while a numerical gradient of the
 student's own forward pass (centered differences or complex steps, which the small cases cannot tell from a fixed
@@ -20,7 +21,9 @@ along random directions of every tensor.
 import numpy as np
 
 from course_utils import capstone
-from course_utils.checks.nb06 import (
+from course_utils.compare import magnitude_problem
+from course_utils.expect.exposure import allowed
+from course_utils.expect.nb06 import (
     LINE_NAMES,
     LITERAL_RULE,
     STEP,
@@ -33,36 +36,57 @@ from course_utils.checks.nb06 import (
     judge_fix,
     truth_buggy_lines,
     truth_wrong_tensors,
+    wrong_count_message,
 )
-from course_utils.compare import magnitude_problem
 from course_utils.grading.verify import Case, Spec, describe
 
 NO_ID = "cannot be judged: " + LITERAL_RULE.replace("student_id must", "exercise student_id must")
 
 
-def read_id(sources):
-    """(id, None) from the student_id cell's source, or (None, why not)."""
+def read_code(sources):
+    """(code literal, None) from the student_id cell's source, or (None, why not) -- its form only."""
     source = (sources or {}).get("student_id")
     if source is None:
-        return None, "cannot be judged: the exercise cell student_id (your student id) is missing"
+        return None, "cannot be judged: the exercise cell student_id (your capstone code) is missing"
     literal = _literal_id(source)
     if literal is None:
         return None, NO_ID
     try:
-        capstone.normalize_id(literal)
+        capstone.parse_code(literal)
     except (TypeError, ValueError) as error:
         return None, f"cannot be judged: {error}"
     return literal, None
 
 
+def read_teammate(sources):
+    """(teammates.Variant, code, None) for a code issued under the class key, or (None, code or None, why not)."""
+    literal, why = read_code(sources)
+    if literal is None:
+        return None, None, why
+    try:
+        from course_utils.grading import teammates  # the instructor's: a student release has no teammates
+    except ImportError:
+        return None, literal, ("cannot be judged here: your instructor grades the capstone (this copy of the grader "
+                               "has no class key to check capstone codes with)")
+    mate, why = teammates.check_code(teammates.class_key(), literal)
+    return (mate, literal, None) if mate is not None else (None, literal, f"cannot be judged: {why}")
+
+
+def read_id(sources):
+    """(the student id of the code, None), or (None, why not): the id part of a code issued under the class key."""
+    mate, literal, why = read_teammate(sources)
+    return (capstone.parse_code(literal)[0], None) if mate is not None else (None, why)
+
+
 def _refuse(function, why):
-    return [Case((), lambda value, stdout: why, f"{function}()")]
+    """The verdict of an exercise that cannot be judged (verify: a str instead of cases); nothing is called."""
+    return f"{function}: {why}"
 
 
 def _id_cases(rng, sources):
-    literal, why = read_id(sources)
-    if literal is None:
-        return _refuse("student_id", why.replace("cannot be judged: ", "gives no id the grader can use: "))
+    mate, literal, why = read_teammate(sources)
+    if mate is None:
+        return _refuse("student_id", why.replace("cannot be judged: ", "gives no capstone code the grader can use: "))
 
     def judge(value, stdout):
         if value != literal:
@@ -83,23 +107,31 @@ def _names_judge(allowed, truth, judge_sets, convert=lambda n: n):
 
 
 def _tensor_cases(rng, sources):
-    literal, why = read_id(sources)
-    if literal is None:
+    mate, literal, why = read_teammate(sources)
+    if mate is None:
         return _refuse("wrong_tensors", why)
-    judge = _names_judge(capstone.PARAMETER_NAMES + capstone.GRADIENT_NAMES, truth_wrong_tensors(literal),
+    judge = _names_judge(capstone.PARAMETER_NAMES + capstone.GRADIENT_NAMES, truth_wrong_tensors(mate),
                          _judge_tensors, _parameter_name)
-    return [Case((), judge, f"wrong_tensors() for student id {literal!r}")]
+    return [Case((), judge, f"wrong_tensors() for capstone code {literal!r}")]
 
 
 def _line_cases(rng, sources):
-    literal, why = read_id(sources)
-    if literal is None:
+    mate, literal, why = read_teammate(sources)
+    if mate is None:
         return _refuse("buggy_lines", why)
-    judge = _names_judge(LINE_NAMES, truth_buggy_lines(literal), _judge_lines)
-    return [Case((), judge, f"buggy_lines() for student id {literal!r}")]
+    judge = _names_judge(LINE_NAMES, truth_buggy_lines(mate), _judge_lines)
+    return [Case((), judge, f"buggy_lines() for capstone code {literal!r}")]
 
 
-def _fix_cases(rng):
+def _fix_cases(rng, sources):
+    mate, _, why = read_teammate(sources)
+    if mate is None:
+        return _refuse("fixed_backward", why)
+    return fix_cases_for(rng, mate.slope)
+
+
+def fix_cases_for(rng, slope):
+    """The verification cases of fixed_backward for a network of this slope."""
     cases = []
     for square in (True, False, False):
         n = [int(v) for v in rng.integers(1, 7, size=4)] + [1]
@@ -112,11 +144,11 @@ def _fix_cases(rng):
         Y = (rng.random((1, m)) < 0.5).astype(np.float64)
         Y[0, :2] = (0.0, 1.0)
         parameters = capstone.initialize_parameters(tuple(n), seed=int(rng.integers(1 << 30)))
-        _, cache = capstone.forward_propagation(X, Y, parameters)
-        exact = exact_gradients(X, Y, parameters)
+        _, cache = capstone.forward_propagation(X, Y, parameters, slope)
+        exact = exact_gradients(X, Y, parameters, slope)
         cases.append(Case((X, Y, cache), lambda value, stdout, exact=exact: judge_fix(value, exact),
                           f"fixed_backward(X, Y, cache) on a network of sizes {n}, m = {m}"))
-    cases.append(_large_fix_case(rng))
+    cases.append(_large_fix_case(rng, slope))
     return cases
 
 
@@ -125,10 +157,10 @@ LARGE_M = 12
 DIRECTION_RTOL = 1e-8
 
 
-def _directional(X, Y, parameters, directions):
+def _directional(X, Y, parameters, directions, slope):
     """dJ/dt of J(parameters + t directions) at t = 0 by one complex step: exact to round-off."""
     trial = {k: v + 1j * STEP * directions.get(k, 0.0) for k, v in parameters.items()}
-    return float(np.imag(capstone._forward(X, Y, trial)[0]) / STEP)
+    return float(np.imag(capstone._forward(X, Y, trial, slope)[0]) / STEP)
 
 
 def _gradient_bounds(X, cache):
@@ -146,7 +178,7 @@ def _gradient_bounds(X, cache):
     return bounds
 
 
-def _large_fix_case(rng):
+def _large_fix_case(rng, slope):
     """A network with ~0.5M parameters: the backward pass takes milliseconds; differentiating J numerically (even by
     complex steps, exact to round-off) needs a forward pass per parameter and cannot finish in time. Judged by
     complex-step directional derivatives along two random directions per tensor (no full exact gradient here)."""
@@ -156,12 +188,12 @@ def _large_fix_case(rng):
     Y = (rng.random((1, m)) < 0.5).astype(np.float64)
     Y[0, :2] = (0.0, 1.0)
     parameters = capstone.initialize_parameters(tuple(n), seed=int(rng.integers(1 << 30)))
-    _, cache = capstone.forward_propagation(X, Y, parameters)
+    _, cache = capstone.forward_propagation(X, Y, parameters, slope)
     probes = []  # (gradient name, direction, dJ along it)
     for name in capstone.PARAMETER_NAMES:
         for _ in range(2):
             v = rng.standard_normal(parameters[name].shape)
-            probes.append(("d" + name, v, _directional(X, Y, parameters, {name: v})))
+            probes.append(("d" + name, v, _directional(X, Y, parameters, {name: v}, slope)))
     shapes = {"d" + k: v.shape for k, v in parameters.items()}
     size = sum(v.size for v in parameters.values())
     bounds = _gradient_bounds(X, cache)
@@ -182,8 +214,8 @@ def _large_fix_case(rng):
             if not np.all(np.isfinite(g)) or abs(got - want) > tol:
                 wrong.append(name)
         wrong = list(dict.fromkeys(wrong))
-        return None if not wrong else (f"returned wrong gradients: {', '.join(wrong)} (the derivative of J along a "
-                                       "random direction of that tensor disagrees)")
+        return None if not wrong else (wrong_count_message(wrong) + ": the derivative of J along a random direction "
+                                       "of such a tensor disagrees")
     label = (f"fixed_backward(X, Y, cache) on a large network of sizes {n}, m = {m} ({size:,} parameters: a "
              "backward pass takes milliseconds, differentiating J numerically cannot finish in time)")
     return Case((X, Y, cache), judge, label)
@@ -201,11 +233,13 @@ def _id_facts(sources):
 
 
 student_id = Spec("student_id", _id_cases, reads=("student_id",), note=_id_note, facts=_id_facts,
-                  policy="it must return its string literal")
-wrong_tensors = Spec("wrong_tensors", _tensor_cases, reads=("student_id",), reference_modules=("checks",))
-buggy_lines = Spec("buggy_lines", _line_cases, reads=("student_id",), reference_modules=("checks",))
-fixed_backward = Spec("fixed_backward", _fix_cases, reference_modules=("capstone.py", "capstone_variants.py", "checks"),
-                      policy="write the whole backward pass in the cell: the teammate's pass, the forward pass and "
-                             "the checks are not there")
+                  **allowed("student_id"))
+wrong_tensors = Spec("wrong_tensors", _tensor_cases, reads=("student_id",), reference_modules=("checks", "expect"),
+                     **allowed("wrong_tensors"))
+buggy_lines = Spec("buggy_lines", _line_cases, reads=("student_id",), reference_modules=("checks", "expect"),
+                   **allowed("buggy_lines"))
+fixed_backward = Spec("fixed_backward", _fix_cases, reads=("student_id",),
+                      reference_modules=("capstone.py", "capstone_teammates.py", "checks", "expect"),
+                      **allowed("fixed_backward"))
 
 __all__ = ["buggy_lines", "fixed_backward", "student_id", "wrong_tensors"]

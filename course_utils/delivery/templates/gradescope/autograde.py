@@ -148,6 +148,8 @@ def main():
     budget = limit - RESERVE - (time.monotonic() - START)
     command = [sys.executable, "-m", "course_utils.grade", str(folder), "--release", str(RELEASE),
                "--gradescope-results", str(mine), "--time-budget", f"{budget:.0f}"]
+    if (SOURCE / "class_key.txt").is_file():  # notebook 06's capstone codes are checked with it
+        command += ["--class-key", str(SOURCE / "class_key.txt")]
     if os.environ.get("AUTOGRADE_CELL_TIMEOUT"):
         command += ["--timeout", os.environ["AUTOGRADE_CELL_TIMEOUT"]]
     print(f"autograde.py: time limit {limit:g} s, grading budget {budget:.0f} s", flush=True)

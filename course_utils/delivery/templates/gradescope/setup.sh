@@ -20,6 +20,7 @@ python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install -q -r "$SOURCE/requirements.txt"
 chmod 755 "$SOURCE/run_autograder"
 chmod -R go-w "$SOURCE" "$ROOT/venv"   # student code, run as another uid, may read the grader but not change it
+chmod 600 "$SOURCE/class_key.txt"       # ... nor read the class key (it would forge any capstone code)
 
 # fail the image build now, not at the first submission, if the grader cannot start; say how it will grade
 PYTHONPATH="$SOURCE" "$ROOT/venv/bin/python" -c "

@@ -1,0 +1,252 @@
+"""The capstone's teammates (notebook 06), on the instructor's side: generated, sealed, and issued per student.
+
+Never shipped to students (the student release leaves this module out): it holds the correct backward pass of
+the capstone network (TEMPLATE) and the bugs planted in it (SITES).
+
+- Teammate number v is a pair of sites (two wrong lines) and a leaky-ReLU slope: variant(v). The same for every
+  class; the list is in a fixed order.
+- A class key (32 random bytes, a hex file only the instructor and the grader hold: new_key, load_key) decides
+  which teammate each student id gets (number_for) and each teammate's key (teammate_key). The student release
+  ships every teammate sealed under its own key (sealed_module_text -> course_utils/capstone_teammates.py), and
+  each student gets a code, "<id>:<number>:<key>" (code_for), that opens their teammate and no other.
+- The grader, with the class key, checks that a code was issued for the id it carries (check_code) and knows the
+  truth from the teammate's number (variant), without the student's code running.
+
+DEMO_KEY is public: the course's own notebooks, tests and self-study use it. A class must use its own key
+(python -m course_utils.build --student-release DIR --class-key FILE makes one), or every code can be forged.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_utils import capstone
+
+DEMO_KEY = hashlib.sha256(b"gradient-checking-hands-on: the public demo key (never grade a class with it)").digest()
+SLOPES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  #: the leaky ReLU's slope for z <= 0 of a teammate's network
+
+TEMPLATE = '''\
+m = X.shape[1]
+Z1, A1, W1 = cache["Z1"], cache["A1"], cache["W1"]
+Z2, A2, W2 = cache["Z2"], cache["A2"], cache["W2"]
+Z3, A3, W3 = cache["Z3"], cache["A3"], cache["W3"]
+A4, W4 = cache["A4"], cache["W4"]
+
+dZ4 = A4 - Y
+dW4 = 1. / m * np.dot(dZ4, A3.T)
+db4 = 1. / m * np.sum(dZ4, axis=1, keepdims=True)
+dA3 = np.dot(W4.T, dZ4)
+
+dZ3 = dA3 * (1 - A3 ** 2)
+dW3 = 1. / m * np.dot(dZ3, A2.T)
+db3 = 1. / m * np.sum(dZ3, axis=1, keepdims=True)
+dA2 = np.dot(W3.T, dZ3)
+
+dZ2 = dA2 * np.where(Z2 > 0, 1.0, {slope})
+dW2 = 1. / m * np.dot(dZ2, A1.T)
+db2 = 1. / m * np.sum(dZ2, axis=1, keepdims=True)
+dA1 = np.dot(W2.T, dZ2)
+
+dZ1 = dA1 * (1 - A1 ** 2)
+dW1 = 1. / m * np.dot(dZ1, X.T)
+db1 = 1. / m * np.sum(dZ1, axis=1, keepdims=True)
+
+gradients = {{"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2,
+             "dW3": dW3, "db3": db3, "dW4": dW4, "db4": db4}}
+return gradients
+'''
+
+
+@dataclass(frozen=True)
+class Site:
+    """One bug at one place: the line assigning `target` becomes `buggy` ({slope}: the network's slope)."""
+
+    kind: str  # what went wrong (never shown to students)
+    target: str
+    buggy: str
+
+
+#: None of these is in course_utils.bugs.BUGS (tests/test_capstone.py checks it).
+SITES = (
+    Site("tanh derivative from Z instead of A", "dZ3", "dZ3 = dA3 * (1 - Z3 ** 2)"),
+    Site("tanh applied twice in the derivative", "dZ3", "dZ3 = dA3 * (1 - np.tanh(A3) ** 2)"),
+    Site("tanh derivative from Z instead of A", "dZ1", "dZ1 = dA1 * (1 - Z1 ** 2)"),
+    Site("tanh applied twice in the derivative", "dZ1", "dZ1 = dA1 * (1 - np.tanh(A1) ** 2)"),
+    Site("leaky-ReLU slope on the wrong side", "dZ2", "dZ2 = dA2 * np.where(Z2 > 0, {slope}, 1.0)"),
+    Site("leaky-ReLU slope dropped (the ReLU derivative)", "dZ2", "dZ2 = dA2 * np.where(Z2 > 0, 1.0, 0.0)"),
+    Site("cache of the wrong layer (A2 instead of A1)", "dW2", "dW2 = 1. / m * np.dot(dZ2, A2.T)"),
+    Site("missing transpose of a square W2", "dA1", "dA1 = np.dot(W2, dZ2)"),
+    Site("bias gradient summed from dA instead of dZ", "db3", "db3 = 1. / m * np.sum(dA3, axis=1, keepdims=True)"),
+    Site("bias gradient summed from dA instead of dZ", "db2", "db2 = 1. / m * np.sum(dA2, axis=1, keepdims=True)"),
+    Site("bias gradient summed from dA instead of dZ", "db1", "db1 = 1. / m * np.sum(dA1, axis=1, keepdims=True)"),
+    Site("1/m applied twice (once more in dA)", "dA3", "dA3 = 1. / m * np.dot(W4.T, dZ4)"),
+    Site("1/m applied twice (once more in dA)", "dA2", "dA2 = 1. / m * np.dot(W3.T, dZ3)"),
+    Site("1/m applied twice (once more in dA)", "dA1", "dA1 = 1. / m * np.dot(W2.T, dZ2)"),
+)
+
+PAIRS = tuple(pair for pair in itertools.combinations(SITES, 2) if pair[0].target != pair[1].target)
+N_VARIANTS = len(PAIRS) * len(SLOPES)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Teammate number `number`: its two planted sites and its network's slope."""
+
+    number: int
+    sites: tuple
+    slope: float
+
+    @property
+    def body(self):
+        return mutate(self.sites, self.slope)
+
+    @property
+    def source(self):
+        return capstone.source_of(self.body)
+
+
+def variant(number):
+    """The teammate of a number 0 .. N_VARIANTS - 1."""
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number < N_VARIANTS:
+        raise ValueError(f"number must be a teammate number from 0 to {N_VARIANTS - 1}, got {number!r}")
+    return Variant(number, PAIRS[number // len(SLOPES)], SLOPES[number % len(SLOPES)])
+
+
+def mutate(sites, slope):
+    """TEMPLATE with the lines of `sites` replaced by their buggy forms, for a network of this slope."""
+    lines = TEMPLATE.format(slope=repr(float(slope))).splitlines()
+    for site in sites:
+        hits = [i for i, line in enumerate(lines) if line.startswith(f"{site.target} = ")]
+        assert len(hits) == 1, site
+        lines[hits[0]] = site.buggy.format(slope=repr(float(slope)))
+    return "\n".join(lines) + "\n"
+
+
+def correct_backward(slope=capstone.LEAKY_SLOPE):
+    """The correct backward pass for a network of this slope, backward(X, Y, cache) -> gradients (the tests')."""
+    return capstone._compile(capstone.source_of(mutate((), slope)))
+
+
+# ----------------------------------------------------------------------------------------- the class key
+def new_key():
+    return secrets.token_bytes(32)
+
+
+def load_key(path):
+    """The class key in the file `path` (64 hex digits), or ValueError saying what is wrong."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ValueError(f"--class-key {path}: cannot read it ({error.strerror or error})") from None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ValueError(f"--class-key {path}: expected 64 hexadecimal digits (a key made by the build), got "
+                         f"{len(text)} characters")
+    return key
+
+
+def write_new_key(path):
+    """Write a fresh class key to `path` (created, readable by its owner only); returns the key."""
+    key = new_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(key.hex() + "\n")
+    return key
+
+
+def _mac(key, label):
+    return hmac.new(key, label.encode("utf-8"), hashlib.sha256).digest()
+
+
+def fingerprint(key):
+    """A short public name of a class key (the sealed module records it; the grader compares)."""
+    return _mac(key, "fingerprint").hex()[:12]
+
+
+def teammate_key(key, number):
+    return _mac(key, f"teammate-key:{number}")[:10]
+
+
+def number_for(key, student_id):
+    """Which teammate a student id gets under a class key."""
+    digest = _mac(key, "variant:" + capstone.normalize_id(student_id))
+    return int.from_bytes(digest[:8], "big") % N_VARIANTS
+
+
+def code_for(key, student_id):
+    """The capstone code of a student id: "<id>:<number>:<the teammate's key in base32>"."""
+    number = number_for(key, student_id)
+    token = base64.b32encode(teammate_key(key, number)).decode("ascii").lower()
+    return f"{student_id.strip()}:{number}:{token}"
+
+
+def check_code(key, code):
+    """(Variant, None) for a code issued under this class key, else (None, why not)."""
+    try:
+        student, number, token = capstone.parse_code(code)
+    except (TypeError, ValueError) as error:
+        return None, str(error)
+    if number >= N_VARIANTS or not hmac.compare_digest(token, teammate_key(key, number)):
+        return None, (f"the capstone code {code.strip()!r} was not issued with this class's key (a typo, a code of "
+                      "another class, or one made up)")
+    if number_for(key, student) != number:
+        return None, (f"the capstone code {code.strip()!r} was not issued for student id {student.strip()!r}: "
+                      "a code works only with the id it was issued for")
+    return variant(number), None
+
+
+def sealed_module_text(key):
+    """course_utils/capstone_teammates.py for a class key: every teammate sealed under its own key."""
+    lines = ['"""Generated by course_utils/grading/teammates.py -- do not edit: the sealed teammates of notebook 06.',
+             "",
+             "SEALED[v] is teammate v (its backward pass and its network's slope), encrypted under its own key; a",
+             "student's capstone code carries the key of their teammate only (course_utils.capstone.teammate).",
+             '"""',
+             f"FINGERPRINT = {fingerprint(key)!r}  # of the class key these were sealed with",
+             "SEALED = ("]
+    for number in range(N_VARIANTS):
+        v = variant(number)
+        lines.append(f"    {capstone.seal({'slope': v.slope, 'body': v.body}, teammate_key(key, number))!r},")
+    lines.append(")")
+    return "\n".join(lines) + "\n"
+
+
+_ACTIVE = {"key": DEMO_KEY}
+
+
+def set_class_key(key):
+    """The class key the grader checks codes with (None: the public demo key)."""
+    _ACTIVE["key"] = DEMO_KEY if key is None else key
+
+
+def class_key():
+    return _ACTIVE["key"]
+
+
+def main(argv=None):
+    """python -m course_utils.grading.teammates [ID ...]: the demo codes of ids (self-study), or regenerate the
+    package's sealed teammates under the demo key (no arguments)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if args:
+        for student in args:
+            print(code_for(DEMO_KEY, student))
+        return 0
+    target = Path(capstone.__file__).with_name("capstone_teammates.py")
+    target.write_text(sealed_module_text(DEMO_KEY), encoding="utf-8")
+    print(f"wrote {N_VARIANTS} sealed teammates to {target.name} (demo key)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
