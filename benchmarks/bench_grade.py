@@ -3,7 +3,7 @@
     python benchmarks/bench_grade.py [--students 10] [--repeat 3] [--release DIR] [--solutions DIR]
 
 A batch of --students copies of the reference solutions (default: the grader's fixture release and
-solutions in tests/fixtures/grading/; `--release notebooks --solutions tests/solutions` for the course)
+solutions in tests/fixtures/grading/; `--release notebooks --solutions solutions` for the course)
 is graded, all in the same run:
   * unsandboxed with jobs=1 (grade(require_sandbox=False): kernels and verification runs as plain
     processes), keeping the merged notebooks, and a bare

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-RELEASE_DIR = ".release"  #: the student release's untouched notebooks (course_utils.delivery.student_release)
+RELEASE_DIR = ".release"  #: the student release's untouched notebooks (authoring.delivery.student_release)
 NOTEBOOKS_DIR = "notebooks"
 SUFFIX = "-fresh"
 

@@ -22,7 +22,7 @@ from course_utils.grading import cells, sandbox, verify
 from course_utils.grading import release as grading_release
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "tests" / "solutions"
+SOLUTIONS = ROOT / "solutions"
 SUBTLE = ("canonical input only", "right shape wrong values", "right values wrong shape", "mutates its input",
           "ignores an argument", "returns too early", "other")
 

@@ -28,8 +28,8 @@ from course_utils import capstone
 from course_utils.bugs import BUGS
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_04 = ROOT / "tests" / "solutions" / "04_check_an_nd_gradient.ipynb"
-NOTEBOOK_06 = ROOT / "tests" / "solutions" / "06_hunt_the_bugs.ipynb"
+NOTEBOOK_04 = ROOT / "solutions" / "04_check_an_nd_gradient.ipynb"
+NOTEBOOK_06 = ROOT / "solutions" / "06_hunt_the_bugs.ipynb"
 RELEASE_00 = ROOT / "notebooks" / "00_start_here.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS_IMG = ROOT / "docs" / "img"

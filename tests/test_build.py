@@ -1,4 +1,4 @@
-"""Tests of course_utils/build.py: stubs, validation, a reproducible build, the release and its links."""
+"""Tests of authoring/build.py: stubs, validation, a reproducible build, the release and its links."""
 import json
 import re
 from pathlib import Path
@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course_utils import build
+from authoring import build
 
 ROOT = build.ROOT
 RELEASE_NOTEBOOKS = sorted(build.RELEASE.glob("[0-9][0-9]_*.ipynb"))
@@ -281,7 +281,7 @@ def test_readme_index_is_current():
     if build.INDEX_START not in text:
         pytest.skip("README.md has no notebook-index markers yet")
     between = text.split(build.INDEX_START, 1)[1].split(build.INDEX_END, 1)[0].strip()
-    assert between == build.index_table(build.RELEASE, ROOT), "run: python -m course_utils.build"
+    assert between == build.index_table(build.RELEASE, ROOT), "run: python -m authoring.build"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_utils import bugs, build, capstone
+from authoring import build
+from course_utils import bugs, capstone
 from course_utils.checks import nb06
 from course_utils.grading import teammates
 from course_utils.grading.specs import nb06 as specs06
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "tests" / "solutions" / "06_hunt_the_bugs.ipynb"
+SOLUTION = ROOT / "solutions" / "06_hunt_the_bugs.ipynb"
 
 
 def centered(X, Y, parameters, epsilon=1e-6):
@@ -249,8 +250,8 @@ def test_every_variant_truth(number):
     mate = capstone.teammate(code)
     assert (mate.number, mate.slope) == (number, v.slope)
     targets = {site.target for site in v.sites}
-    assert set(nb06.truth_buggy_lines(code)) == targets
-    assert set(nb06.truth_buggy_lines(v)) == targets  # the grader's Variant gives the same
+    assert set(teammates.truth_buggy_lines(code)) == targets
+    assert set(teammates.truth_buggy_lines(v)) == targets  # the grader's Variant gives the same
     X, Y, parameters = capstone.capstone_test_case()
     _, cache = mate.forward_propagation(X, Y, parameters)
     got, exact = mate.backward_propagation(X, Y, cache), nb06.exact_gradients(X, Y, parameters, v.slope)
@@ -354,7 +355,7 @@ def test_the_solution_sets_a_code_and_its_answers_are_the_truth_for_it():
         exec(source, namespace)  # noqa: S102 -- our reference solution
     assert namespace["student_id"]() == literal
     assert set(namespace["wrong_tensors"]()) == set(nb06.truth_wrong_tensors(literal))
-    assert set(namespace["buggy_lines"]()) == set(nb06.truth_buggy_lines(literal))
+    assert set(namespace["buggy_lines"]()) == set(teammates.truth_buggy_lines(literal))
 
 
 def _fix_for(slope):
@@ -390,7 +391,7 @@ def test_the_checks_print_the_same_line_for_every_code(capsys):
         namespace = {}
         exec(f"def student_id():\n    return {code!r}\n"  # noqa: S102
              f"def wrong_tensors():\n    return {nb06.truth_wrong_tensors(code)!r}\n"
-             f"def buggy_lines():\n    return {nb06.truth_buggy_lines(code)[::-1]!r}\n", namespace)
+             f"def buggy_lines():\n    return {teammates.truth_buggy_lines(code)[::-1]!r}\n", namespace)
         nb06.check_student_id(namespace["student_id"])
         nb06.check_wrong_tensors(namespace["wrong_tensors"])
         nb06.check_buggy_lines(namespace["buggy_lines"])
@@ -454,3 +455,36 @@ def test_delivery_needs_a_class_key(args, capsys):
     with pytest.raises(SystemExit) as info:
         build.main(args)
     assert info.value.code == 2 and "--class-key" in capsys.readouterr().err
+
+
+def test_the_grader_refuses_a_class_key_the_kernels_or_the_release_do_not_share(tmp_path, capsys):
+    """The red team's finding: graded with --class-key on a machine whose installed teammates are the demo's, every
+    honest code 'opened none' (0 points); graded without it, a demo code anyone can make would pass. Both refused."""
+    import shutil
+
+    from course_utils import grading
+    from course_utils.grading.release import load_release
+
+    rel = load_release(ROOT / "notebooks")
+    grading._check_class_key(rel, None)  # the course's own: demo key, demo teammates
+    class_key = hashlib.sha256(b"a class").digest()
+    with pytest.raises(grading.UsageError, match="sealed under another key .*--reseal KEYFILE"):
+        grading._check_class_key(rel, class_key)
+    folder = tmp_path / "release"
+    shutil.copytree(ROOT / "notebooks", folder)
+    (folder / grading.FINGERPRINT_FILE).write_text(teammates.fingerprint(class_key) + "\n", encoding="utf-8")
+    with pytest.raises(grading.UsageError, match="built with another class key .*no --class-key was given"):
+        grading._check_class_key(load_release(folder), None)
+    key_file = tmp_path / "class.key"
+    key_file.write_text(class_key.hex(), encoding="utf-8")
+    fake = tmp_path / "pkg" / "capstone.py"
+    fake.parent.mkdir()
+    original = capstone.__file__
+    try:
+        capstone.__file__ = str(fake)
+        assert teammates.main(["--reseal", str(key_file)]) == 0
+    finally:
+        capstone.__file__ = original
+    sealed = runpy.run_path(str(fake.with_name("capstone_teammates.py")))
+    assert sealed["FINGERPRINT"] == teammates.fingerprint(class_key) and len(sealed["SEALED"]) == 522
+    assert "sealed 522 teammates" in capsys.readouterr().out

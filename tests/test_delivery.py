@@ -1,4 +1,4 @@
-"""Tests of the delivery (course_utils/delivery/): the student release, the Gradescope autograder and
+"""Tests of the delivery (authoring/delivery/): the student release, the Gradescope autograder and
 the dependency split of pyproject.toml.
 
 The three runs of the grader that matter are real subprocesses, as students, GitHub Classroom and
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import build
-from course_utils.delivery import MARKER_LINE_RE, requirement_pins
-from course_utils.delivery import student_release as sr
-from course_utils.grading import cells, teammates
+from authoring import build
+from authoring.delivery import MARKER_LINE_RE, requirement_pins
+from authoring.delivery import student_release as sr
+from course_utils.grading import FINGERPRINT_FILE, cells, teammates
 
 try:
     import tomllib
@@ -42,6 +42,8 @@ TOTAL_POINTS = sum(int(cells.course_meta(c)["points"])
 GRADE_TIMEOUT = 600
 TEXT_FORMATS = {"text", "html", "simple_format", "md", "ansi"}  # Gradescope spec, "Output String Formatting"
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}  # Gradescope spec, "visibility"
+# what only the course authors have: never in the student release nor in the Gradescope bundle
+AUTHOR_ONLY = ("solutions/", "authoring/", "tests/", "benchmarks/", ".ci/")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -97,12 +99,12 @@ def class_solutions(folder):
 
 
 def repo_package_files(for_students=True):
-    """The repository's course_utils files as the release ships them: author-only parts left out, notebook 06's
-    teammates sealed under CLASS_KEY, and (for students) without the teammates' generator."""
+    """The repository's course_utils files as the release ships them: the whole package (the author tooling is
+    authoring/, outside it), notebook 06's teammates sealed under CLASS_KEY, and (for students) without the
+    teammates' generator."""
     files = {f"course_utils/{p.relative_to(build.ROOT / 'course_utils').as_posix()}": p.read_bytes()
              for p in sorted((ROOT / "course_utils").rglob("*"))
-             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
-             and p.relative_to(ROOT / "course_utils").parts[0] not in ("build.py", "delivery")}
+             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
     files["course_utils/capstone_teammates.py"] = teammates.sealed_module_text(CLASS_KEY).encode("utf-8")
     if for_students:
         del files["course_utils/grading/teammates.py"]
@@ -115,7 +117,7 @@ def source(cell):
 
 
 def solution_lines():
-    """(every line inside a solution block, the text the course shows anyway) of tests/solutions.
+    """(every line inside a solution block, the text the course shows anyway) of solutions/.
 
     Shown anyway: every cell of a solution notebook but the solution blocks (the demos quote parts of
     the answers on purpose, e.g. the colleague's backward pass with its two bugs, and the exercise's
@@ -221,7 +223,7 @@ def test_student_release_file_list(student_release):
     package = repo_package_files()
     expected = ({"README.md", "requirements.txt", "pyproject.toml", ".gitignore", sr.MANIFEST,
                  "binder/requirements.txt", "binder/runtime.txt", ".github/workflows/classroom.yml",
-                 ".release/README.md"}
+                 ".release/README.md", f".release/{FINGERPRINT_FILE}"}
                 | {f"notebooks/{n}" for n in RELEASE_NOTEBOOKS} | {f".release/{n}" for n in RELEASE_NOTEBOOKS}
                 | {f"docs/img/{n}" for n in sr.IMAGES} | set(package))
     assert set(files) == expected
@@ -230,7 +232,7 @@ def test_student_release_file_list(student_release):
         assert files[f".release/{name}"][0] == (build.RELEASE / name).read_bytes()
     for rel, data in package.items():
         assert files[rel][0] == data
-    assert not any(p.startswith(("tests/", "benchmarks/", ".ci/")) or p.endswith(("build.py",)) for p in files)
+    assert not any(p.startswith(AUTHOR_ONLY) or p.endswith(("build.py",)) for p in files)
     assert all(mode == 0o644 for _, mode in files.values())
 
 
@@ -372,8 +374,9 @@ def test_student_release_refuses_unsafe_targets(tmp_path, capsys):
     assert "not a previous" in capsys.readouterr().err
     assert sorted(p.name for p in occupied.iterdir()) == ["thesis.tex"]
 
-    assert build.main(["--student-release", str(ROOT / "notebooks" / "out"), "--class-key", KEY_FILE]) == 1
-    assert not (ROOT / "notebooks" / "out").exists()
+    for source in ("notebooks", "solutions", "authoring"):  # never into what the build and the packaging read
+        assert build.main(["--student-release", str(ROOT / source / "out"), "--class-key", KEY_FILE]) == 1
+        assert not (ROOT / source / "out").exists()
 
     linked = tmp_path / "linked"
     assert build.main(["--student-release", str(linked), "--class-key", KEY_FILE]) == 0
@@ -455,8 +458,11 @@ def test_gradescope_zip_layout(bundle):
         assert z.read("run_autograder").startswith(b"#!/usr/bin/env bash\n")
         assert {n for n in names if "/" not in n} == {"setup.sh", "run_autograder", "autograde.py", "README.md",
                                                       "requirements.txt", "class_key.txt"}
-        assert {n for n in names if n.startswith("notebooks/")} == {f"notebooks/{n}" for n in RELEASE_NOTEBOOKS}
+        assert {n for n in names if n.startswith("notebooks/")} == ({f"notebooks/{n}" for n in RELEASE_NOTEBOOKS}
+                                                                   | {f"notebooks/{FINGERPRINT_FILE}"})
+        assert z.read(f"notebooks/{FINGERPRINT_FILE}").decode().strip() == teammates.fingerprint(CLASS_KEY)
         assert {n: z.read(n) for n in names if n.startswith("course_utils/")} == repo_package_files(False)
+        assert not any(n.startswith(AUTHOR_ONLY) or n.endswith("build.py") for n in names)
         for name in RELEASE_NOTEBOOKS:
             assert z.read(f"notebooks/{name}") == (build.RELEASE / name).read_bytes()
         for name in names:
@@ -567,3 +573,17 @@ def test_pyproject_extras_agree_with_requirements():
         assert pins[name(requirement)] == requirement
     assert {name(r) for r in everything} == set(pins)  # requirements.txt installs exactly what dev declares
     assert "-e ." in (ROOT / "requirements.txt").read_text()
+
+
+def test_the_installed_distribution_is_course_utils_alone():
+    """`pip install .` installs course_utils only: the author tooling (authoring/) and the reference solutions
+    (solutions/) stay in the repository, imported and read from its root."""
+    from fnmatch import fnmatch
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    include = setuptools["packages"]["find"]["include"]
+    assert all(any(fnmatch(p, pattern) for pattern in include) for p in ("course_utils", "course_utils.grading"))
+    assert not any(fnmatch(p, pattern) for pattern in include
+                   for p in ("authoring", "authoring.delivery", "solutions", "tests"))
+    assert not any(name.split(".")[0] != "course_utils" for name in setuptools.get("package-data", {}))
+    assert (ROOT / "authoring" / "__init__.py").is_file() and not (ROOT / "course_utils" / "build.py").exists()

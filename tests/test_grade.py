@@ -418,7 +418,7 @@ def test_scan_flags_what_the_grader_cannot_undo(source, reason):
     assert any(reason in f for f in flags), flags
 
 
-@pytest.mark.parametrize("folder", [SOLUTIONS, Path(__file__).resolve().parent / "solutions"])
+@pytest.mark.parametrize("folder", [SOLUTIONS, Path(__file__).resolve().parent.parent / "solutions"])
 def test_reference_solutions_are_not_flagged(folder):
     notebooks = sorted(folder.glob("*.ipynb"))
     if not notebooks:
@@ -552,8 +552,7 @@ CALLS_THE_COURSE = {
     # notebook 06 has no answer key: its truth is computed by the checks, which no verification run holds
     "wrong_tensors": "from course_utils.checks.nb06 import truth_wrong_tensors\n"
                      "def wrong_tensors():\n    return truth_wrong_tensors(student_id())",
-    "buggy_lines": "from course_utils.checks.nb06 import truth_buggy_lines\n"
-                   "def buggy_lines():\n    return truth_buggy_lines(student_id())",
+    # (buggy_lines: the course computes its truth in the grader alone, course_utils/grading/teammates.py)
     "fixed_backward": "from course_utils import capstone\nfrom course_utils.checks.nb06 import exact_gradients\n"
                       "def fixed_backward(X, Y, cache):\n"
                       "    parameters = {k: cache[k] for k in ('W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4')}\n"
@@ -563,7 +562,7 @@ CALLS_THE_COURSE = {
 
 @pytest.mark.skipif(not COURSE_NOTEBOOKS, reason="the course notebooks are not built yet")
 def test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_own_answers_nothing(tmp_path):
-    """The real course: tests/solutions/ against notebooks/ (the default release); a student whose every
+    """The real course: solutions/ against notebooks/ (the default release); a student whose every
     exercise calls the course's own implementation of it; and tricks that fool the notebook's check."""
     if not sandbox.available()[0]:
         sandbox_needed()
@@ -574,7 +573,7 @@ def test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_ow
     caller = tmp_path / "calls_the_course"
     caller.mkdir()
     replaced = set()
-    for path in sorted((COURSE / "tests" / "solutions").glob("*.ipynb")):
+    for path in sorted((COURSE / "solutions").glob("*.ipynb")):
         nb = load(path)
         for cell in nb["cells"]:
             name = cell.get("metadata", {}).get("course", {}).get("exercise")
@@ -589,19 +588,19 @@ def test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_ow
               "shadower": f"check_warm_up_square = {fake}\n\n{wrong}",
               "swapper": "import sys\nsys.modules['course_utils.checks'] = None\n\ndef warm_up_square(x):\n    return x ** 2"}
     for student, source in tricks.items():
-        nb = load(COURSE / "tests" / "solutions" / "00_start_here.ipynb")
+        nb = load(COURSE / "solutions" / "00_start_here.ipynb")
         next(c for c in nb["cells"] if c.get("id") == "ex-warm-up-square")["source"] = source
         (tmp_path / student).mkdir()
         (tmp_path / student / "00_start_here.ipynb").write_text(json.dumps(nb))
-    before = tree_hashes(COURSE / "notebooks", COURSE / "tests" / "solutions")
-    report = g.grade([COURSE / "tests" / "solutions", release_copy, caller] + [tmp_path / s for s in tricks], jobs=2)
-    assert tree_hashes(COURSE / "notebooks", COURSE / "tests" / "solutions") == before
+    before = tree_hashes(COURSE / "notebooks", COURSE / "solutions")
+    report = g.grade([COURSE / "solutions", release_copy, caller] + [tmp_path / s for s in tricks], jobs=2)
+    assert tree_hashes(COURSE / "notebooks", COURSE / "solutions") == before
     assert report.release == str(COURSE / "notebooks")
     solutions, untouched = records(report, "solutions"), records(report, "untouched")
     assert len(solutions) == len(untouched) >= len(COURSE_NOTEBOOKS) - 1
     assert [(r.exercise, r.status, r.message) for r in solutions.values() if r.status != "passed"] == []
     assert all(r.points == r.max_points > 0 for r in solutions.values())
-    id_cell = next(c for c in load(COURSE / "tests" / "solutions" / "06_hunt_the_bugs.ipynb")["cells"]
+    id_cell = next(c for c in load(COURSE / "solutions" / "06_hunt_the_bugs.ipynb")["cells"]
                    if c.get("id") == "ex-student-id")  # notebook 06: the record names the id read back from it
     read_back = _literal_id("".join(id_cell["source"]))  # the capstone code; the record names its student id
     assert read_back and solutions["student_id"].message == f"student id read back: {read_back.split(':')[0]!r}"

@@ -45,7 +45,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "grading"
 RELEASE = FIXTURES / "release"
 SPECS = [RELEASE / "fixture_specs.py"]  # named explicitly: the grader never loads specs from a release folder
 SOLUTIONS = FIXTURES / "solutions"
-COURSE_SOLUTIONS = ROOT / "tests" / "solutions"
+COURSE_SOLUTIONS = ROOT / "solutions"
 NB1, NB2 = "01_compute_differences.ipynb", "02_measure_vectors.ipynb"
 MAX = {"square": 1, "forward_difference": 2, "norm2": 1, "relative_difference": 2}
 TIMEOUT = 10  # seconds per cell; the fixture cells take milliseconds
@@ -245,7 +245,7 @@ def reads_solutions(cell_id, function, signature):
 _space = {{}}
 _solutions = []
 _root = pathlib.Path(course_utils.__file__).resolve().parent.parent
-for _folder in ("tests/solutions", "tests/fixtures/grading/solutions", "notebooks", "tests/fixtures/grading/release"):
+for _folder in ("solutions", "tests/fixtures/grading/solutions", "notebooks", "tests/fixtures/grading/release"):
     for _path in sorted((_root / _folder).glob("*.ipynb")):
         try:
             _cells = _json.loads(_path.read_text(encoding="utf-8"))["cells"]
@@ -1046,7 +1046,7 @@ def test_the_course_answer_is_out_of_reach_in_the_real_course(course_batch):
     assert (r.status, r.points) == ("failed", 0), r.message
     assert "gradient_check_n gives the right results, but it uses" in r.message, r.message
     assert "earns no points" in r.message, r.message
-    # tests/solutions/ next to course_utils is not in the kernel's file system
+    # solutions/ next to course_utils is not in the kernel's file system
     r = attacker["backward_propagation_n"]
     assert (r.status, r.points) == ("error", 0) and r.message.startswith("LookupError: REPORT:"), r.message
     found = report_of(r.message)

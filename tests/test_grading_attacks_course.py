@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from needs import sandbox_needed
 from test_catalog_nb06 import fix_for, looped, with_id
-from test_grading_attacks import COURSE_SOLUTIONS, VERIFIED, load, with_sources
+from test_grading_attacks import COURSE_SOLUTIONS, ROOT, VERIFIED, load, with_sources
 
 from course_utils import capstone, capstone_teammates
 from course_utils import grade as g
@@ -42,7 +42,7 @@ KEY = teammates.DEMO_KEY  # the class key of the course's own release and tests 
 REF_CODE = nb06._literal_id(reference_cell(NB6, "ex-student-id"))  # a capstone code, "<id>:<number>:<key>"
 REF_ID = capstone.parse_code(REF_CODE)[0]
 REF_SLOPE = capstone.teammate(REF_CODE).slope
-REF_TENSORS, REF_LINES = nb06.truth_wrong_tensors(REF_CODE), nb06.truth_buggy_lines(REF_CODE)
+REF_TENSORS, REF_LINES = nb06.truth_wrong_tensors(REF_CODE), teammates.truth_buggy_lines(REF_CODE)
 
 
 def slope_of(code):
@@ -60,11 +60,11 @@ def other_code(exclude=(), prefix="s"):
     """The demo-key code of an id whose teammate has other wrong tensors, other wrong lines and another slope than
     the reference code's (and the codes in exclude), a pass that runs where W2 is not square, and for which the
     reference's lines do not even pass the check of buggy_lines."""
-    taken = [(set(nb06.truth_wrong_tensors(c)), set(nb06.truth_buggy_lines(c)), slope_of(c))
+    taken = [(set(nb06.truth_wrong_tensors(c)), set(teammates.truth_buggy_lines(c)), slope_of(c))
              for c in (REF_CODE, *exclude)]
     for k in range(500):
         candidate = teammates.code_for(KEY, f"{prefix}{k}")
-        tensors, lines = set(nb06.truth_wrong_tensors(candidate)), set(nb06.truth_buggy_lines(candidate))
+        tensors, lines = set(nb06.truth_wrong_tensors(candidate)), set(teammates.truth_buggy_lines(candidate))
         if all(tensors != t and lines != ln and slope_of(candidate) != s for t, ln, s in taken) \
                 and not teammate_fails_off_square(candidate) and not explains(REF_LINES, candidate):
             return candidate
@@ -179,7 +179,7 @@ COMPLEX_STEP_06 = '''def fixed_backward(X, Y, cache):
 CALLS_TRUTH_06 = {
     "ex-wrong-tensors": ("def wrong_tensors():\n    from course_utils.checks.nb06 import truth_wrong_tensors\n"
                          "    return truth_wrong_tensors(student_id())\n"),
-    "ex-buggy-lines": ("def buggy_lines():\n    from course_utils.checks.nb06 import truth_buggy_lines\n"
+    "ex-buggy-lines": ("def buggy_lines():\n    from course_utils.grading.teammates import truth_buggy_lines\n"
                        "    return truth_buggy_lines(student_id())\n"),
     "ex-fixed-backward": ("def fixed_backward(X, Y, cache):\n    from course_utils.checks.nb06 import exact_gradients\n"
                           "    names = ('W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4')\n"
@@ -237,7 +237,7 @@ def students():
     """{student: {notebook: {cell id: source}}}; an empty dict: the reference solution as it is."""
     unusual_tensors = tuple("d" + n for n in reversed(nb06.truth_wrong_tensors(UNUSUAL_CODE)))
     friends_answers = {"ex-wrong-tensors": answer_cell("wrong_tensors", nb06.truth_wrong_tensors(FRIEND)),
-                       "ex-buggy-lines": answer_cell("buggy_lines", nb06.truth_buggy_lines(FRIEND)),
+                       "ex-buggy-lines": answer_cell("buggy_lines", teammates.truth_buggy_lines(FRIEND)),
                        "ex-fixed-backward": fix_for(slope_of(FRIEND))}
     return {
         # honest
@@ -246,12 +246,12 @@ def students():
             NB4: {"ex-backward-propagation-n": LOOPED_04, "ex-diagnose": DIAGNOSE_04},
             NB6: {"ex-student-id": f'def student_id():\n    """Mine."""\n    return {UNUSUAL_CODE!r}\n',
                   "ex-wrong-tensors": answer_cell("wrong_tensors", unusual_tensors),
-                  "ex-buggy-lines": answer_cell("buggy_lines", tuple(reversed(nb06.truth_buggy_lines(UNUSUAL_CODE)))),
+                  "ex-buggy-lines": answer_cell("buggy_lines", tuple(reversed(teammates.truth_buggy_lines(UNUSUAL_CODE)))),
                   "ex-fixed-backward": looped(slope_of(UNUSUAL_CODE))}},
         "zzz_honest_transpose_variant": {NB6: {  # a teammate's pass that cannot even run where W2 is not square
             "ex-student-id": id_cell(TRANSPOSE_CODE),
             "ex-wrong-tensors": answer_cell("wrong_tensors", nb06.truth_wrong_tensors(TRANSPOSE_CODE)),
-            "ex-buggy-lines": answer_cell("buggy_lines", nb06.truth_buggy_lines(TRANSPOSE_CODE)),
+            "ex-buggy-lines": answer_cell("buggy_lines", teammates.truth_buggy_lines(TRANSPOSE_CODE)),
             "ex-fixed-backward": fix_for(slope_of(TRANSPOSE_CODE))}},
         # notebook 04
         "complex_step": {NB4: {"ex-backward-propagation-n": COMPLEX_STEP_04},
@@ -332,8 +332,10 @@ EXPECTED = {
     ("calls_course", "block_differences"): ("failed", "may not call the course's own answer", True),
     ("calls_course", "diagnose"): ("failed", "may not call the course's own answer", True),
     ("calls_course", "wrong_tensors"): ("failed", "may not call the course's own answer", True),
-    ("calls_course", "buggy_lines"): ("failed", "may not call the course's own answer", True),
-    ("calls_course", "fixed_backward"): ("failed", "may not call the course's own answer", True),
+    # the wrong lines are computed by the grader alone (course_utils/grading/teammates.py, not in a student's
+    # install): reaching for it is flagged, and the flag holds the exercises after it
+    ("calls_course", "buggy_lines"): ("flagged", "imports truth_buggy_lines from course_utils.grading.teammates", False),
+    ("calls_course", "fixed_backward"): ("flagged", "which runs before this check", False),
     # answers that are right for another code than the one read back (the reference's fix: for another slope)
     ("copies_reference_answers", "wrong_tensors"): ("failed", "wrong_tensors() returned", False),
     ("copies_reference_answers", "buggy_lines"): ("failed", "these cannot be the two wrong lines", False),
@@ -367,7 +369,7 @@ def test_attack_earns_nothing(course_class, key):
     student, exercise = key
     status, piece, fooled_the_check = EXPECTED[key]
     r = graded(course_class, student)[exercise]
-    assert (r.status, r.points, r.flags) == (status, 0, []), r.message
+    assert (r.status, r.points, bool(r.flags)) == (status, 0, status == "flagged"), r.message
     assert piece in r.message, r.message
     assert r.message.startswith(VERIFIED) == fooled_the_check, r.message
 
@@ -382,7 +384,7 @@ def test_naming_every_tensor_or_line_does_not_reveal_which_are_right(course_clas
     """Every name at once: the check of wrong_tensors and the grader count the right ones among them, never name
     them; the check of buggy_lines wants two lines; the grader's judge of every line counts, never names."""
     got = graded(course_class, "names_everything")
-    truth_tensors, truth_lines = nb06.truth_wrong_tensors(MINE), nb06.truth_buggy_lines(MINE)
+    truth_tensors, truth_lines = nb06.truth_wrong_tensors(MINE), teammates.truth_buggy_lines(MINE)
 
     def after_the_list(message):
         listed = message.split("returned", 1)[1].split("]", 1)[1]  # after the student's own list
@@ -490,7 +492,7 @@ def test_the_wrong_lines_pass_the_check_beside_the_code_of_every_teammate(capsys
     failing, single = [], set()
     for code in one_code_per_variant():
         mate = capstone.teammate(code)
-        truth = nb06.truth_buggy_lines(mate)
+        truth = teammates.truth_buggy_lines(mate)
         exec(id_cell(code) + "\n\n" + answer_cell("buggy_lines", truth), space)  # noqa: S102
         try:
             nb06.check_buggy_lines(space["buggy_lines"])
@@ -553,7 +555,7 @@ def test_the_check_of_buggy_lines_is_no_oracle_and_the_grader_accepts_only_the_w
 
 #: a student's function for each capstone exercise, called as the verification run calls it: fn(*case.args)
 STUBS = {"student_id": lambda: FORGED, "wrong_tensors": lambda: nb06.truth_wrong_tensors(FRIEND),
-         "buggy_lines": lambda: nb06.truth_buggy_lines(FRIEND), "fixed_backward": lambda X, Y, cache: {}}
+         "buggy_lines": lambda: teammates.truth_buggy_lines(FRIEND), "fixed_backward": lambda X, Y, cache: {}}
 
 
 @pytest.mark.parametrize("exercise", list(STUBS))
@@ -610,8 +612,8 @@ def test_the_bound_the_large_case_uses_holds_for_every_right_gradient():
 
 
 # ------------------------------------------------------------------ issue 17, items 3 and 4: the grader itself
-FIXTURE_RELEASE = COURSE_SOLUTIONS.parent / "fixtures" / "grading" / "release"
-FIXTURE_SOLUTIONS = COURSE_SOLUTIONS.parent / "fixtures" / "grading" / "solutions"
+FIXTURE_RELEASE = ROOT / "tests" / "fixtures" / "grading" / "release"
+FIXTURE_SOLUTIONS = ROOT / "tests" / "fixtures" / "grading" / "solutions"
 FIXTURE_NB1 = "01_compute_differences.ipynb"
 RIGHT_SQUARE = "def square(x):\n    return x * x\n"
 HELP_SYNTAX = RIGHT_SQUARE + "a?\n" * 33_000  # just under the grader's 100,000 characters a cell
@@ -693,7 +695,7 @@ def test_a_spec_module_planted_in_the_release_folder_is_never_imported(tmp_path)
     """The Classroom route grades against the student's own .release/: a spec file planted there, named like the
     installed specs module (specs that pass every stub), is not the installed specs; the stub of 00 earns nothing."""
     sandbox_needed()
-    course_release = COURSE_SOLUTIONS.parent.parent / "notebooks"
+    course_release = ROOT / "notebooks"
     release = tmp_path / ".release"
     release.mkdir()
     shutil.copy(course_release / "00_start_here.ipynb", release / "00_start_here.ipynb")

@@ -37,7 +37,7 @@ from test_delivery import (  # noqa: F401
 )
 from test_grading_attacks import HIDDEN, TOKEN, attack_processes, with_sources
 
-from course_utils import build
+from authoring import build
 from course_utils import grade as g
 from course_utils.grading import nbval_plugin, sandbox
 
@@ -399,7 +399,7 @@ def test_the_plugin_skips_what_the_deadline_leaves_out():
 
 def test_the_bundle_carries_its_time_limit():
     """The bundle's one setting: the autograder timeout set on Gradescope, which run_autograder hands on."""
-    from course_utils.delivery.gradescope import TIME_LIMIT, gradescope_files
+    from authoring.delivery.gradescope import TIME_LIMIT, gradescope_files
 
     assert TIME_LIMIT == 600  # Gradescope's default timeout (10 minutes)
     files = gradescope_files(time_limit=900)

@@ -299,9 +299,9 @@ def test_host_files_are_invisible(uid, tmp_path):
         project = [str(ROOT / name) for name in os.listdir(ROOT) if name not in project_entries_in_sandbox()]
         system = [d for d in ("/sys", "/var", "/home", "/run", "/mnt", "/opt", "/srv", "/boot")
                   if not any(str(p).startswith(d + "/") for p in bound)]
-        hidden = project + hidden_home + system + [str(ROOT / "tests" / "solutions"), str(secret_dir),
+        hidden = project + hidden_home + system + [str(ROOT / "solutions"), str(secret_dir),
                                                    str(secret_dir / "answers.txt"), str(tmp_path)]
-        assert (ROOT / "tests" / "solutions").is_dir() and (ROOT / "README.md").is_file()
+        assert (ROOT / "solutions").is_dir() and (ROOT / "README.md").is_file()
         assert str(ROOT / ".git") in project and str(ROOT / "tests") in project
         out = run(f"""
             out["exists"] = {{p: os.path.lexists(p) for p in {hidden!r}}}

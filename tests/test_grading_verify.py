@@ -19,7 +19,7 @@ from course_utils.grading import harness, sandbox, specs, verify
 from course_utils.grading import release as grading_release
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "tests" / "solutions"
+SOLUTIONS = ROOT / "solutions"
 COURSE = grading_release.load_release(ROOT / "notebooks")
 SANDBOXED = sandbox.available()[0]
 
@@ -130,8 +130,7 @@ def test_deeply_nested_data_is_refused():
 
 
 # --------------------------------------------------------------------------------------- specs
-NEVER_EXPOSED = {"checks", "gradcheck.py", "backprop.py", "fastcost.py", "bugs.py", "widgets.py", "build.py",
-                 "grade.py"}
+NEVER_EXPOSED = {"checks", "gradcheck.py", "backprop.py", "fastcost.py", "bugs.py", "widgets.py", "grade.py"}
 
 
 def test_every_course_exercise_has_a_spec_whose_policy_hides_its_answer():

@@ -1,4 +1,5 @@
-"""Dependencies inside course_utils run one way (COURSE.md "Layers"; issue #16), lowest layer first:
+"""Dependencies inside course_utils, and from the author tooling, run one way (COURSE.md "Layers"; issue #16),
+lowest layer first:
 
 1. core -- network, backprop, fastcost, bugs, vectors, gradcheck, compare, plots, lab, widgets, capstone*,
    activations, _validate, verdicts, fresh (and the package's __init__): imports core only;
@@ -6,7 +7,8 @@
    exercise's verification run holds, reference formulas, tolerances, judges): imports core only;
 3. checks -- course_utils.checks, run in the student's kernel: core and expect only;
 4. grader -- course_utils.grading (its specs included) and course_utils.grade: core and expect, never the checks;
-5. author tooling -- build, delivery, portability: may import anything, and nothing else imports it.
+5. author tooling -- the top-level package authoring (build, delivery, portability), outside what students
+   install: may import anything of course_utils, and nothing of course_utils imports it.
 
 The static test reads every module's source (imports at the top and inside functions, and
 importlib.import_module of a literal name); the runtime test runs a real check in a fresh interpreter and
@@ -18,13 +20,15 @@ import sys
 import textwrap
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "course_utils"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "course_utils"
+AUTHORING = ROOT / "authoring"  #: the author tooling, a package of its own: every module of it is in the author layer
+PACKAGES = (PACKAGE, AUTHORING)
 
 CORE = frozenset({"network", "backprop", "fastcost", "bugs", "vectors", "gradcheck", "compare", "plots", "lab",
                   "widgets", "activations", "_validate", "verdicts", "fresh"})  # and capstone*
 SHARED = "expect"  #: the package below the checks and the grader (course_utils.expect)
-LAYER_OF_TOP = {SHARED: "expect", "checks": "checks", "grading": "grader", "grade": "grader",
-                "build": "author", "delivery": "author", "portability": "author"}
+LAYER_OF_TOP = {SHARED: "expect", "checks": "checks", "grading": "grader", "grade": "grader"}
 MAY_IMPORT = {
     "core": {"core"},
     "expect": {"core", "expect"},
@@ -36,26 +40,29 @@ ALLOWED_EDGES = set()  #: edges that break the rules on purpose (none)
 
 
 def _module_name(path):
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _importable(path):
-    """Whether every folder from course_utils/ down to `path` is a package (templates/ holds scripts, not modules)."""
-    return all((folder / "__init__.py").is_file() for folder in path.parents if folder.is_relative_to(PACKAGE))
+def _importable(path, package):
+    """Whether every folder from the package down to `path` is a package (templates/ holds scripts, not modules)."""
+    return all((folder / "__init__.py").is_file() for folder in path.parents if folder.is_relative_to(package))
 
 
 def _modules():
-    """{module name: (path, is a package)} of every module of course_utils."""
-    return {_module_name(p): (p, p.name == "__init__.py") for p in sorted(PACKAGE.rglob("*.py")) if _importable(p)}
+    """{module name: (path, is a package)} of every module of course_utils and of the author tooling."""
+    return {_module_name(p): (p, p.name == "__init__.py")
+            for package in PACKAGES for p in sorted(package.rglob("*.py")) if _importable(p, package)}
 
 
 MODULES = _modules()
 
 
 def layer(module):
-    """The layer of a course_utils module, or None when it has none (a new module must be given one here)."""
+    """The layer of a module, or None when it has none (a new module of course_utils must be given one here)."""
     parts = module.split(".")
+    if parts[0] == AUTHORING.name:
+        return "author"
     if parts == ["course_utils"]:
         return "core"
     if len(parts) == 2 and (parts[1] in CORE or parts[1].startswith("capstone")):
@@ -64,7 +71,7 @@ def layer(module):
 
 
 def _target(name):
-    """The course_utils module an import of dotted `name` loads last (the longest prefix that is a module)."""
+    """The module of ours an import of dotted `name` loads last (the longest prefix that is a module)."""
     parts = name.split(".")
     for n in range(len(parts), 0, -1):
         if ".".join(parts[:n]) in MODULES:
@@ -73,14 +80,14 @@ def _target(name):
 
 
 def course_imports(module):
-    """The course_utils modules `module` imports, anywhere in its source: {target: first line}."""
+    """The modules of course_utils and authoring `module` imports, anywhere in its source: {target: first line}."""
     path, is_package = MODULES[module]
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = module if is_package else module.rpartition(".")[0]
     found = {}
 
     def add(name, line):
-        if name == "course_utils" or name.startswith("course_utils."):
+        if any(name == p.name or name.startswith(p.name + ".") for p in PACKAGES):
             target = _target(name)
             if target is not None:
                 found.setdefault(target, line)
@@ -121,10 +128,35 @@ def test_imports_run_down_the_layers():
             continue
         if layer(target) not in MAY_IMPORT.get(layer(source), ()):
             violations.append(f"{source} -> {target}  ({layer(source)} may not import {layer(target)}; "
-                              f"{MODULES[source][0].relative_to(PACKAGE.parent)}:{line})")
+                              f"{MODULES[source][0].relative_to(ROOT)}:{line})")
     stale = sorted(f"{a} -> {b}" for a, b in ALLOWED_EDGES - set(edges))
     assert not violations, "imports against the layers (COURSE.md \"Layers\"):\n" + "\n".join(violations)
     assert not stale, f"allowed in ALLOWED_EDGES but no longer imported, remove them there: {stale}"
+
+
+def test_the_author_tooling_is_a_top_level_package_course_utils_never_imports():
+    """The build, the delivery and the portability check are the package authoring, next to course_utils (which
+    students install): every module of it is in the author layer, none of course_utils is, and the scan sees the
+    tooling's imports (so test_imports_run_down_the_layers would see one of course_utils importing it)."""
+    author = sorted(m for m in MODULES if layer(m) == "author")
+    assert {"authoring", "authoring.build", "authoring.delivery", "authoring.delivery.gradescope",
+            "authoring.delivery.student_release", "authoring.portability"} <= set(author)
+    assert all(m == "authoring" or m.startswith("authoring.") for m in author)
+    assert not any(m.startswith("course_utils") and m.split(".")[1:2] in (["build"], ["delivery"], ["portability"])
+                   for m in MODULES)
+    assert {"authoring.portability", "course_utils.grading.cells"} <= set(course_imports("authoring.build"))
+    importers = sorted(f"{m} -> {t}" for m in MODULES if layer(m) != "author"
+                       for t in course_imports(m) if layer(t) == "author")
+    assert importers == []
+
+
+def test_the_grader_in_a_fresh_interpreter_loads_no_author_tooling():
+    """Started where authoring is importable (the repository root), the grader's command line loads none of it."""
+    code = "import sys\n\nimport course_utils.grade  # noqa: F401\n\nprint(sorted(sys.modules))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = [m for m in ast.literal_eval(done.stdout.strip().splitlines()[-1]) if m.split(".")[0] == AUTHORING.name]
+    assert loaded == []
 
 
 def test_no_module_hands_out_names_through_a_module_getattr():
@@ -168,7 +200,7 @@ def test_a_check_in_a_fresh_kernel_loads_no_grader_nbval_or_pytest():
         print(sorted(sys.modules))
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=PACKAGE.parent)
+                          cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     printed, loaded = done.stdout.rstrip("\n").rsplit("\n", 1)
     assert printed == "warm_up_square passed: warm_up_square(3) = 9"

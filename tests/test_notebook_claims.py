@@ -79,7 +79,7 @@ def test_the_pattern_finds_the_numbers_it_must_check():
 # ----------------------------------------------------------------------------------------------------------
 # Claims the prose makes about the course itself (each test catches a kind of mistake the notebooks once made)
 
-SOLUTIONS = ROOT / "tests" / "solutions"
+SOLUTIONS = ROOT / "solutions"
 
 
 def release(name):

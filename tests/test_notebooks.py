@@ -1,21 +1,21 @@
 """The notebooks under nbval, the way the grader runs them.
 
 (a) The perfect submission -- the release (notebooks/) with its exercise cells replaced, by cell id,
-    by those of the reference solutions (tests/solutions/) -- passes strict `pytest --nbval`: every
+    by those of the reference solutions (solutions/) -- passes strict `pytest --nbval`: every
     cell runs and every stored reference output is reproduced. The solutions themselves pass
     `--nbval-lax` (they store no outputs; every cell must run without error).
 (b) The untouched release under strict nbval: every check cell fails with the stub's
     NotImplementedError and every other cell passes (demos never call the student's functions).
 
-The merge and the nbval run are course_utils.portability's, which also re-runs (a) in other numerical
+The merge and the nbval run are authoring.portability's, which also re-runs (a) in other numerical
 environments (tests/test_portability.py).
 """
 
 import nbformat
 import pytest
 
-from course_utils import build
-from course_utils.portability import code_cell_ids, merge_solutions, run_nbval
+from authoring import build
+from authoring.portability import code_cell_ids, merge_solutions, run_nbval
 
 ROOT = build.ROOT
 RELEASE_NOTEBOOKS = sorted(build.RELEASE.glob("[0-9][0-9]_*.ipynb"))
@@ -49,7 +49,7 @@ def _failures(results):
     return {cid: message[:1500] for cid, (outcome, message) in results.items() if outcome != "passed"}
 
 
-pytestmark = pytest.mark.skipif(not RELEASE_NOTEBOOKS, reason="no release notebooks; run python -m course_utils.build")
+pytestmark = pytest.mark.skipif(not RELEASE_NOTEBOOKS, reason="no release notebooks; run python -m authoring.build")
 
 
 @pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=lambda p: p.name)

@@ -1,6 +1,6 @@
 """The stored outputs hold on other computers: the perfect submission, re-run under strict nbval with numpy's
 baseline SIMD code and another OpenBLAS kernel, and with the oldest numpy the requirements allow, reproduces every
-compared output of the release (course_utils.portability). The build refuses a release that fails this.
+compared output of the release (authoring.portability). The build refuses a release that fails this.
 
 The oldest numpy is installed once with pip into .cache/ (git-ignored); without network these tests fail, saying so.
 """
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from course_utils import build, portability
+from authoring import build, portability
 
 
 def _environment(make):

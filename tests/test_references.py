@@ -8,13 +8,14 @@ of the other text files (pyproject.toml, requirements.txt, .ci/run, the delivery
 Found in them:
 - paths with a folder and an extension, `course_utils/grading/verify.py`, `docs/img/bug_lab.png`;
   a path resolves against the folder of the file that names it or any folder above it, up to the
-  repository root (a reference solution tests/solutions/NN_name.ipynb is also read from notebooks/,
+  repository root (a reference solution solutions/NN_name.ipynb is also read from notebooks/,
   where the build puts it);
-- paths into a top-level folder of the repository, with or without an extension (`tests/solutions/`);
+- paths into a top-level folder of the repository, with or without an extension (`solutions/`);
 - bare module and notebook file names, `verify.py`, `04_check_an_nd_gradient.ipynb`: a file of that
   name must exist somewhere in the repository;
 - relative link targets of markdown, `[next](01_approximate_a_derivative.ipynb)`, `![Bug Lab](docs/img/bug_lab.png)`;
-- dotted course_utils names, `course_utils.bugs.BUGS`: the module must import and have the attribute.
+- dotted course_utils and authoring names, `course_utils.bugs.BUGS`, `authoring.build`: the module must import
+  and have the attribute.
 
 Not references: URLs, absolute paths (`/autograder/...`), placeholders (`notebooks/NN_name.ipynb`,
 `DIR/FILE.zip`, globs), and the files of other projects or of what the build writes, listed in
@@ -34,7 +35,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {".git", ".venv", "venv", ".cache", "__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "build",
              "node_modules"}
-TOP_DIRS = ("course_utils", "tests", "docs", "notebooks", "benchmarks", ".ci")
+TOP_DIRS = ("course_utils", "authoring", "solutions", "tests", "docs", "notebooks", "benchmarks", ".ci")
 COMMENTED = {".toml", ".txt", ".sh", ".yml", ".yaml", ".in", ".cfg", ".ini", ""}  # '#' comment lines are prose
 
 # Paths that are not this repository's files: other projects' files, cited by path, and files that only
@@ -46,7 +47,7 @@ EXTERNAL = {
     "nbval/plugin.py": "nbval, the pytest plugin",
     "conftest.py": "pytest's per-folder configuration file, named as a file a submission might plant",
     "sitecustomize.py": "Python's start-up hook, named as a file a submission might plant",
-    ".github/workflows/classroom.yml": "the student release (from course_utils/delivery/templates/student/classroom.yml)",
+    ".github/workflows/classroom.yml": "the student release (from authoring/delivery/templates/student/classroom.yml)",
     "binder/requirements.txt": "the student release's Binder configuration",
     "binder/runtime.txt": "the student release's Binder configuration",
     "results/results.json": "the Gradescope container (/autograder/results/results.json)",
@@ -62,7 +63,7 @@ NOT_AFTER = r"(?<![\w./:~$@%=+-])"  # not inside a word, a URL, an absolute or h
 PATH_RE = re.compile(rf"{NOT_AFTER}((?:\.\.?/)*(?:[\w.-]+/)+[\w.-]*\w\.{EXT})(?![\w/])")
 TOP_RE = re.compile(rf"{NOT_AFTER}((?:{'|'.join(re.escape(d) for d in TOP_DIRS)})/[\w./*-]*)")
 BARE_RE = re.compile(rf"{NOT_AFTER}([A-Za-z_][\w-]*\.py|\d\d_[\w-]+\.ipynb)(?![\w/])")
-MODULE_RE = re.compile(r"(?<![\w./])(course_utils(?:\.\w+)+)")
+MODULE_RE = re.compile(r"(?<![\w./])((?:course_utils|authoring)(?:\.\w+)+)")
 LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|\bsrc=\"([^\"]+)\"")
 PLACEHOLDER_RE = re.compile(r"NN|NAME|DIR|FILE|OWNER|FOLDER|XXX|[*?<>{}\[\]]|\.\.\.|\u2026")
 DOMAIN_RE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|org|io|net|dev|edu)(?:/|$)")
@@ -175,7 +176,7 @@ def _bases(path, root):
     reference solution the release folder it is built into."""
     rel = path.relative_to(root)
     bases = [root / Path(*rel.parts[:n]) for n in range(len(rel.parts) - 1, -1, -1)]
-    if rel.parts[:2] == ("tests", "solutions"):
+    if rel.parts[:1] == ("solutions",):
         bases.insert(0, root / "notebooks")
     return bases
 
@@ -230,7 +231,7 @@ def test_the_scan_finds_planted_wrong_references(tmp_path):
                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     found = plant(tmp_path, {
         "course_utils/real.py": '"""Uses course_utils/real.py, grading/gone.py and network_old.py."""\n'
-                                "# course_utils.bugs.NO_SUCH_NAME and course_utils.no_such_module\n"
+                                "# course_utils.bugs.NO_SUCH_NAME and course_utils.no_such_module, authoring.gone\n"
                                 "x = 'tests/made_up_on_purpose.py'  # a string in code is not prose\n",
         "README.md": "Run [it](notebooks/00_gone.ipynb); see ![pic](docs/img/missing.png) and tests/test_gone.py.\n",
         "notebooks/01_here.ipynb": json.dumps(notebook),
@@ -239,7 +240,7 @@ def test_the_scan_finds_planted_wrong_references(tmp_path):
     assert set(found) == {
         ("course_utils/real.py", "grading/gone.py"), ("course_utils/real.py", "network_old.py"),
         ("course_utils/real.py", "course_utils.bugs.NO_SUCH_NAME"),
-        ("course_utils/real.py", "course_utils.no_such_module"),
+        ("course_utils/real.py", "course_utils.no_such_module"), ("course_utils/real.py", "authoring.gone"),
         ("README.md", "notebooks/00_gone.ipynb"), ("README.md", "docs/img/missing.png"),
         ("README.md", "tests/test_gone.py"),
         ("notebooks/01_here.ipynb", "02_missing.ipynb"), ("notebooks/01_here.ipynb", "course_utils/nothing_here.py"),
@@ -251,12 +252,14 @@ def test_the_scan_leaves_urls_placeholders_and_existing_files_alone(tmp_path):
     found = plant(tmp_path, {
         "docs/img/pic.png": "",
         "notebooks/00_start.ipynb": json.dumps({"cells": [{"cell_type": "markdown", "source": "[back](../README.md)"}]}),
-        "tests/solutions/00_start.ipynb": json.dumps({"cells": [{"cell_type": "markdown",
-                                                                 "source": "[back](../README.md)"}]}),
+        "notebooks/01_next.ipynb": json.dumps({"cells": []}),
+        # a reference solution links as its release notebook will, next to the other notebooks
+        "solutions/00_start.ipynb": json.dumps({"cells": [{"cell_type": "markdown",
+                                                           "source": "[back](../README.md) [next](01_next.ipynb)"}]}),
         "README.md": "![pic](docs/img/pic.png) https://example.org/a/b.py github.com/o/r/x.py "
                      "notebooks/NN_name.ipynb DIR/FILE.zip notebooks/*.ipynb /autograder/results/results.json "
                      "[site](https://nbval.readthedocs.io) [top](#the-notebooks) course_utils.bugs.BUGS "
-                     "nbval/plugin.py tests/solutions/ ~/x/y.py $HOME/z/w.py\n",
+                     "nbval/plugin.py solutions/ authoring.build ~/x/y.py $HOME/z/w.py\n",
     })
     assert found == {}
 

@@ -158,7 +158,7 @@ def _course_file(obj):
         return None
     parts = name.split(".")
     if len(parts) > 2:
-        return parts[1]  # a subpackage: checks, grading, delivery
+        return parts[1]  # a subpackage: checks, grading, expect
     module = sys.modules.get(name)
     path = getattr(module, "__file__", None) or ""
     return parts[1] if os.path.basename(path) == "__init__.py" else f"{parts[1]}.py"

@@ -15,9 +15,9 @@ nothing to round-off, and the real part never moves, so the leaky ReLU's kink is
   local check is no oracle: it accepts any two lines that would make exactly the wrong tensors wrong (what the
   student's gradient check shows), and says that the grader decides; the fixed pass's check confirms them;
 - fixed_backward: the exact gradients, on the test case, on a network of its sizes and m with other values (a result
-  kept between calls fails) and on networks of other sizes and m. A wrong pass is told the kind of mistake that
-  explains what it returned on every network (model_gradients: each known mistake is a wrong local derivative,
-  differentiated in forward mode, no backward pass written out), never which line or tensor it is in.
+  kept between calls fails) and on networks of other sizes and m. A wrong pass is told how many gradients are wrong
+  and, where one explains every network, a mistake that cannot be the teammate's own (another network's slope, a
+  flipped sign, a cache between calls, a hard-coded m, float32); never which line or tensor.
 
 Hints never name what the student's own gradient check is there to find: wrong_tensors and buggy_lines name the
 mistake behind the answer (a threshold on the block differences too low or too high, a line that only receives a
@@ -46,11 +46,9 @@ from course_utils.expect.nb06 import (  # noqa: F401 -- the truth and the judges
     _mate,
     _parameter_name,
     exact_gradients,
-    exact_intermediates,
     fix_structure,
     judge_fix,
     teammate_gradients,
-    truth_buggy_lines,
     truth_wrong_tensors,
     wrong_count_message,
 )
@@ -258,55 +256,14 @@ def fix_cases(rng):
 
 
 # ---------------------------------------------------------------------- fixed_backward: the known mistakes
-# A mistake of a backward pass is a wrong local derivative: the pass multiplies by B^T where the chain rule has J^T.
-# So what a pass with mistakes returns is the forward-mode derivative of J with each J replaced by its B, computed
-# here for every entry of a parameter at once (a batch of tangents): the mistakes are data, no backward pass is written
-# out. Sites are (kind, layer); the hints name the kind, never the layer or line (the student's own check finds those).
-MISTAKE_HINTS = {
-    "tanh_from_Z": ("a tanh derivative computed from Z, 1 - Z ** 2: with A = tanh(Z) the derivative is 1 - A ** 2 (or "
-                    "1 - np.tanh(Z) ** 2)."),
-    "tanh_twice": ("tanh applied twice in a derivative, 1 - np.tanh(A) ** 2: A is tanh(Z) already, so the derivative is "
-                   "1 - A ** 2."),
-    "slope_001": ("the leaky ReLU's slope for Z <= 0 is 0.01 in your pass; in your network it is {slope:g} (printed "
-                  "with your teammate's pass): np.where(Z > 0, 1.0, {slope:g})."),
-    "slope_dropped": ("the leaky ReLU's derivative is 0 where Z <= 0 in your pass (the plain ReLU's); your network's "
-                      "is {slope:g} there: np.where(Z > 0, 1.0, {slope:g})."),
-    "slopes_swapped": ("the leaky ReLU's two slopes are swapped: its derivative is 1 where Z > 0 and {slope:g} "
-                       "elsewhere."),
-    "slope_other": ("your pass uses the leaky ReLU slope {other:g} for Z <= 0, and your network's is {slope:g} (each "
-                    "teammate's network has its own: it is printed with your teammate's pass)."),
-    "transpose": ("a missing transpose: dA_prev = np.dot(W.T, dZ), not np.dot(W, dZ) (the shapes agree only when W is "
-                  "square)."),
-    "m_twice": ("1/m applied twice: dA_prev = np.dot(W.T, dZ) has no 1/m; only the dW and db lines average over the m "
-                "examples."),
-    "wrong_cache": ("a dW computed from the wrong layer's activations: dW_l = 1/m np.dot(dZ_l, A_prev.T) with A_prev the "
-                    "activations that ENTER layer l (X for layer 1)."),
-    "db_from_dA": "a db summed from dA instead of dZ: db_l = 1/m np.sum(dZ_l, axis=1, keepdims=True).",
-    "sign": "every gradient has the opposite sign: dZ4 = A4 - Y (not Y - A4).",
-    "sigmoid_twice": ("the sigmoid's derivative is applied twice: with the cross-entropy cost, dZ4 = A4 - Y already "
-                      "contains it."),
-}
-#: (kind, layer) of every known mistake, and the line of the pass each one changes
-SITES = ([("tanh_from_Z", l) for l in (1, 3)] + [("tanh_twice", l) for l in (1, 3)]
-         + [(kind, 2) for kind in ("slope_001", "slope_dropped", "slopes_swapped", "slope_other")]
-         + [(kind, l) for kind in ("transpose", "m_twice") for l in (1, 2, 3)]
-         + [(kind, l) for kind in ("wrong_cache", "db_from_dA") for l in (1, 2, 3)]
-         + [("sign", 4), ("sigmoid_twice", 4)])
-SITE_LINE = {"tanh_from_Z": "dZ{l}", "tanh_twice": "dZ{l}", "slope_001": "dZ{l}", "slope_dropped": "dZ{l}",
-             "slopes_swapped": "dZ{l}", "slope_other": "dZ{l}", "transpose": "dA{l}", "m_twice": "dA{l}", "wrong_cache": "dW{l}",
-             "db_from_dA": "db{l}", "sign": "dZ{l}", "sigmoid_twice": "dZ{l}"}
-#: slopes a pass might use instead of its network's (0.01 is "slope_001", a mistake of its own)
-OTHER_SLOPES = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5)
-
-
-def _slopes(kind, slope, other):
-    """(derivative where Z > 0, where Z <= 0) of the leaky ReLU as a pass with this mistake computes it."""
-    if kind == "slope_other" and other is None:
-        raise ValueError("slope_other needs the slope the pass uses")
-    return {"slope_001": (1.0, 0.01), "slope_dropped": (1.0, 0.0), "slopes_swapped": (slope, 1.0),
-            "slope_other": (1.0, other)}[kind]
-TEAMMATE_LEFT = ("your pass returns what your teammate's pass returns with only one of its two wrong lines fixed: "
-                 "the other one is still there.")
+# A hint may name a mistake of the student's fix only when it cannot be one of the teammate's own bugs: a check that
+# named "a tanh derivative computed from Z" for a pass with one bug left would name the teammate's bug, and the
+# models behind such hints (wrong local derivatives) would let a loop identify the teammate's two lines. So no such
+# model is shipped; the hints below come from the exact gradients (of this network or of one with another slope)
+# and from the student's own results alone.
+SLOPE_OTHER = ("your pass uses the leaky ReLU slope {other:g} for Z <= 0, and your network's is {slope:g} (each "
+               "teammate's network has its own: it is printed with your teammate's pass).")
+SIGN = "every gradient has the opposite sign: dZ4 = A4 - Y (not Y - A4)."
 TEAMMATE_UNCHANGED = "you returned your teammate's gradients unchanged: fix the two wrong lines."
 MEMO = ("you kept results between calls (a cache keyed by X.shape?): compute the gradients from this call's X, Y "
         "and cache every time.")
@@ -314,59 +271,9 @@ FLOAT32 = ("your gradients are right to about 1e-7 only, float32's precision: ke
            "astype(np.float32), np.float32(...) or dtype=np.float32).")
 
 
-def _derivative(l, cache, sites, slope, other):
-    """dA_l/dZ_l, elementwise, as a pass with `sites` uses it (other: the slope of "slope_other")."""
-    Z, A = cache[f"Z{l}"], cache[f"A{l}"]
-    kinds = {kind for kind, layer in sites if layer == l}
-    if l == 2:
-        right, left = next((_slopes(k, slope, other) for k in kinds if k.startswith("slope")), (1.0, slope))
-        return np.where(Z > 0, right, left)
-    if "tanh_from_Z" in kinds:
-        return 1 - Z ** 2
-    if "tanh_twice" in kinds:
-        return 1 - np.tanh(A) ** 2
-    return 1 - A ** 2
-
-
-def _upstream(l, start, Y, cache, sites, slope, other):
-    """dJ/dZ_l (start "Z") or dJ/dA_l (start "A"), shape (n_l, m), as a backward pass with `sites` computes it
-    (m times its dZ_l or dA_l): the forward-mode derivative of J along every entry of Z_l (or A_l), one tangent each,
-    with the local derivatives that pass uses."""
-    L = capstone.LAYERS
-    n, m = cache[f"Z{l}"].shape
-    out = (cache[f"A{L}"] - Y) / m  # dJ/dZ_L
-    if ("sign", L) in sites:
-        out = -out
-    if ("sigmoid_twice", L) in sites:
-        out = out * cache[f"A{L}"] * (1 - cache[f"A{L}"])
-    dZ = np.eye(n * m).reshape(n * m, n, m)
-    for j in range(l, L):
-        dA = dZ if (j == l and start == "A") else _derivative(j, cache, sites, slope, other) * dZ
-        M = cache[f"W{j + 1}"]
-        if ("transpose", j) in sites:
-            if M.shape[0] != M.shape[1]:
-                raise ValueError("np.dot(W, dZ) needs a square W")
-            M = M.T
-        if ("m_twice", j) in sites:
-            M = M / m
-        dZ = np.einsum("ij,kjm->kim", M, dA)
-    return np.einsum("kim,im->k", dZ, out).reshape(n, m)
-
-
-def model_gradients(X, Y, cache, sites=(), slope=capstone.LEAKY_SLOPE, other=None):
-    """The gradients dW1, db1, ..., db4 that a backward pass with the mistakes `sites` ((kind, layer) pairs) returns
-    on a network of this slope, its shapes included; sites () gives the right ones. other -- the slope a pass with
-    "slope_other" uses. Raises ValueError where such a pass cannot run (a transpose left out of a W that is not
-    square)."""
-    sites = frozenset(sites)
-    A = {0: np.asarray(X, dtype=float), **{l: cache[f"A{l}"] for l in range(1, capstone.LAYERS + 1)}}
-    gradients = {}
-    for l in range(1, capstone.LAYERS + 1):
-        G = _upstream(l, "Z", Y, cache, sites, slope, other)
-        gradients[f"dW{l}"] = G @ (A[l] if ("wrong_cache", l) in sites else A[l - 1]).T
-        source = _upstream(l, "A", Y, cache, sites, slope, other) if ("db_from_dA", l) in sites else G
-        gradients[f"db{l}"] = np.sum(source, axis=1, keepdims=True)
-    return gradients
+def _exact(case, slope):
+    _, X, Y, parameters, _ = case
+    return exact_gradients(X, Y, parameters, slope)
 
 
 def _agrees(got, model):
@@ -392,61 +299,26 @@ def _explains(results, predict):
     return True
 
 
-def teammate_sites(mate):
-    """The two sites of the teammate's pass, found among SITES from its wrong lines, or None."""
-    mate = _mate(mate)
-    X, Y, parameters = capstone.capstone_test_case()
-    _, cache = capstone.forward_propagation(X, Y, parameters, mate.slope)
-    try:
-        teammate = teammate_gradients(mate, X, Y, cache)
-        lines = truth_buggy_lines(mate)
-    except (ValueError, IndexError):
-        return None
-    if len(lines) != 2:
-        return None
-    on = {line: [s for s in SITES if SITE_LINE[s[0]].format(l=s[1]) == line] for line in lines}
-    for first in on[lines[0]]:
-        for second in on[lines[1]]:
-            try:
-                if _agrees(teammate, model_gradients(X, Y, cache, (first, second), mate.slope)):
-                    return first, second
-            except ValueError:
-                continue
-    return None
-
-
-def _fix_hint(results, mate):
-    """The one known mistake that explains what the student's pass returned on every case, or None.
-    results -- [((label, X, Y, parameters, cache), gradients or None)], in the order of the calls; mate -- the
-    teammate (its slope is the network's)."""
+def _fix_hint(results, mate, fixed_backward=None):
+    """The one mistake that explains what the student's pass returned on every case, or None (see above for which
+    mistakes are named). results -- [((label, X, Y, parameters, cache), gradients or None)], in the order of the
+    calls; mate -- the teammate (its slope is the network's)."""
     slope = mate.slope
 
     def memo(case):
         index = next(i for i, (c, _) in enumerate(results) if c is case)
         earlier = next((got for c, got in results[:index] if c[1].shape == case[1].shape), None)
-        if earlier is not None:
-            return earlier
-        return model_gradients(case[1], case[2], case[4], (), slope)
+        return earlier if earlier is not None else _exact(case, slope)
     if any(c[1].shape == e[1].shape for i, (c, _) in enumerate(results) for e, _ in results[:i]) \
             and _explains(results, memo):
         return MEMO
     if _explains(results, lambda c: teammate_gradients(mate, c[1], c[2], c[4])):
         return TEAMMATE_UNCHANGED
-    pair = teammate_sites(mate)
-    if pair and any(_explains(results, lambda c, s=s: model_gradients(c[1], c[2], c[4], (s,), slope)) for s in pair):
-        return TEAMMATE_LEFT
-    hints = []
-    for kind in MISTAKE_HINTS:
-        places = [s for s in SITES if s[0] == kind]
-        options = [(s,) for s in places] + ([tuple(places)] if len(places) > 1 else [])
-        others = [o for o in OTHER_SLOPES if abs(o - slope) > 1e-12] if kind == "slope_other" else [None]
-        for other in others:
-            if any(_explains(results, lambda c, o=o, other=other: model_gradients(c[1], c[2], c[4], o, slope, other))
-                   for o in options):
-                hints.append(MISTAKE_HINTS[kind].format(slope=slope, other=other or 0.0))
-                break
-    if hints:
-        return " Or: ".join(hints)
+    if _explains(results, lambda c: {n: -v for n, v in _exact(c, slope).items()}):
+        return SIGN
+    used = _slope_used(fixed_backward, mate) if fixed_backward is not None else None
+    if used is not None and 1e-6 < used < 1 - 1e-6 and abs(used - slope) > 1e-6:  # 0 or 1: a teammate's slope bug
+        return SLOPE_OTHER.format(other=round(used, 6), slope=slope)
     factor = _hard_coded_m(results, slope)
     if factor:
         return factor
@@ -455,20 +327,44 @@ def _fix_hint(results, mate):
     return None
 
 
+def _slope_used(fixed_backward, mate):
+    """The leaky-ReLU slope the student's pass uses for Z <= 0, measured on the test case with b2 raised so that every
+    Z2 is positive (a pass right but for its slope is right there) and lowered so that every Z2 is negative (there it
+    returns the exact gradients of layers 3-4 and s'/s times the exact ones of layers 1-2). None when the pass is not
+    of that form (only the student's pass is measured)."""
+    X, Y, parameters = capstone.capstone_test_case()
+    Z2 = parameters["W2"] @ np.tanh(parameters["W1"] @ X + parameters["b1"]) + parameters["b2"]
+    positive = dict(parameters, b2=parameters["b2"] - Z2.min(axis=1, keepdims=True) + 0.1)  # where no slope counts
+    _, cache = mate.forward_propagation(X, Y, positive)
+    if not _agrees(_evidence(fixed_backward, ("", X, Y, positive, cache)), exact_gradients(X, Y, positive, mate.slope)):
+        return None  # wrong where every Z2 > 0 too: not (only) the slope, e.g. 1/m applied twice
+    parameters = dict(parameters, b2=parameters["b2"] - Z2.max(axis=1, keepdims=True) - 0.1)
+    _, cache = mate.forward_propagation(X, Y, parameters)
+    exact = exact_gradients(X, Y, parameters, mate.slope)
+    got = _evidence(fixed_backward, ("", X, Y, parameters, cache))
+    if got is None or not np.all(cache["Z2"] < 0) or not _agrees(
+            {n: got.get(n) for n in ("dW3", "db3", "dW4", "db4")} | {n: exact[n] for n in ("dW1", "db1", "dW2", "db2")},
+            exact):
+        return None
+    k = float(np.sum(np.asarray(got["dW2"], float) * exact["dW2"]) / np.sum(exact["dW2"] ** 2))
+    scaled = {n: (k * exact[n] if n[-1] in "12" else exact[n]) for n in capstone.GRADIENT_NAMES}
+    return k * mate.slope if _agrees(got, scaled) else None
+
+
 def _hard_coded_m(results, slope):
     """The hint when every gradient is m / c times the right one for one constant c (m hard-coded to c), else None."""
     cs = []
-    for (_, X, Y, _, cache), got in results:
+    for case, got in results:
         if got is None:
             return None
-        right = model_gradients(X, Y, cache, (), slope)
+        right = _exact(case, slope)
         k = float(np.sum(got["dW4"] * right["dW4"]) / np.sum(right["dW4"] ** 2)) \
             if np.shape(got.get("dW4")) == right["dW4"].shape else 0.0
         if k == 0.0 or not _agrees(got, {n: k * right[n] for n in capstone.GRADIENT_NAMES}):
             return None
-        cs.append(X.shape[1] / k)
+        cs.append(case[1].shape[1] / k)
     c = round(cs[0])
-    if c < 1 or any(abs(v - c) > 1e-6 * c for v in cs) or all(X.shape[1] == c for (_, X, *_), _ in results):
+    if c < 1 or any(abs(v - c) > 1e-6 * c for v in cs) or all(case[1].shape[1] == c for case, _ in results):
         return None
     if c == 1:
         return "the 1/m is missing: every dW and db averages over the m examples, 1. / m * ..."
@@ -478,8 +374,8 @@ def _hard_coded_m(results, slope):
 def _float32_like(results, slope):
     """Whether every gradient is within float32's round-off of the right one (block differences below 1e-5; the
     caller knows that some are not within float64's)."""
-    for (_, X, Y, _, cache), got in results:
-        right = model_gradients(X, Y, cache, (), slope)
+    for case, got in results:
+        right = _exact(case, slope)
         for name in capstone.GRADIENT_NAMES:
             if np.shape(got.get(name)) != right[name].shape or \
                     _block_difference(got[name], right[name]) > 1e-5:
@@ -518,7 +414,7 @@ def check_fixed_backward(fixed_backward):
         message = judge_fix(got, exact_gradients(X, Y, parameters, mate.slope))
         if message:
             results += [(later, _evidence(fixed_backward, later)) for later in cases[index + 1:]]
-            hint = _fix_hint(results, mate)
+            hint = _fix_hint(results, mate, fixed_backward)
             raise AssertionError(f"fixed_backward(X, Y, cache) on {label} {message}."
                                  + (f"\nMost likely: {hint}" if hint else ""))
     print("fixed_backward passed: all 8 gradients are the exact derivatives of J on 4 networks")

@@ -9,9 +9,8 @@ a capstone.Teammate, or the grader's teammates.Variant (anything with .source an
 
 - truth_wrong_tensors: the parameters whose gradient from the teammate's pass differs from the exact one (block
   difference above WRONG), on the notebook's test case;
-- truth_buggy_lines: the lines of that pass that are wrong, found by running its statements one by one, each on the
-  exact values of the lines before it (dZ_l = m dJ/dZ_l and dA_l = m dJ/dA_l in the pass's own convention,
-  dW_l = dJ/dW_l, db_l = dJ/db_l): a line is wrong when its own result differs;
+- (truth_buggy_lines, the wrong lines, is the grader's alone: course_utils/grading/teammates.py. Shipped, it would
+  answer buggy_lines for any code.)
 - the judges of the answers (messages with counts, never the name of a wrong tensor or line the answer left out).
 """
 import ast
@@ -72,22 +71,6 @@ def exact_gradients(X, Y, parameters, slope=capstone.LEAKY_SLOPE):
     return gradients
 
 
-def exact_intermediates(X, Y, parameters, slope=capstone.LEAKY_SLOPE):
-    """The exact values of every line of the backward pass in its own convention: dZ_l = m dJ/dZ_l,
-    dA_l = m dJ/dA_l (l = 1..3), dW_l, db_l. Returns a dict of those names."""
-    X, Y, parameters = capstone.check_data(X, Y, parameters)
-    _, cache = capstone._forward(X, Y, parameters, slope)
-    m = X.shape[1]
-    values = exact_gradients(X, Y, parameters, slope)
-    for l in range(1, capstone.LAYERS + 1):
-        values[f"dZ{l}"] = m * _complex_step(lambda z, l=l: _cost_from(l, "Z", z, parameters, Y, slope),
-                                             cache[f"Z{l}"])
-        if l < capstone.LAYERS:
-            values[f"dA{l}"] = m * _complex_step(lambda a, l=l: _cost_from(l, "A", a, parameters, Y, slope),
-                                                 cache[f"A{l}"])
-    return values
-
-
 def _mate(mate):
     """A teammate (anything with .source and .slope: capstone.Teammate, the grader's Variant) from itself or a code."""
     return mate if hasattr(mate, "source") and hasattr(mate, "slope") else capstone.teammate(mate)
@@ -108,34 +91,6 @@ def truth_wrong_tensors(mate, X=None, Y=None, parameters=None):
     got = teammate_gradients(mate, X, Y, cache)
     exact = exact_gradients(X, Y, parameters, mate.slope)
     return [name for name in capstone.PARAMETER_NAMES if _block_difference(got["d" + name], exact["d" + name]) > WRONG]
-
-
-def truth_buggy_lines(mate, X=None, Y=None, parameters=None):
-    """The names assigned by the wrong lines of the teammate's pass, in the order the pass runs them.
-
-    Each statement runs on the exact values of the lines before it; a line is wrong when what it assigns
-    differs from the exact value (block difference above WRONG)."""
-    mate = _mate(mate)
-    if X is None:
-        X, Y, parameters = capstone.capstone_test_case()
-    _, cache = capstone.forward_propagation(X, Y, parameters, mate.slope)
-    exact = exact_intermediates(X, Y, parameters, mate.slope)
-    function = ast.parse(mate.source).body[0]
-    namespace = {"np": np, "X": X, "Y": Y, "cache": cache}
-    wrong = []
-    for statement in function.body:
-        if isinstance(statement, ast.Return) or (isinstance(statement, ast.Expr)
-                                                 and isinstance(statement.value, ast.Constant)):
-            continue
-        exec(compile(ast.Module([statement], []), "<line>", "exec"), namespace)  # noqa: S102 -- course code
-        if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name):
-            name = statement.targets[0].id
-            if name in exact:
-                if np.shape(namespace[name]) != exact[name].shape \
-                        or _block_difference(namespace[name], exact[name]) > WRONG:
-                    wrong.append(name)
-                namespace[name] = exact[name]
-    return wrong
 
 
 def _literal_id(source):

@@ -5,12 +5,15 @@ One module per stage, in the order grade() runs them:
     release.py      the release notebooks, parsed once (cells.py: the cell contract they follow)
     submissions.py  intake: find each student's notebooks, read them safely, pick the exercise cells
     scan.py         a static tripwire that flags exercise cells for review
-    sandbox.py      bubblewrap sandboxes: what student code can see and do
+    sandbox.py      bubblewrap sandboxes: what student code can see and do (sandbox_limits.py: resource
+                    limits and uids; sandbox_uids.py: without namespaces, killing a run's uids, uid leases)
     run.py          the nbval run of each merged notebook, its kernel sandboxed (nbval_plugin.py)
     verify.py       the verification run: the student's functions on fresh inputs, judged here
-                    (harness.py runs inside the sandbox; specs/ holds the course's specs)
+                    (harness.py runs inside the sandbox; verify_specs.py: what a spec is and how it is
+                    loaded; specs/ holds the course's specs)
     judge.py        one Record per exercise from both runs
-    report.py       the Report: JSON and the console table
+    report.py       the Report (statuses.py: what each status means); formats/ its forms: JSON, the console
+                    table, the gradebook CSV, feedback pages, Gradescope's and GitHub Classroom's results
     cli.py          the command line
 """
 from __future__ import annotations
@@ -179,6 +182,37 @@ def _class_key(key):
         teammates.set_class_key(None)
 
 
+FINGERPRINT_FILE = "capstone_key_fingerprint.txt"  #: in a class's release folder: which class key it was built with
+
+
+def _check_class_key(rel, key):
+    """Notebook 06's kernels open the teammates of the installed course_utils/capstone_teammates.py and the
+    verification checks codes with `key` (None: the public demo key): both must be the class's, or every honest
+    code would "open none" (0 points) -- or, under the demo key, a code anyone can make would pass. A class's
+    release folder names its key (FINGERPRINT_FILE); UsageError when something disagrees."""
+    if not any("student_id" in nb.exercises for nb in rel.notebooks.values()):
+        return
+    try:
+        from course_utils.grading import teammates
+    except ImportError:
+        return  # a student release's grader: its specs say that the capstone is graded by the instructor
+    from course_utils import capstone
+
+    key = teammates.DEMO_KEY if key is None else key
+    wanted = teammates.fingerprint(key)
+    named = Path(rel.path) / FINGERPRINT_FILE
+    if named.is_file() and named.read_text(encoding="utf-8").strip() != wanted:
+        raise UsageError(f"--class-key: the release was built with another class key (its {FINGERPRINT_FILE} says "
+                         f"{named.read_text(encoding='utf-8').strip()!r}, "
+                         + ("no --class-key was given" if key == teammates.DEMO_KEY else f"this key's is {wanted!r}")
+                         + "): pass the key the student release was built with")
+    if capstone.KEY_FINGERPRINT != wanted:
+        raise UsageError(f"--class-key: the installed {Path(capstone.__file__).with_name('capstone_teammates.py')} "
+                         f"holds teammates sealed under another key ({capstone.KEY_FINGERPRINT!r}, the key's is "
+                         f"{wanted!r}), so students' kernels here could not open their teammates. Seal it with the "
+                         "class key: python -m course_utils.grading.teammates --reseal KEYFILE")
+
+
 RUN_SHARE = 0.7  # of a time budget, what the nbval runs may use: the rest is kept for verifying what passed
 
 
@@ -215,6 +249,7 @@ def grade(submissions, release=None, jobs=1, timeout=DEFAULT_TIMEOUT, strategy=N
     rel = release if isinstance(release, Release) else load_release(release, specs)
     if specs and isinstance(release, Release):
         rel = dataclasses.replace(rel, specs=load_release(rel.path, specs).specs)
+    _check_class_key(rel, class_key)
     sandboxed, sandbox_note = sandbox_mode(require_sandbox)
     mode = "bwrap" if sandboxed else ("uids" if sandbox.uids_possible()[0] else "plain")
     work_jobs = []

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_utils.grading.report import write_csv_table
+from course_utils.grading.formats.csvfile import write_csv_table
 
 HINT = re.compile(r"Most likely: (.+)", re.DOTALL)
 UNEXPLAINED = "(unexplained)"

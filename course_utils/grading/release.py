@@ -79,7 +79,7 @@ def parse_release_notebook(name, text, origin):
         cell_id = cell.get("id")
         if not isinstance(cell_id, str) or not cell_id:
             raise UsageError(f"{where}: cell {n} has no id; a release must be nbformat 4.5 with cell ids "
-                             "(regenerate it with python -m course_utils.build)")
+                             "(regenerate it with python -m authoring.build)")
         if cell_id in seen:
             raise UsageError(f"{where}: two cells have the id {cell_id!r}; ids must be unique")
         seen.add(cell_id)

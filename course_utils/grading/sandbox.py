@@ -28,46 +28,48 @@ or the release, nor signal the grader, and `kill_uids` ends everything it starte
 before the grader writes its results. As an ordinary user the grader runs it with that user's rights
 (a student checking their own work). Either way the grader says "unsandboxed" and what that means;
 instructors pass --require-sandbox to refuse instead.
+
+Here: bubblewrap (which one, whether it starts) and the sandbox's command. The limits and the uids a sandbox
+runs as are in sandbox_limits.py; running without namespaces, killing a run's uids and leasing them in
+sandbox_uids.py. Their names are imported here too: the grader uses them as sandbox.<name>.
 """
 from __future__ import annotations
 
-import fcntl
 import functools
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent  # course_utils/
-# sandboxes run as FIRST_UID + slot: one uid per concurrent sandbox, so --nproc is per sandbox. No account may
-# use these 10,000 uids; GRADER_FIRST_UID moves them (e.g. a machine whose users have uids from 61000 on)
-FIRST_UID = int(os.environ.get("GRADER_FIRST_UID") or 61000)
-if not 1000 <= FIRST_UID <= 2 ** 31 - 20000:
-    raise ValueError(f"GRADER_FIRST_UID={FIRST_UID}: expected a uid from 1000 on, with 20,000 free uids above it")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one sandbox (prlimit): bytes of address space, CPU seconds, processes, file bytes."""
-
-    address_space: int = 4 * 2 ** 30  # per process (prlimit --as)
-    memory: int = 4 * 2 ** 30  # all processes of the sandbox together (cgroup), where cgroups are available
-    cpus: float = 1.0  # CPU share of the whole sandbox (cgroup quota), where cgroups are available
-    cpu_seconds: int = 900
-    processes: int = 256
-    file_size: int = 64 * 2 ** 20
-    open_files: int = 1024
-    tmp_size: int = 256 * 2 ** 20
-
-
-LIMITS = Limits()
-
+from course_utils.grading.sandbox_limits import (  # noqa: F401
+    CGROUP_CONTROLLERS,
+    CGROUP_PREFIX,
+    CGROUP_ROOT,
+    FIRST_UID,
+    LIMITS,
+    PACKAGE,
+    Limits,
+    _cgroup_prefix,
+    _drop_to,
+    _prlimit,
+    cgroups_available,
+    remove_cgroups,
+)
+from course_utils.grading.sandbox_uids import (  # noqa: F401
+    LEASE_DIR,
+    LEASE_FIRST,
+    LEASE_SIZE,
+    LEASES,
+    Lease,
+    kill_uids,
+    kill_unleased,
+    uid_command,
+    uids_possible,
+)
 
 # Options the sandbox cannot do without (every bubblewrap since 0.4 has them), by what they give.
 REQUIRED = {"--unshare-pid": "its own PID namespace", "--unshare-net": "no network", "--unshare-ipc": "its own IPC",
@@ -192,66 +194,6 @@ def describe():
     return f"bubblewrap {bw.version}" + (f" ({'; '.join(ways)})" if ways else "")
 
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-CGROUP_CONTROLLERS = ("memory", "cpu", "pids")
-CGROUP_PREFIX = "course-grader-"
-
-
-@functools.lru_cache(maxsize=None)
-def cgroups_available():
-    """True when this process may create cgroup v1 groups for memory, CPU and processes (root, writable)."""
-    if os.geteuid() != 0:
-        return False
-    probe = f"{CGROUP_PREFIX}probe-{os.getpid()}"
-    try:
-        for controller in CGROUP_CONTROLLERS:
-            folder = CGROUP_ROOT / controller / probe
-            folder.mkdir(exist_ok=True)
-            folder.rmdir()
-        return True
-    except OSError:
-        return False
-
-
-def _cgroup_prefix(uid, limits):
-    """argv that puts itself into fresh cgroups for this uid (memory, CPU quota, processes), then execs the rest.
-
-    Per-process limits (prlimit) cannot bound a sandbox's processes together: 256 processes of 4 GB, or
-    256 spinning processes, would take the machine from every other sandbox and from the grader.
-    """
-    name = f"{CGROUP_PREFIX}{uid}"
-    settings = {"memory": {"memory.limit_in_bytes": limits.memory},
-                "cpu": {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": int(limits.cpus * 100_000)},
-                "pids": {"pids.max": limits.processes}}
-    script = []  # made by the launching shell itself, so that a concurrent remove_cgroups() cannot race it
-    for controller in CGROUP_CONTROLLERS:
-        folder = CGROUP_ROOT / controller / name
-        script.append(f"mkdir -p {folder}")
-        script += [f"echo {value} > {folder / key}" for key, value in settings[controller].items()]
-        script.append(f"echo $$ > {folder / 'cgroup.procs'}")
-    return ["/bin/sh", "-c", " && ".join(script) + ' && exec "$@"', "sh"]
-
-
-def remove_cgroups(uids):
-    """Remove the cgroups of these uids, waiting a little for a sandbox that is still being torn down."""
-    if not cgroups_available():
-        return
-    folders = [CGROUP_ROOT / c / f"{CGROUP_PREFIX}{uid}" for uid in uids for c in CGROUP_CONTROLLERS]
-    for _ in range(20):
-        left = []
-        for folder in folders:
-            try:
-                folder.rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError:
-                left.append(folder)
-        if not left:
-            return
-        folders = left
-        time.sleep(0.1)
-
-
 def _ancestors(path):
     out, p = [], Path(path).parent
     while str(p) != "/":
@@ -324,17 +266,6 @@ for folder in folders:
     os.chmod(folder, 0o1777)
 os.execvp(rest[0], rest)
 """
-
-
-def _prlimit(limits):
-    return ["prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}", f"--nproc={limits.processes}",
-            f"--fsize={limits.file_size}", f"--nofile={limits.open_files}"]
-
-
-def _drop_to(uid):
-    """setpriv argv that becomes uid (from root) without capabilities, groups or a way back."""
-    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
-            "--inh-caps=-all", "--bounding-set=-all"]
 
 
 def _base_env(env):
@@ -424,101 +355,6 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
     return args + list(argv)
 
 
-# ------------------------------------------------------------------------ without namespaces (no sandbox)
-@functools.lru_cache(maxsize=None)
-def _uids_possible(euid, python):
-    if euid != 0:
-        return False, "the grader does not run as root, so student code runs with the grader's own rights"
-    for tool in ("setpriv", "prlimit", "env"):
-        if shutil.which(tool) is None:
-            return False, f"{tool} is not installed"
-    probe = _drop_to(FIRST_UID + 998) + ["env", "-i", "-C", "/", f"PYTHONPATH={PACKAGE.parent}", python, "-c",
-                                          "import numpy, ipykernel, course_utils.grading.harness"]
-    try:
-        done = subprocess.run(probe, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return False, f"setpriv could not run ({exc})"
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        if "-C" in last or "invalid option" in last or "unrecognized option" in last:
-            return False, "env(1) has no -C (coreutils 8.28 or later is needed)"
-        return False, (f"an unprivileged uid cannot run {python} with the course's packages ({last}): install "
-                       "Python, the virtual environment and the course where every user may read them (not under "
-                       "a private home such as /root)")
-    return True, ""
-
-
-def uids_possible():
-    """(True, "") when student code can run as unprivileged uids without namespaces (uid_command): the grader
-    is root, setpriv, prlimit and env -C are there, and such a uid can run this Python with the course's
-    packages. Else (False, why)."""
-    return _uids_possible(os.geteuid(), sys.executable)
-
-
-def uid_command(argv, *, uid, cwd, env=None, limits=LIMITS):
-    """The argv that runs `argv` WITHOUT namespaces (no sandbox) as the unprivileged uid, from root.
-
-    It gets the resource limits (prlimit; and cgroups where they can be made), no capabilities, no
-    groups, no new privileges, an empty environment but `env` (HOME and the like must point into a
-    folder that uid may write), and the working folder cwd. It sees the machine's files as that uid does
-    and the network; it cannot write the grader's files nor signal its processes, and kill_uids(uid)
-    ends everything it starts. The caller starts it in a new session.
-    """
-    base = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
-            "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1"}
-    base.update(env or {})
-    args = _drop_to(uid) + _prlimit(limits) + ["env", "-i", "-C", str(cwd)] + [f"{k}={v}" for k, v in base.items()]
-    for at, tool in enumerate(args):  # found now, by root: the uid may not be able to search the grader's PATH
-        if tool in ("setpriv", "prlimit", "env"):
-            args[at] = os.path.realpath(shutil.which(tool) or tool)
-    if cgroups_available():
-        args = _cgroup_prefix(uid, limits) + args
-    return args + list(argv)
-
-
-def _processes_of(uids):
-    """{pid: uid} of the live processes whose real or effective uid is in uids (zombies left out)."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", encoding="utf-8", errors="replace") as handle:
-                fields = dict(line.split(":", 1) for line in handle.read().splitlines() if ":" in line)
-        except OSError:
-            continue
-        if fields.get("State", "").strip().startswith("Z"):
-            continue
-        ids = [int(x) for x in fields.get("Uid", "").split()[:2]]
-        hit = next((u for u in ids if u in uids), None)
-        if hit is not None:
-            found[int(entry)] = hit
-    return found
-
-
-def kill_uids(uids, patience=10.0):
-    """SIGKILL every process running as one of uids (a grading run's sandbox uids), until none is left.
-
-    This ends what student code started however it detached (fork, setsid, double fork), with or
-    without a sandbox: processes cannot change their uid back. Returns the pids still alive after
-    `patience` seconds (none, in practice). Only root (or the uid itself) may signal them."""
-    uids = set(uids)
-    deadline = time.monotonic() + patience
-    while True:
-        alive = _processes_of(uids)
-        if not alive:
-            return []
-        for pid in alive:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if time.monotonic() > deadline:
-            return sorted(_processes_of(uids))
-        time.sleep(0.01)
-
-
 def short_folder(prefix, room, bases=None):
     """A fresh folder (0755) whose path leaves `room` bytes for the names beneath it within the 107-byte limit
     of a Unix socket path: under TMPDIR when it is short enough, else /tmp, /var/tmp or /dev/shm.
@@ -541,77 +377,3 @@ def short_folder(prefix, room, bases=None):
     raise RuntimeError(f"no folder is short enough for the kernels' socket files (a Unix socket path is at most "
                        f"{limit} bytes; tried {', '.join(tried) or 'none writable'}): set TMPDIR to a short folder, "
                        "e.g. TMPDIR=/tmp")
-
-
-LEASE_DIR = Path("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()) / "course-grader-uids"  # machine-wide
-LEASE_FIRST = FIRST_UID + 1000  # below it: uids for the tests and available()
-LEASE_SIZE, LEASES = 10, 900
-
-
-class Lease:
-    """A block of LEASE_SIZE uids held by this process, machine-wide, until release() (or its death).
-
-    Every sandbox of a grading run gets its uids from a lease, so two grading runs on one machine (two
-    classes at once, two test sessions) never share a uid -- and with it the per-uid process limit and
-    the uid's cgroups.
-    """
-
-    def __init__(self, first=LEASE_FIRST):
-        LEASE_DIR.mkdir(mode=0o700, exist_ok=True)
-        for k in range(LEASES):
-            uid = first + k * LEASE_SIZE
-            fd = os.open(LEASE_DIR / f"{uid}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            self.uid, self._fd = uid, fd
-            return
-        raise RuntimeError(f"all {LEASES} uid leases in {LEASE_DIR} are held")
-
-    def uids(self):
-        return range(self.uid, self.uid + LEASE_SIZE)
-
-    def release(self):
-        """Remove this lease's cgroups (once its sandboxes are gone) and give the uids back."""
-        if self._fd is None:
-            return
-        remove_cgroups(self.uids())
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)
-        self._fd = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-
-
-def kill_unleased(first=LEASE_FIRST):
-    """SIGKILL whatever runs as a leased uid whose lease no process holds (root only): what student code left
-    behind when its grading run ended or was killed, however it detached. Uids of a lease still held -- another
-    grading run on this machine, a concurrent test -- are left alone. Returns the pids still alive."""
-    if not LEASE_DIR.is_dir():
-        return []
-    held, uids = [], []
-    try:
-        for k in range(LEASES):
-            uid = first + k * LEASE_SIZE
-            try:
-                fd = os.open(LEASE_DIR / f"{uid}.lock", os.O_RDWR)
-            except FileNotFoundError:
-                continue  # never leased since the folder was made
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue  # a live grading run's: not ours to end
-            held.append(fd)
-            uids += range(uid, uid + LEASE_SIZE)
-        return kill_uids(uids) if uids else []
-    finally:
-        for fd in held:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)

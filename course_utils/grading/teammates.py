@@ -13,10 +13,11 @@ the capstone network (TEMPLATE) and the bugs planted in it (SITES).
   truth from the teammate's number (variant), without the student's code running.
 
 DEMO_KEY is public: the course's own notebooks, tests and self-study use it. A class must use its own key
-(python -m course_utils.build --student-release DIR --class-key FILE makes one), or every code can be forged.
+(python -m authoring.build --student-release DIR --class-key FILE makes one), or every code can be forged.
 """
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import hmac
@@ -26,7 +27,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from course_utils import capstone
+from course_utils.expect.nb06 import WRONG, _block_difference, _complex_step, _cost_from, _mate, exact_gradients
 
 DEMO_KEY = hashlib.sha256(b"gradient-checking-hands-on: the public demo key (never grade a class with it)").digest()
 SLOPES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  #: the leaky ReLU's slope for z <= 0 of a teammate's network
@@ -133,6 +137,53 @@ def correct_backward(slope=capstone.LEAKY_SLOPE):
     return capstone._compile(capstone.source_of(mutate((), slope)))
 
 
+# ------------------------------------------------------------------------------- the truth of the wrong lines
+# The grader's alone: with these, any code's wrong lines are a function call away (the student release leaves
+# this module out; the checks only test that two named lines would make exactly the wrong tensors wrong).
+def exact_intermediates(X, Y, parameters, slope=capstone.LEAKY_SLOPE):
+    """The exact values of every line of the backward pass in its own convention: dZ_l = m dJ/dZ_l,
+    dA_l = m dJ/dA_l (l = 1..3), dW_l, db_l. Returns a dict of those names."""
+    X, Y, parameters = capstone.check_data(X, Y, parameters)
+    _, cache = capstone._forward(X, Y, parameters, slope)
+    m = X.shape[1]
+    values = exact_gradients(X, Y, parameters, slope)
+    for l in range(1, capstone.LAYERS + 1):
+        values[f"dZ{l}"] = m * _complex_step(lambda z, l=l: _cost_from(l, "Z", z, parameters, Y, slope),
+                                             cache[f"Z{l}"])
+        if l < capstone.LAYERS:
+            values[f"dA{l}"] = m * _complex_step(lambda a, l=l: _cost_from(l, "A", a, parameters, Y, slope),
+                                                 cache[f"A{l}"])
+    return values
+
+
+def truth_buggy_lines(mate, X=None, Y=None, parameters=None):
+    """The names assigned by the wrong lines of the teammate's pass, in the order the pass runs them.
+
+    Each statement runs on the exact values of the lines before it; a line is wrong when what it assigns
+    differs from the exact value (block difference above WRONG)."""
+    mate = _mate(mate)
+    if X is None:
+        X, Y, parameters = capstone.capstone_test_case()
+    _, cache = capstone.forward_propagation(X, Y, parameters, mate.slope)
+    exact = exact_intermediates(X, Y, parameters, mate.slope)
+    function = ast.parse(mate.source).body[0]
+    namespace = {"np": np, "X": X, "Y": Y, "cache": cache}
+    wrong = []
+    for statement in function.body:
+        if isinstance(statement, ast.Return) or (isinstance(statement, ast.Expr)
+                                                 and isinstance(statement.value, ast.Constant)):
+            continue
+        exec(compile(ast.Module([statement], []), "<line>", "exec"), namespace)  # noqa: S102 -- course code
+        if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name):
+            name = statement.targets[0].id
+            if name in exact:
+                if np.shape(namespace[name]) != exact[name].shape \
+                        or _block_difference(namespace[name], exact[name]) > WRONG:
+                    wrong.append(name)
+                namespace[name] = exact[name]
+    return wrong
+
+
 # ----------------------------------------------------------------------------------------- the class key
 def new_key():
     return secrets.token_bytes(32)
@@ -233,11 +284,25 @@ def class_key():
 
 
 def main(argv=None):
-    """python -m course_utils.grading.teammates [ID ...]: the demo codes of ids (self-study), or regenerate the
-    package's sealed teammates under the demo key (no arguments)."""
+    """python -m course_utils.grading.teammates [ID ...]: the demo codes of ids (self-study); --reseal KEYFILE: seal
+    the installed package's teammates under a class key (to grade a class on this machine); no arguments: regenerate
+    them under the demo key (the course's own)."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--reseal"]:
+        if len(args) != 2:
+            print("usage: python -m course_utils.grading.teammates --reseal KEYFILE", file=sys.stderr)
+            return 2
+        try:
+            key = load_key(args[1])
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        target = Path(capstone.__file__).with_name("capstone_teammates.py")
+        target.write_text(sealed_module_text(key), encoding="utf-8")
+        print(f"sealed {N_VARIANTS} teammates in {target} under the class key {fingerprint(key)}")
+        return 0
     if args:
         for student in args:
             print(code_for(DEMO_KEY, student))

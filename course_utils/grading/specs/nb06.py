@@ -34,7 +34,6 @@ from course_utils.expect.nb06 import (
     exact_gradients,
     fix_structure,
     judge_fix,
-    truth_buggy_lines,
     truth_wrong_tensors,
     wrong_count_message,
 )
@@ -119,7 +118,9 @@ def _line_cases(rng, sources):
     mate, literal, why = read_teammate(sources)
     if mate is None:
         return _refuse("buggy_lines", why)
-    judge = _names_judge(LINE_NAMES, truth_buggy_lines(mate), _judge_lines)
+    from course_utils.grading import teammates  # there: read_teammate found the teammate with it
+
+    judge = _names_judge(LINE_NAMES, teammates.truth_buggy_lines(mate), _judge_lines)
     return [Case((), judge, f"buggy_lines() for capstone code {literal!r}")]
 
 

@@ -1,13 +1,13 @@
-"""Build the student release (notebooks/) from the reference solutions (tests/solutions/).
+"""Build the student release (notebooks/) from the reference solutions (solutions/).
 
-    python -m course_utils.build                 # every notebook, then the README index
-    python -m course_utils.build --only 01 02    # some notebooks (number, stem or file name)
-    python -m course_utils.build --check         # build into a temporary folder, compare, write nothing
-    python -m course_utils.build --student-release DIR --class-key KEY   # the students' repository
-    python -m course_utils.build --gradescope FILE.zip --class-key KEY   # Gradescope's autograder
-    python -m course_utils.build --capstone-codes IDS --class-key KEY    # notebook 06's codes, one per student
+    python -m authoring.build                 # every notebook, then the README index
+    python -m authoring.build --only 01 02    # some notebooks (number, stem or file name)
+    python -m authoring.build --check         # build into a temporary folder, compare, write nothing
+    python -m authoring.build --student-release DIR --class-key KEY   # the students' repository
+    python -m authoring.build --gradescope FILE.zip --class-key KEY   # Gradescope's autograder
+    python -m authoring.build --capstone-codes IDS --class-key KEY    # notebook 06's codes, one per student
 
-For every tests/solutions/NN_name.ipynb the build
+For every solutions/NN_name.ipynb the build
 1. validates the cell contract (readable unique ids, exercise/check metadata, solution markers),
 2. executes the notebook top to bottom in a fresh python3 kernel (nbclient, cwd = notebooks/),
 3. writes notebooks/NN_name.ipynb: exercise cells get a stub in place of each
@@ -15,7 +15,7 @@ For every tests/solutions/NN_name.ipynb the build
    `student-output` (they show what the student's own functions give, and carry nbval-ignore-output);
    every other cell keeps the outputs of the real execution; execution counts are 1, 2, 3, ... over the code cells,
 4. re-runs the built notebooks with the solutions' exercise cells in other numerical environments (numpy's
-   baseline SIMD code with another OpenBLAS kernel, and the oldest numpy allowed: course_utils.portability) and
+   baseline SIMD code with another OpenBLAS kernel, and the oldest numpy allowed: authoring.portability) and
    refuses to write anything if a compared output differs there,
 5. rewrites the notebook index in README.md between the notebook-index markers.
 
@@ -36,12 +36,12 @@ from pathlib import Path
 
 import nbformat
 
+from authoring.portability import BLAS_SETTINGS
 from course_utils.grading import cells
 from course_utils.grading.verify import load_spec
-from course_utils.portability import BLAS_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "tests" / "solutions"
+SOLUTIONS = ROOT / "solutions"
 RELEASE = ROOT / "notebooks"
 README = ROOT / "README.md"
 INDEX_START = "<!-- notebook-index:start -->"
@@ -416,7 +416,7 @@ def select(names, solutions_dir=SOLUTIONS):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m course_utils.build", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m authoring.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", default=[],
                         help="build only these notebooks: number (01), stem or file name")
     parser.add_argument("--check", action="store_true",
@@ -424,7 +424,7 @@ def main(argv=None):
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS, help=argparse.SUPPRESS)
     parser.add_argument("--release", type=Path, default=RELEASE, help=argparse.SUPPRESS)
     delivery = parser.add_argument_group(
-        "delivery", "package the release as built (notebooks/ is not rebuilt; course_utils/delivery/)")
+        "delivery", "package the release as built (notebooks/ is not rebuilt; authoring/delivery/)")
     delivery.add_argument("--student-release", type=Path, metavar="DIR",
                           help="write the students' repository into DIR (new, empty, or an earlier student release)")
     delivery.add_argument("--gradescope", type=Path, metavar="FILE.zip",
@@ -469,7 +469,7 @@ def main(argv=None):
                         stale.append(path.name)
             for name in stale:
                 print(f"out of date: notebooks/{name}")
-            print("release is up to date" if not stale else "run: python -m course_utils.build")
+            print("release is up to date" if not stale else "run: python -m authoring.build")
             return 1 if stale else 0
         failed = []
         Path(args.release).mkdir(parents=True, exist_ok=True)  # the kernels' working folder
@@ -485,7 +485,7 @@ def main(argv=None):
                 refused = portable(tmp, args.solutions, [p.name for p in built])
                 if refused:
                     print(f"build refused: these outputs differ on other computers, so every student there would "
-                          f"fail them; print what is stable (course_utils/portability.py):\n{refused}", file=sys.stderr)
+                          f"fail them; print what is stable (authoring/portability.py):\n{refused}", file=sys.stderr)
                     return 1
             for path in built:
                 target = Path(args.release) / path.name
@@ -505,8 +505,8 @@ def main(argv=None):
 
 def portable(built_dir, solutions_dir, names):
     """'' when the built notebooks' compared outputs are the same in every other numerical environment
-    (course_utils.portability), else a report of the differing cells."""
-    from course_utils import portability
+    (authoring.portability), else a report of the differing cells."""
+    from authoring import portability
     try:
         return portability.describe(portability.check(built_dir, solutions_dir, names))
     except portability.PortabilityError as error:
@@ -563,10 +563,10 @@ def capstone_codes(path, key):
 
 
 def deliver(args):
-    """--student-release DIR and/or --gradescope FILE.zip (course_utils.delivery); returns the exit status."""
-    from course_utils.delivery import DeliveryError
-    from course_utils.delivery.gradescope import build_gradescope
-    from course_utils.delivery.student_release import build_student_release
+    """--student-release DIR and/or --gradescope FILE.zip (authoring.delivery); returns the exit status."""
+    from authoring.delivery import DeliveryError
+    from authoring.delivery.gradescope import build_gradescope
+    from authoring.delivery.student_release import build_student_release
 
     try:
         key = class_key(args.class_key)

@@ -1,4 +1,4 @@
-"""The student release: ``python -m course_utils.build --student-release DIR [--github OWNER/NAME]``.
+"""The student release: ``python -m authoring.build --student-release DIR [--github OWNER/NAME]``.
 
 DIR becomes a complete, self-contained repository for students (a GitHub Classroom template, a
 download, a Binder): nothing in it needs this repository, and nothing in it gives answers away.
@@ -12,9 +12,9 @@ download, a Binder): nothing in it needs this repository, and nothing in it give
     notebooks/*.ipynb                the release, byte for byte as built (never rebuilt here)
     .release/*.ipynb                 the same notebooks again, untouched: the reference the Classroom
                                      workflow grades against (a student's saved outputs never count)
-    course_utils/**                  the package without the author-only build (build.py, delivery/) and
-                                     without grading/teammates.py (the capstone's correct pass); notebook
-                                     06's teammates sealed under the class key (capstone_teammates.py)
+    course_utils/**                  the package without course_utils/grading/teammates.py (the
+                                     capstone's correct pass); notebook 06's teammates sealed under the
+                                     class key (capstone_teammates.py)
     docs/img/*.png                   the widget pictures of the README
     binder/requirements.txt,         mybinder.org's repo2docker configuration: with a binder/ folder
     binder/runtime.txt               only the files in it are read; `-e .` makes repo2docker install
@@ -25,7 +25,8 @@ download, a Binder): nothing in it needs this repository, and nothing in it give
                                      autograding-grading-reporter@v1 (templates/student/classroom.yml)
     .student-release.json            what was written, with SHA-256s (so a rebuild may replace it)
 
-Left out: tests/ (the reference solutions), the solution notebooks, benchmarks/, CI, the author docs.
+Left out: the reference solutions (solutions/), the author tooling (authoring/: the build, this packaging),
+tests/, benchmarks/, CI, the author docs.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ import json
 import re
 from pathlib import Path
 
-from course_utils.delivery import (
+from authoring.delivery import (
     RELEASE,
     ROOT,
     SOLUTIONS,
@@ -48,11 +49,11 @@ from course_utils.delivery import (
     requirements_text,
     write_tree,
 )
-from course_utils.grading import DEFAULT_TIMEOUT
-from course_utils.grading.teammates import DEMO_KEY
+from course_utils.grading import DEFAULT_TIMEOUT, FINGERPRINT_FILE
+from course_utils.grading.teammates import DEMO_KEY, fingerprint
 
 MANIFEST = ".student-release.json"
-GENERATOR = "student release (python -m course_utils.build --student-release)"
+GENERATOR = "student release (python -m authoring.build --student-release)"
 PYTHON = "3.11"  # what CI tests with: the Classroom workflow and Binder use it
 RUNNER = "notebooks"  # the Classroom workflow's grading step id; the reporter reads RUNNER.upper() + "_RESULTS"
 RUNNER_ENV = f"{RUNNER.upper()}_RESULTS"
@@ -92,7 +93,7 @@ def _notebook_index(release_dir):
     """The README's table of notebooks: number, linked title, exercises (points), time."""
     import nbformat
 
-    from course_utils.build import course_meta, first_heading, is_exercise, reading_time
+    from authoring.build import course_meta, first_heading, is_exercise, reading_time
 
     rows = ["| # | Notebook | Exercises (points) | Time |", "|---|---|---|---|"]
     total_exercises = total_points = 0
@@ -132,6 +133,7 @@ def student_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, github=None, roo
     files.update({"/".join([".release"] + rel.split("/")[1:]): item for rel, item in notebooks.items()})
     files[".release/README.md"] = File.text(render("student/release_README.md"))
     files.update(class_files(package_files(Path(root) / "course_utils"), class_key or DEMO_KEY, for_students=True))
+    files[f".release/{FINGERPRINT_FILE}"] = File.text(fingerprint(class_key or DEMO_KEY) + "\n")
     for name in IMAGES:
         image = Path(root) / "docs" / "img" / name
         if not image.is_file():

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (its Ubuntu base image):
 # Python, the grader's packages (requirements.txt of this bundle) in a virtual environment, and
-# bubblewrap, the sandbox every notebook runs in. Written by `python -m course_utils.build --gradescope`.
+# bubblewrap, the sandbox every notebook runs in. Written by `python -m authoring.build --gradescope`.
 set -euo pipefail
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"   # /autograder/source
 ROOT="${AUTOGRADER_ROOT:-$(dirname "$SOURCE")}"          # /autograder

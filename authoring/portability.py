@@ -14,7 +14,7 @@ environments, on this one machine:
 - "oldest numpy": the lowest numpy the requirements allow (numpy>=X.Y in requirements.txt), installed once with
   `pip install --target` into a cache folder that is put first on the kernel's PYTHONPATH.
 
-    python -m course_utils.portability            # check notebooks/ against tests/solutions/, print the differences
+    python -m authoring.portability            # check notebooks/ against solutions/, print the differences
 
 The test suite (tests/test_portability.py) and the build (which refuses to write a release that fails it) call
 `check`.
@@ -203,9 +203,9 @@ def describe(found):
 
 def main(argv=None):
     import argparse
-    parser = argparse.ArgumentParser(prog="python -m course_utils.portability", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m authoring.portability", description=__doc__.split("\n\n")[0])
     parser.add_argument("--release", type=Path, default=ROOT / "notebooks")
-    parser.add_argument("--solutions", type=Path, default=ROOT / "tests" / "solutions")
+    parser.add_argument("--solutions", type=Path, default=ROOT / "solutions")
     args = parser.parse_args(argv)
     try:
         found = check(args.release, args.solutions)

@@ -1,10 +1,10 @@
 """Delivery: what each audience gets, packaged from this repository (COURSE.md, "Who gets what").
 
-    python -m course_utils.build --student-release DIR   # the students' repository    (student_release.py)
-    python -m course_utils.build --gradescope FILE.zip    # Gradescope's autograder     (gradescope.py)
+    python -m authoring.build --student-release DIR   # the students' repository    (student_release.py)
+    python -m authoring.build --gradescope FILE.zip    # Gradescope's autograder     (gradescope.py)
 
 Both package the release as built (notebooks/): they never execute or rebuild a notebook, and they
-refuse a release that is out of step with tests/solutions/ (a cell added or removed, an exercise cell
+refuse a release that is out of step with solutions/ (a cell added or removed, an exercise cell
 that is not exactly its stub, a demo or check cell whose source differs: run the build first). Both
 are deterministic: the same repository gives byte-identical output (no timestamps, sorted entries,
 fixed permissions). Every generated text file comes from a template in templates/, where
@@ -27,16 +27,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PACKAGE = ROOT / "course_utils"
+AUTHORING = ROOT / "authoring"
 RELEASE = ROOT / "notebooks"
-SOLUTIONS = ROOT / "tests" / "solutions"
+SOLUTIONS = ROOT / "solutions"
 REQUIREMENTS = ROOT / "requirements.txt"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-# Package entries only the course authors need: the release build (it reads tests/solutions/ and
-# needs nbclient) and this packaging code. Everything else of course_utils is shipped -- the
-# notebooks import it and the grader is the students' self-check (its verification runs make
-# calling the course's own implementations earn nothing).
-AUTHOR_ONLY = frozenset({"build.py", "delivery"})
+# The whole course_utils package is shipped -- the notebooks import it and the grader is the students'
+# self-check (its verification runs make calling the course's own implementations earn nothing). What only
+# the course authors need, the reference solutions (solutions/) and this tooling (authoring/), lives
+# outside it and is never packaged.
 SKIPPED_NAMES = frozenset({"__pycache__", ".ipynb_checkpoints", ".pytest_cache"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 
@@ -133,8 +133,8 @@ def _skipped(path):
     return path.name in SKIPPED_NAMES or path.name.startswith(".") or path.name.endswith(SKIPPED_SUFFIXES)
 
 
-def package_files(package=PACKAGE, prefix="course_utils", exclude=AUTHOR_ONLY):
-    """{relative path: File} of the course_utils package as shipped (author-only entries left out).
+def package_files(package=PACKAGE, prefix="course_utils"):
+    """{relative path: File} of the course_utils package as shipped.
 
     Only regular files are taken; a symbolic link inside the package is refused (it could point at
     anything, solutions included).
@@ -143,14 +143,13 @@ def package_files(package=PACKAGE, prefix="course_utils", exclude=AUTHOR_ONLY):
     files = {}
     for root, dirs, names in os.walk(package, followlinks=False):
         here = Path(root)
-        top = here == package
         for d in list(dirs):
             if (here / d).is_symlink():
                 raise DeliveryError(f"{here / d} is a symbolic link; the package must hold real files only")
-        dirs[:] = sorted(d for d in dirs if not _skipped(here / d) and not (top and d in exclude))
+        dirs[:] = sorted(d for d in dirs if not _skipped(here / d))
         for name in sorted(names):
             path = here / name
-            if _skipped(path) or (top and name in exclude):
+            if _skipped(path):
                 continue
             if path.is_symlink() or not path.is_file():
                 raise DeliveryError(f"{path} is not a regular file; the package must hold real files only")
@@ -163,7 +162,8 @@ def package_files(package=PACKAGE, prefix="course_utils", exclude=AUTHOR_ONLY):
 
 def class_files(files, class_key, for_students):
     """The package files of a class: notebook 06's teammates sealed under the class key (capstone_teammates.py);
-    for students also without the generator of the teammates (grading/teammates.py holds the correct pass)."""
+    for students also without the generator of the teammates (course_utils/grading/teammates.py holds the correct
+    pass)."""
     from course_utils.grading import teammates
 
     files = dict(files)
@@ -187,13 +187,13 @@ def _source(cell):
 
 
 def check_release(release_dir=RELEASE, solutions_dir=SOLUTIONS):
-    """Refuse a release notebooks/ that is not what the build makes of tests/solutions/ (cheaply).
+    """Refuse a release notebooks/ that is not what the build makes of solutions/ (cheaply).
 
     Every solution has its release notebook and no other notebook is there; the cells have the same
     ids in the same order; an exercise cell is exactly the stub of the solution's cell and has no
     outputs; every other cell has the solution's source. So the author's own solved or edited copy
     of a release notebook is never shipped, and a solution changed since the last build is noticed.
-    (Outputs of demo and check cells are not compared: that needs a run, `python -m course_utils.build
+    (Outputs of demo and check cells are not compared: that needs a run, `python -m authoring.build
     --check`.) Returns the sorted release notebook paths.
     """
     from course_utils.grading import cells as contract
@@ -208,7 +208,7 @@ def check_release(release_dir=RELEASE, solutions_dir=SOLUTIONS):
     if extra:
         raise DeliveryError(f"{release_dir} holds notebooks without a solution in {solutions_dir}: "
                             f"{', '.join(extra)}; remove them or add their solutions")
-    rebuild = "run `python -m course_utils.build` first"
+    rebuild = "run `python -m authoring.build` first"
     for solution in solutions:
         released = release_dir / solution.name
         if not released.is_file() or released.is_symlink():
@@ -276,7 +276,7 @@ def _check_relative(rel):
 def _refuse_source_folder(target):
     """An output inside the folders the build and the packaging read from would feed on itself."""
     resolved = Path(os.path.realpath(target))
-    for folder in (PACKAGE, RELEASE, ROOT / "tests", ROOT / ".git"):
+    for folder in (PACKAGE, RELEASE, SOLUTIONS, AUTHORING, ROOT / "tests", ROOT / ".git"):
         folder = Path(os.path.realpath(folder))
         if resolved == folder or folder in resolved.parents:
             raise DeliveryError(f"{target} is inside {folder}; write the delivery somewhere else")

@@ -1,4 +1,4 @@
-"""The Gradescope autograder: ``python -m course_utils.build --gradescope FILE.zip``.
+"""The Gradescope autograder: ``python -m authoring.build --gradescope FILE.zip``.
 
 Gradescope's autograder specification (gradescope-autograders.readthedocs.io/en/latest/specs/; source
 gradescope/autograder_samples, docs/specs.md): a zip with `setup.sh` and `run_autograder` at its root.
@@ -17,7 +17,8 @@ working folder /autograder, the submission in /autograder/submission, and expect
     requirements.txt  what grading needs (no JupyterLab), pins from this repository's requirements.txt
     README.md         for the instructor uploading it
     notebooks/        the release, byte for byte as built: the submissions are graded against it
-    course_utils/     the package and its grader, without the author-only build
+    course_utils/     the package and its grader (never the reference solutions, solutions/, nor the
+                      author tooling, authoring/)
     class_key.txt     the class key: run_autograder grades notebook 06's capstone codes with it (students never
                       see the bundle)
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_utils.delivery import (
+from authoring.delivery import (
     RELEASE,
     ROOT,
     SOLUTIONS,
@@ -41,8 +42,9 @@ from course_utils.delivery import (
     requirements_text,
     write_zip,
 )
-from course_utils.delivery.student_release import BASE, GRADE
-from course_utils.grading.teammates import DEMO_KEY
+from authoring.delivery.student_release import BASE, GRADE
+from course_utils.grading import FINGERPRINT_FILE
+from course_utils.grading.teammates import DEMO_KEY, fingerprint
 
 GRADER_REQUIREMENTS = BASE + [("ipykernel", "the kernel every notebook runs in")] + GRADE
 
@@ -78,6 +80,7 @@ def gradescope_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, root=ROOT, ti
     key = class_key or DEMO_KEY
     files.update(class_files(package_files(Path(root) / "course_utils"), key, for_students=False))
     files["class_key.txt"] = File.text(key.hex() + "\n", 0o600)
+    files[f"notebooks/{FINGERPRINT_FILE}"] = File.text(fingerprint(key) + "\n")  # the grader checks the key with it
     files["setup.sh"] = File.text(render("gradescope/setup.sh"), 0o755)
     files["run_autograder"] = File.text(render("gradescope/run_autograder", TIME_LIMIT=time_limit), 0o755)
     files["autograde.py"] = File.text(render("gradescope/autograde.py"))
