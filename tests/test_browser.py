@@ -262,7 +262,8 @@ def test_other_widgets_render_and_react(page, lab, shots):
     for _ in range(20):
         handle.press("ArrowLeft")
     slopes = explorer.locator(".epsilon-explorer-slopes")
-    page.wait_for_function("el => /forward 3\\.0{4}/.test(el.innerText)", arg=slopes.element_handle())
+    # 20 slider steps, each a recomputation and a redrawn plot in the kernel: minutes on a loaded 2-core machine
+    page.wait_for_function("el => /forward 3\\.0{4}/.test(el.innerText)", arg=slopes.element_handle(), timeout=180_000)
     shown = slopes.inner_text()
     forward = shown.split("forward ")[1].split(",")[0]
     centered = shown.split("centered ")[1].split(",")[0]
