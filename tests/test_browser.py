@@ -343,7 +343,9 @@ def _run_cell(page, text):
 
 
 def _output_of(page, cell, marker):
-    page.wait_for_function("([el, m]) => el.innerText.includes(m)", arg=[cell.element_handle(), marker])
+    """The cell's output once it holds `marker` (the output area's text: the source may hold the marker too)."""
+    page.wait_for_function("([el, m]) => { const o = el.querySelector('.jp-OutputArea'); "
+                           "return o !== null && o.innerText.includes(m); }", arg=[cell.element_handle(), marker])
     return cell.locator(".jp-OutputArea").inner_text()
 
 
