@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements.txt"
 CACHE = ROOT / ".cache"  # the oldest numpy, installed once (git-ignored)
 CELL_TIMEOUT = 60  # seconds per cell; the course's notebooks run in seconds
+KERNEL_STARTUP_TIMEOUT = 300  # seconds for a new kernel to answer (nbval's 60 ran out on a loaded CI machine)
 ANSI_RE = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*m")
 BLAS_SETTINGS = ("OPENBLAS_", "NVPL_BLAS_", "MKL_", "GOTO")  # environment variables that pick BLAS kernels
 OTHER_BLAS_KERNEL = "Prescott"  # an OpenBLAS x86-64 kernel every x86-64 CPU runs, other than the one it picks
@@ -89,7 +90,8 @@ def run_nbval(folder, mode="--nbval", environment=None, timeout=900):
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", mode, "-p", "no:cacheprovider", "-p", "no:xdist",
-         f"--nbval-cell-timeout={CELL_TIMEOUT}", "-q", f"--junitxml={report}", "--rootdir", str(folder),
+         f"--nbval-cell-timeout={CELL_TIMEOUT}", f"--nbval-kernel-startup-timeout={KERNEL_STARTUP_TIMEOUT}",
+         "-q", f"--junitxml={report}", "--rootdir", str(folder),
          "-c", str(folder / "pytest.ini"), str(folder)],
         cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
     if not report.exists():

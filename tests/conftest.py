@@ -38,6 +38,8 @@ SLOW_TESTS = {
     "test_grading_report::test_cli_writes_every_output_for_the_fixture_solutions": ("slow",),
     "test_grading_report::test_feedback_page_of_a_graded_student_reads_well": ("slow",),
     "test_grading_report::test_feedback_page_in_a_browser_shows_student_text_as_text": ("slow", "browser"),
+    "test_grading_fast_paths::test_a_verification_run_ends_once_no_call_left_can_change_a_verdict": ("slow",),
+    "test_grading_fast_paths::test_the_font_cache_is_built_once_per_grader_process": ("slow",),
 }
 
 # parametrized cases by the start of their id: checking a gradient_check_n runs the student's loop on deep nets
@@ -47,7 +49,90 @@ SLOW_CASES = {
 }
 
 
+# How the whole suite is shared by pytest-xdist's workers (--dist loadscope: a scope's tests run in one worker, where
+# they share its module fixtures). Scopes are handed out longest first, so that no long scope starts last and keeps
+# one worker busy while the others idle (pytest-xdist would hand out the scopes with the most tests first: the
+# long modules of a few tests came last). SCOPE_SECONDS holds the long ones: the seconds their tests took in a full
+# run on the 2-core development machine (rough is enough; a scope not listed counts 0 and keeps the collection's
+# order). OWN_SCOPE names long tests that use no module fixture: each is a scope of its own, which another worker
+# can run beside its module's other tests; tests that name the same scope share it (and a module fixture only they
+# use). A renamed test simply goes back to its module's scope.
+SCOPE_SECONDS = {
+    "test_grading_attacks_course": 115, "test_browser": 110, "test_delivery::gradescope": 90, "test_grade": 80,
+    "test_grading_platforms": 75, "test_grade::course": 70, "test_grading_attacks": 70,
+    "test_portability::environments": 65, "test_catalog_nb04::verification": 60, "test_catalog_nb04": 60,
+    "test_delivery": 55, "test_catalog_nb06::verification": 50, "test_notebooks::perfect": 40,
+    "test_notebooks::lax": 38, "test_grading_platforms::budget": 35, "test_catalog_nb03": 35, "test_portability": 32,
+    "test_catalog_nb01": 30, "test_notebooks::release": 26, "test_grading_verify": 24, "test_grading_attacks::course": 18,
+    "test_grading_sandbox": 16, "test_grading_attacks_course::bounded": 16, "test_grading_report": 15,
+    "test_catalog_nb05": 13, "test_checks": 12, "test_widgets": 12, "test_grading_attacks::two_runs": 11,
+    "test_build": 7, "test_catalog_nb06": 6, "test_capstone": 5, "test_gradcheck": 4, "test_notebook_claims": 4,
+}
+OWN_SCOPE = {
+    "test_catalog_nb04::test_entry_verification": "verification",
+    "test_catalog_nb06::test_entry_verification": "verification",
+    "test_grade::test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_own_answers_nothing": "course",
+    "test_delivery::test_gradescope_full_marks_and_zero": "gradescope",
+    "test_grading_platforms::test_a_time_budget_reports_what_was_graded_and_times_out_the_rest": "budget",
+    "test_grading_attacks::test_the_course_answer_is_out_of_reach_in_the_real_course": "course",  # course_batch
+    "test_grading_attacks::test_the_courses_own_centered_differences_earn_nothing": "course",  # course_batch
+    "test_grading_attacks::test_two_grading_runs_do_not_share_a_sandbox": "two_runs",
+    "test_grading_attacks_course::test_a_submission_costs_the_grader_bounded_time_and_memory_and_the_batch_is_graded":
+        "bounded",
+    "test_portability::test_every_compared_output_is_the_same_in_another_numerical_environment": "environments",
+    "test_notebooks::test_perfect_submission_passes_strict_nbval": "perfect",  # its module fixture perfect_submission
+    "test_notebooks::test_solutions_pass_lax_nbval": "lax",  # solutions_lax
+    "test_notebooks::test_untouched_release_fails_exactly_at_check_cells": "release",  # untouched_release
+}
+
+
+def scope_of(nodeid):
+    """The loadscope scope of a test: its OWN_SCOPE, else its module (or class, as pytest-xdist has it)."""
+    path, _, rest = nodeid.partition("::")
+    module = path.rpartition("/")[2].removesuffix(".py")
+    name = rest.partition("[")[0]
+    own = OWN_SCOPE.get(f"{module}::{name}")
+    return f"{path}::@{own}" if own else nodeid.rsplit("::", 1)[0]
+
+
+def scope_seconds(scope):
+    path, _, own = scope.partition("::@")
+    module = path.rpartition("/")[2].removesuffix(".py")
+    return SCOPE_SECONDS.get(f"{module}::{own}" if own else module, 0)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadscope with the scopes of scope_of (pytest-xdist's own scheduler otherwise)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return scope_of(nodeid)
+
+        def _reschedule(self, node):
+            """A worker gets its next scope only when its last test is due to start (it waits to know the test after
+            it), not while two of its tests are left: a long test then holds back no scope another worker could run."""
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            if self._pending_of(self.assigned_work[node]) <= 1:
+                self._assign_work_unit(node)
+
+    return Scheduling(config, log)
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist would hand out the scopes with most tests first
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: -scope_seconds(scope_of(item.nodeid)))  # stable: the longest scopes first
     for item in items:
         module = item.module.__name__.rpartition(".")[2]
         names = MODULE_MARKERS.get(module, ()) + SLOW_TESTS.get(f"{module}::{item.originalname}", ())

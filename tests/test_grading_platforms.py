@@ -376,7 +376,7 @@ def test_a_time_budget_reports_what_was_graded_and_times_out_the_rest(tmp_path):
     nb1 = "01_compute_differences.ipynb"
     (looping / nb1).write_text(json.dumps(with_sources(FIXTURES / "solutions" / nb1, {"ex-square": HANGS})),
                                encoding="utf-8")
-    # the budget covers the honest student on a loaded 2-core machine (about 10 s idle) and stays far below the
+    # the budget covers the honest student on a loaded 2-core machine (about 5 s idle) and stays far below the
     # per-cell limit the loop would otherwise run to
     report = g.grade([honest, looping], release=FIXTURES / "release", timeout=600, time_budget=90,
                      specs=[FIXTURES / "release" / "fixture_specs.py"])

@@ -19,6 +19,7 @@ merged notebooks out to them by size; "xdist" runs one pytest with ``-n jobs --d
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -27,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -144,6 +146,27 @@ def _groups(jobs_to_run, jobs, strategy):
     return shares
 
 
+_MPL_CACHES = {}  # python executable -> matplotlib's font cache file, built once per grader process
+_MPL_LOCK = threading.Lock()
+
+
+def matplotlib_cache():
+    """matplotlib's font cache for the kernels (sandbox.matplotlib_cache: a subprocess, about a second), built once per
+    grader process in a folder of its own (0755, the file 0644, bound read-only into each sandbox) that is removed
+    when the process exits; built again when it is gone. None when it cannot be built."""
+    with _MPL_LOCK:
+        found = _MPL_CACHES.get(sys.executable)
+        if found is not None and found.is_file():
+            return found
+        folder = Path(tempfile.mkdtemp(prefix="grader-mpl-"))
+        os.chmod(folder, 0o755)
+        atexit.register(shutil.rmtree, folder, True)
+        found = sandbox.matplotlib_cache(folder)
+        if found is not None:
+            _MPL_CACHES[sys.executable] = found
+        return found
+
+
 def socket_parent(workdir):
     """(folder, owned): where the kernels' socket folders go (folder/sockets/k*/kernel-N): the workdir when
     those paths fit the 107 bytes of a Unix socket path, else a short folder of its own (sandbox.short_folder;
@@ -189,10 +212,8 @@ def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandbox
     os.chmod(sockets, 0o755)
     mpl_cache = None
     if mode != "plain":
-        marker = workdir / "matplotlib-cache.txt"
-        if not marker.exists():
-            marker.write_text(str(sandbox.matplotlib_cache(workdir / "matplotlib") or ""), encoding="utf-8")
-        mpl_cache = marker.read_text(encoding="utf-8") or None
+        found = matplotlib_cache()
+        mpl_cache = str(found) if found is not None else None
 
     free = queue.Queue()
     for uid in blocks:

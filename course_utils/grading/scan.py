@@ -252,6 +252,7 @@ class _Parser:
 
     def __init__(self):
         self.proc = None
+        self.started = False  # this process started a parser (and its sandbox's cgroups) at least once
         self.lock = threading.Lock()
 
     def _start(self):
@@ -266,15 +267,20 @@ class _Parser:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "JPY"))}
             env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
             limit = True
+        self.started = True
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, start_new_session=True)
         if limit:  # before its first request: it parses nothing of a submission until then
             _limit_memory(self.proc.pid)
 
     def close(self):
-        """Stop the parser and remove its sandbox's cgroups (at exit)."""
+        """Stop the parser and remove its sandbox's cgroups (at exit). A process that never started a parser (an nbval
+        run, a harness, most CLI runs of a test session) leaves the cgroups alone: another grader's parser may be
+        in them, and waiting for it to end would only delay this process's exit."""
         with self.lock:
             self.stop()
+        if not self.started:
+            return
         from course_utils.grading import sandbox
 
         sandbox.remove_cgroups([PARSER_UID])

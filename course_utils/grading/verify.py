@@ -85,8 +85,10 @@ def _mode(sandboxed):
     return "uids" if sandbox.uids_possible()[0] else "plain"
 
 
-def _run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeout):
-    """Run the harness once; returns (events, problem) -- problem is "" or why the run ended early."""
+def _run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeout, enough=None):
+    """Run the harness once; returns (events, problem) -- problem is "" or why the run ended early.
+
+    enough -- see _stream: the run ends as soon as it says the remaining calls cannot change a verdict."""
     mode = _mode(sandboxed)
     folder = Path(tempfile.mkdtemp(prefix="verify-", dir=workdir))
     # the calls and a per-run token go to the harness's supervisor on its stdin: in no file the worker could read
@@ -128,7 +130,8 @@ def _run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeou
         if by_uid:
             sandbox.kill_uids([uid])
     try:
-        events, problem = _stream(argv, folder, env, timeout, call_timeout, order=order, token=token, stop=stop)
+        events, problem = _stream(argv, folder, env, timeout, call_timeout, order=order, token=token, stop=stop,
+                                  enough=enough)
     finally:
         stop()
     shutil.rmtree(folder, ignore_errors=True)
@@ -149,13 +152,15 @@ def _exited(pid, patience):
         time.sleep(0.01)
 
 
-def _stream(argv, cwd, env, timeout, call_timeout, order=b"", token="", stop=None):
+def _stream(argv, cwd, env, timeout, call_timeout, order=b"", token="", stop=None, enough=None):
     """Run the harness, reading its events as they come; stop it when a call or the whole run is too slow.
 
     order -- the bytes for the harness's stdin (token and calls); token -- the run's token: only lines that start
     with it are the supervisor's (harness.py), anything else is dropped. Bounded whatever the harness writes: a
     line of at most harness.MAX_LINE bytes, MAX_OUTPUT bytes in all, and deadlines that are absolute (the run's,
     fixed at its start; a call's, from the supervisor's one start event per call), checked on every line.
+    enough -- enough(event) -> True when no later call can change a verdict (the calls still to come are those of
+    exercises that already failed): the run is stopped there and counts as done (problem "").
     """
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE,
                             cwd=str(cwd), env=env, start_new_session=True)
@@ -182,7 +187,7 @@ def _stream(argv, cwd, env, timeout, call_timeout, order=b"", token="", stop=Non
     threading.Thread(target=write, daemon=True).start()
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    events, problem = [], ""
+    events, problem, ended = [], "", False
     deadline = time.monotonic() + timeout
     call_deadline, last_start = None, -1
     while True:
@@ -217,7 +222,10 @@ def _stream(argv, cwd, env, timeout, call_timeout, order=b"", token="", stop=Non
         events.append(event)
         if "fault" in event:
             problem = str(event["fault"])[:300]
-    if not problem:  # it ended by itself: let it exit (unreaped, so its pid still names its process group)
+        elif enough is not None and enough(event):
+            ended = True  # nothing still to come can change a verdict: stopped like a run that is done
+            break
+    if not problem and not ended:  # it ended by itself: let it exit (unreaped, so its pid still names its group)
         _exited(proc.pid, 2.0)
     try:
         os.killpg(proc.pid, 9)  # the sandbox's PID namespace dies with it; unsandboxed, the worker too
@@ -227,6 +235,8 @@ def _stream(argv, cwd, env, timeout, call_timeout, order=b"", token="", stop=Non
         stop()
     proc.wait()
     proc.stdout.close()
+    if ended:
+        return events, ""
     if not problem and proc.returncode != 0:
         problem = f"the verification run ended with exit status {proc.returncode}"
     elif not problem and not any(e.get("done") is True for e in events):
@@ -288,13 +298,15 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
                           "overrides": {k: _encode_arg(v) for k, v in case.overrides.items()}})
             owners.append((name, case))
     pending = list(range(len(calls)))
+    judged = {}  # call index -> _judge_call's message (None: right), judged as the results come
     deadline = time.monotonic() + timeout * (1 + len(specs))
     if stop is not None:
         deadline = min(deadline, stop)
     while pending and time.monotonic() < deadline:
         request = {"namespace": namespace, "cells": cell_sources, "calls": [calls[i] for i in pending]}
         events, problem = _run_harness(request, workdir, uid, sandboxed, modules,
-                                       max(1.0, deadline - time.monotonic()), timeout)
+                                       max(1.0, deadline - time.monotonic()), timeout,
+                                       enough=_enough(pending, owners, specs, verdicts, judged, cell_errors))
         results, started = {}, []
         for event in events:
             if "cell" in event:
@@ -307,7 +319,8 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
             if i in results:
                 name, case = owners[i]
                 if name not in verdicts:
-                    message = _judge_call(specs[name], case, results[i], cell_errors.get(name))
+                    message = judged[i] if i in judged else _judge_call(specs[name], case, results[i],
+                                                                        cell_errors.get(name))
                     if message is not None:
                         verdicts[name] = Verdict(False, message)
         unanswered = [i for i in pending if i not in results]
@@ -339,6 +352,31 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
         if spec.facts:
             verdicts[name].facts = dict(spec.facts({n: given.get(n) for n in spec.reads}))
     return verdicts
+
+
+def _enough(pending, owners, specs, verdicts, judged, cell_errors):
+    """The `enough` of one harness run over the calls `pending` (_stream): judges each result as it comes (into
+    judged; cell errors into cell_errors, as _verify_group records them) and says True once every call still to come
+    belongs to an exercise that has failed -- a verdict is its first failing call, so those calls cannot change it,
+    however long they would take."""
+    failed = set(verdicts)  # exercises decided before this run (none of their calls is pending)
+
+    def enough(event):
+        if "cell" in event:
+            cell_errors.setdefault(str(event["cell"]), str(event.get("error", ""))[:500])
+            return False
+        at = event.get("call")
+        if not (isinstance(at, int) and 0 <= at < len(pending)):
+            return False
+        i = pending[at]
+        name, case = owners[i]
+        if name not in failed:
+            judged[i] = _judge_call(specs[name], case, event, cell_errors.get(name))
+            if judged[i] is not None:
+                failed.add(name)
+        return all(owners[j][0] in failed for j in pending[at + 1:])
+
+    return enough
 
 
 def _judge_call(spec, case, event, cell_error):
