@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-EPS = np.finfo(float).eps
+EPS = np.finfo(float).eps  #: float64 machine epsilon: the relative size of one rounding step
 MAX_MAGNITUDE_RATIO = 1e6  #: an answer whose entries exceed this times the largest right entry is absurd, not a gradient
 
 

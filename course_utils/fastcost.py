@@ -41,15 +41,12 @@ class NetworkCost:
         """True when central_differences can batch (stable cost, fixed dropout masks)."""
         return self.cost_formula == "stable" and (self.keep_prob == 1 or self.dropout_seed is not None)
 
-    def relu_signs(self, parameters):
-        """Boolean vector: which ReLU inputs (hidden Z_l entries) are > 0 at `parameters`.
-
-        Two points whose vectors differ have a kink of the cost somewhere between them.
-        """
-        return self.cost_and_signs(parameters)[1]
-
     def cost_and_signs(self, parameters):
-        """(J, relu_signs) from one forward pass: what the checker's loop needs per point."""
+        """(J, signs) from one forward pass: what the checker's loop needs per point.
+
+        signs -- boolean vector: which ReLU inputs (hidden Z_l entries) are > 0 at `parameters`. Two points whose
+        vectors differ have a kink of the cost somewhere between them.
+        """
         cost, cache = self.forward(parameters)
         signs = np.concatenate([(cache.Z[l] > 0).ravel() for l in range(1, cache.L)] or [np.zeros(0, bool)])
         return cost, signs

@@ -1,22 +1,30 @@
 """Gradient checking: compare backprop's gradient with centered differences of the cost.
 
-- relative_difference(grad, gradapprox): the course's one-number summary.
-- numerical_gradient(cost, theta, epsilon): centered differences of a cost of a vector.
 - check_gradients(cost, parameters, gradients, ...): the careful check -- per-tensor block
   differences, per-entry errors, ReLU kinks, the cause of every difference above the threshold
   ("bug", "epsilon too large", "round-off", "kink") and the suspects.
 - check_directions(cost, parameters, gradients, ...): the cheap check for big models -- a few
   random directions (per tensor, if asked), two cost evaluations each (two more for a direction
   above the threshold: the same second look), with the same causes and verdict words.
+- relative_difference, numerical_gradient and THRESHOLD, the numbers both are made of, are
+  course_utils.differences' (importable from here, where the notebooks import them).
 
-What they return, and how a cause is named from the second look, is course_utils.verdicts.
+What the checks return, and how a cause is named from the second look, is course_utils.verdicts.
 """
 import warnings
 
 import numpy as np
 
-from course_utils._validate import as_float_array, as_scalar_cost, check_epsilon, check_mapping
-from course_utils.vectors import dictionary_to_vector, gradients_to_vector, parameter_shapes, vector_to_dictionary
+from course_utils._validate import as_scalar_cost, check_epsilon, check_mapping
+from course_utils.differences import (
+    NOISE_FACTOR,
+    THRESHOLD,
+    loop_differences,
+    numerical_gradient,
+    relative_difference,
+    splitter,
+)
+from course_utils.vectors import dictionary_to_vector, gradients_to_vector, parameter_shapes
 from course_utils.verdicts import (
     RECHECK_FACTOR,
     DirectionalResult,
@@ -24,59 +32,11 @@ from course_utils.verdicts import (
     cause_from_recheck,
 )
 
-THRESHOLD = 2e-7  #: the course's N-D threshold: the correct classic pass reaches ~1.19e-7, above the original's 1e-7
-NOISE_FACTOR = 100.0  #: how many times the estimated round-off of a centered difference an error must exceed to count
+__all__ = ["THRESHOLD", "check_directions", "check_gradients", "numerical_gradient", "relative_difference"]
 
-RECHECK_ENTRIES = 8  #: ... on at most this many of its entries, those with the largest errors
+RECHECK_ENTRIES = 8  #: a tensor above the threshold is looked at again on at most this many entries, the largest errors
 RECHECK_KINK_ENTRIES = 32  #: kink entries looked at again, at most, per tensor above the threshold with kinks
 KINK_DEPTH = 3  #: ... followed down to epsilon / 10**KINK_DEPTH at most, until they cross no kink
-
-
-def relative_difference(grad, gradapprox):
-    """||grad - gradapprox||_2 / (||grad||_2 + ||gradapprox||_2), and 0.0 when both are zero.
-
-    grad, gradapprox -- arrays with the same number of entries (vectors (n, 1) or (n,) may be
-    mixed: both are flattened, never broadcast against each other)
-    Returns a float in [0, 1].
-    """
-    g = as_float_array(grad, "grad").ravel()
-    a = as_float_array(gradapprox, "gradapprox").ravel()
-    if g.size != a.size:
-        raise ValueError(f"grad has {g.size} entries but gradapprox has {a.size}: they must match")
-    denominator = np.linalg.norm(g) + np.linalg.norm(a)
-    if denominator == 0:
-        return 0.0
-    return float(np.linalg.norm(g - a) / denominator)
-
-
-def numerical_gradient(cost, theta, epsilon=1e-7):
-    """Centered differences (cost(theta + eps e_i) - cost(theta - eps e_i)) / (2 eps) for every i.
-
-    cost -- function of a vector shaped like theta, returning a finite float
-    theta -- vector (n, 1) or (n,), float64 (float32 works but warns); it is not modified
-    Returns gradapprox with the shape and dtype of theta.
-    """
-    if not callable(cost):
-        raise TypeError(f"cost must be a function of theta returning a float, got {type(cost).__name__}")
-    theta = as_float_array(theta, "theta")
-    if theta.ndim not in (1, 2) or (theta.ndim == 2 and theta.shape[1] != 1):
-        raise ValueError(f"theta must be a vector of shape (n, 1) or (n,), got shape {theta.shape}")
-    epsilon = check_epsilon(epsilon)
-    work = theta.copy()  # perturb a private copy, never the caller's vector
-    flat = work.reshape(-1)
-    gradapprox = np.zeros_like(theta)
-    out = gradapprox.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        try:
-            flat[i] = old + epsilon
-            plus = as_scalar_cost(cost(work), "cost")
-            flat[i] = old - epsilon
-            minus = as_scalar_cost(cost(work), "cost")
-        finally:
-            flat[i] = old  # restore even if the cost raised
-        out[i] = (plus - minus) / (2 * epsilon)
-    return gradapprox
 
 
 def _sample_indices(keys, sample, seed):
@@ -108,8 +68,7 @@ def check_gradients(cost, parameters, gradients, epsilon=1e-7, threshold=THRESHO
     sample -- None to check every entry, or how many randomly chosen entries to check (at least
               one in every tensor); seed -- seed of that choice
     recheck -- False skips the second look at epsilon / RECHECK_FACTOR (then a tensor above the
-               threshold and above round-off is called "bug", as before the second look existed;
-               for benchmarks and comparisons)
+               threshold and above round-off is called "bug"; for benchmarks and comparisons)
     Returns a GradCheckResult. `difference`, `block_differences` and `gradapprox` are always those
     at `epsilon`: the second look only decides causes.
 
@@ -137,7 +96,7 @@ def check_gradients(cost, parameters, gradients, epsilon=1e-7, threshold=THRESHO
       correct tensor with a tiny gradient, where round-off alone makes d_T large, from being accused);
     - else "ok".
     The extra evaluations (two per entry looked at again) happen only for tensors above the
-    threshold: a check with no tensor above it costs what it did without them.
+    threshold: a check with no tensor above it costs no evaluation more than the first pass.
 
     What this can and cannot see. A bug whose error is more than about 5% of the truncation error at
     epsilon keeps the error ratio above 1/20 and is named at any epsilon: every bug of the catalog is
@@ -172,7 +131,7 @@ def check_gradients(cost, parameters, gradients, epsilon=1e-7, threshold=THRESHO
     def differences(at, step, J=None):
         if fast:
             return cost.central_differences(parameters, step, at)
-        return _loop_differences(cost, parameters, theta, at, step, deterministic, J=J)
+        return loop_differences(cost, parameters, theta, at, step, deterministic, J=J)
 
     gradapprox, kinks, J = differences(indices, epsilon)
 
@@ -250,7 +209,7 @@ def _look_behind_kinks(differences, grad, pending, values, kinks_at, step, epsil
     values, kinks_at -- centered differences and kink flags at `step` (epsilon / 10) for those entries
     At each step, a tensor whose followed entries include some that cross no kink is decided on those:
     if their error is above the threshold and above round-off at that step, they are evaluated at a
-    step 10x smaller and compared (_cause_from_recheck); otherwise nothing hides there. A tensor whose
+    step 10x smaller and compared (cause_from_recheck); otherwise nothing hides there. A tensor whose
     entries all still cross kinks is followed to the next step, at most down to epsilon / 10**KINK_DEPTH.
     Marks what it evaluates in `rechecked`. Returns name -> (True if a bug, the error ratio).
     """
@@ -288,55 +247,6 @@ def _largest(mask, size, count):
     return np.sort(where[largest])
 
 
-def _splitter(shapes):
-    """vector_to_dictionary for `shapes` without its checks, for the inner loop (the boundary checked them).
-
-    Returns split(vector) -> dict name -> a copy of its entries in that shape.
-    """
-    ends = np.cumsum([int(np.prod(shape)) for shape in shapes.values()])
-    spans = [(name, end - int(np.prod(shape)), end, shape) for (name, shape), end in zip(shapes.items(), ends)]
-
-    def split(vector):
-        return {name: vector[start:end].reshape(shape).copy() for name, start, end, shape in spans}
-
-    return split
-
-
-def _loop_differences(cost, parameters, theta, indices, epsilon, deterministic=True, J=None):
-    """Centered differences one entry at a time (the careful, general path).
-
-    Kinks are detected when `cost` offers cost_and_signs(parameters) -> (J, ReLU input signs), as
-    a NetworkCost does, and is deterministic (with fresh dropout masks every call, sign patterns differ anyway).
-    J -- the cost at theta if already known (then it is not evaluated again)
-    Returns (gradapprox (n,), kinks (n,) bool, J).
-    """
-    shapes = parameter_shapes(parameters)
-    if J is None:
-        J = as_scalar_cost(cost(vector_to_dictionary(theta, shapes)), "cost")
-    split = _splitter(shapes)
-    with_signs = getattr(cost, "cost_and_signs", None) if deterministic else None
-    n = theta.shape[0]
-    gradapprox = np.full(n, np.nan)
-    kinks = np.zeros(n, dtype=bool)
-    work = theta.reshape(-1).copy()
-    for i in indices:
-        old = work[i]
-        try:
-            work[i] = old + epsilon
-            p_plus = split(work)
-            work[i] = old - epsilon
-            p_minus = split(work)
-        finally:
-            work[i] = old
-        if with_signs is not None:  # one forward pass gives the cost and the ReLU sign pattern
-            (plus, s_plus), (minus, s_minus) = with_signs(p_plus), with_signs(p_minus)
-            kinks[i] = bool(np.any(s_plus != s_minus))
-        else:
-            plus, minus = cost(p_plus), cost(p_minus)
-        plus, minus = as_scalar_cost(plus, "cost"), as_scalar_cost(minus, "cost")
-        gradapprox[i] = (plus - minus) / (2 * epsilon)
-    return gradapprox, kinks, J
-
 
 def check_directions(cost, parameters, gradients, epsilon=1e-7, threshold=THRESHOLD, *,
                      directions=1, per_tensor=False, seed=0, recheck=True):
@@ -370,7 +280,7 @@ def check_directions(cost, parameters, gradients, epsilon=1e-7, threshold=THRESH
     groups = {name: keys_arr == name for name in dict.fromkeys(keys)} if per_tensor else {i: None for i in range(directions)}
     J = as_scalar_cost(cost(parameters), "cost")
     noise = NOISE_FACTOR * (np.finfo(theta.dtype).eps / 2) * max(abs(J), 1.0) / epsilon
-    split = _splitter(shapes)
+    split = splitter(shapes)
     numerical, analytic, differences, causes = {}, {}, {}, {}
     evaluations = 1
 

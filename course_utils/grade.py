@@ -1,5 +1,9 @@
-"""``python -m course_utils.grade SUBMISSION...``: the grader's command line (the grader is course_utils.grading)."""
-from course_utils.grading import (  # noqa: F401
+"""``python -m course_utils.grade SUBMISSION...``: the grader's command line (the grader is course_utils.grading).
+
+The grader's public names can be imported from here too (``from course_utils import grade``), as the grading
+tests do.
+"""
+from course_utils.grading import (
     DEFAULT_RELEASE,
     DEFAULT_TIMEOUT,
     STATUSES,
@@ -9,7 +13,10 @@ from course_utils.grading import (  # noqa: F401
     grade,
     load_release,
 )
-from course_utils.grading.cli import main, run_main  # noqa: F401
+from course_utils.grading.cli import main, run_main
+
+__all__ = ["DEFAULT_RELEASE", "DEFAULT_TIMEOUT", "STATUSES", "Record", "Report", "UsageError", "grade",
+           "load_release", "main", "run_main"]
 
 if __name__ == "__main__":
     run_main()

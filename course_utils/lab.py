@@ -16,28 +16,22 @@ import numpy as np
 
 from course_utils.backprop import backward_propagation_deep, backward_propagation_n
 from course_utils.bugs import BUGS, COLLEAGUE_BUGS, validate_bugs
+from course_utils.compare import EPS
 from course_utils.fastcost import NetworkCost, classic_cost
 from course_utils.gradcheck import THRESHOLD, check_gradients, relative_difference
-from course_utils.network import CLASSIC_SHAPES as _NETWORK_SHAPES
 from course_utils.network import (
+    CLASSIC_SHAPES,
     forward_propagation_deep,
     forward_propagation_n,
     gradient_check_n_test_case,
 )
 
-#: the pass/fail line of the N-D check (the fixed classic pass gives about 1.19e-7, see COURSE.md)
 #: the pass/fail line of the 1-D check
 THRESHOLD_1D = 1e-7
-#: the two bugs of the colleague's backward pass of the original assignment
-CLASSIC_BUGS = COLLEAGUE_BUGS  # course_utils.bugs
-#: shapes of the classic network, in the order the classic test case draws them (after X)
-CLASSIC_SHAPES = tuple(_NETWORK_SHAPES.items())  # course_utils.network.CLASSIC_SHAPES
 #: data seeds offered by the Bug Lab (1 is the classic test case)
 SEEDS = (1, 2, 3, 4, 5)
 #: L2 strengths offered by the Bug Lab
 LAMBDAS = (0.0, 0.1, 0.7)
-#: float64 machine epsilon: the relative size of one rounding step
-MACHINE_EPSILON = float(np.finfo(np.float64).eps)
 
 
 def fmt(x, digits=2):
@@ -119,7 +113,8 @@ def epsilon_state(epsilon, function="cube", x0=1.0):
     epsilon -- the step (> 0); function -- a key of FUNCTIONS ("cube": x³, "sin"); x0 -- the point
     Returns a dict: formula, function, x0, f0 = f(x0), exact = f'(x0), epsilon, forward, centered (the
     two slopes), forward_error, centered_error (absolute errors), roundoff (the round-off scale
-    MACHINE_EPSILON * max(|f(x0)| + |x0 f'(x0)|, 1) / epsilon: the rounding of f and of x0 +- epsilon),
+    EPS * max(|f(x0)| + |x0 f'(x0)|, 1) / epsilon, EPS the float64 machine epsilon of course_utils.compare: the
+    rounding of f and of x0 +- epsilon),
     forward_truncation = |f''(x0)| ε / 2 and
     centered_truncation = |f'''(x0)| ε² / 6 (the leading Taylor terms), and the curves over
     EXPLORER_EPSILONS: epsilons (k,), forward_errors (k,), centered_errors (k,).
@@ -137,7 +132,7 @@ def epsilon_state(epsilon, function="cube", x0=1.0):
     return {"formula": formula, "function": function, "x0": x0, "f0": float(f(x0)), "exact": exact, "epsilon": epsilon,
                 "forward": forward, "centered": centered,
                 "forward_error": abs(forward - exact), "centered_error": abs(centered - exact),
-                "roundoff": MACHINE_EPSILON * max(abs(float(f(x0))) + abs(x0 * exact), 1.0) / epsilon,
+                "roundoff": float(EPS) * max(abs(float(f(x0))) + abs(x0 * exact), 1.0) / epsilon,
                 "forward_truncation": abs(float(d2f(x0))) * epsilon / 2,
                 "centered_truncation": abs(float(d3f(x0))) * epsilon ** 2 / 6,
                 "epsilons": epsilons, "forward_errors": forward_errors, "centered_errors": centered_errors}
@@ -147,7 +142,7 @@ def epsilon_regime(state):
     """What dominates each error at this ε: {"forward": ..., "centered": ...}, "truncation" or "round-off".
 
     A difference is in the round-off regime when its leading truncation term (from Taylor) is
-    smaller than the round-off scale MACHINE_EPSILON * max(|f(x0)| + |x0 f'(x0)|, 1) / ε (epsilon_state).
+    smaller than the round-off scale EPS * max(|f(x0)| + |x0 f'(x0)|, 1) / ε (epsilon_state).
     """
     return {kind: "truncation" if state[f"{kind}_truncation"] > state["roundoff"] else "round-off"
             for kind in ("forward", "centered")}
@@ -252,7 +247,7 @@ def bug_picker_1d_state(bug=CORRECT_1D, epsilon=1e-7, x=2.0, theta=4.0, threshol
 
 def bug_order():
     """Catalog names with the two classic bugs first, then the rest in catalog order."""
-    return list(CLASSIC_BUGS) + [name for name in BUGS if name not in CLASSIC_BUGS]
+    return list(COLLEAGUE_BUGS) + [name for name in BUGS if name not in COLLEAGUE_BUGS]
 
 
 def lab_data(seed=1):
@@ -268,7 +263,7 @@ def lab_data(seed=1):
         return gradient_check_n_test_case()
     rs = np.random.RandomState(seed)
     X = rs.randn(4, 3)
-    parameters = {name: rs.randn(*shape) for name, shape in CLASSIC_SHAPES}
+    parameters = {name: rs.randn(*shape) for name, shape in CLASSIC_SHAPES.items()}
     return X, np.array([1, 1, 0]), parameters
 
 
@@ -284,7 +279,7 @@ def catalog_suspects(bugs, lambd=0.0):
     is active), so the check's suspects are always a subset of these.
     """
     hit = {t for name in effective_bugs(bugs, lambd) for t in BUGS[name].corrupts}
-    return [t for t, _ in CLASSIC_SHAPES if t in hit]
+    return [t for t in CLASSIC_SHAPES if t in hit]
 
 
 def bug_lab_state(bugs=(), epsilon=1e-7, seed=1, lambd=0.0, threshold=THRESHOLD):

@@ -39,6 +39,9 @@ def _axes(ax, figsize):
 
 #: a tensor's name sits a little above (or below) its bar, so two names on either side never touch
 LABEL_NUDGE = {"above": 1.15, "below": 1 / 1.3}
+#: per-entry errors below this are drawn at it: exact matches (error 0) and round-off dust are not lost
+ERROR_FLOOR = 1e-12
+ERROR_XLABEL = "entry of θ (W1, b1, W2, … flattened; errors below 1e-12 drawn at 1e-12)"
 
 
 def label_sides(centers, heights, min_gap=4.0, min_decades=0.8):
@@ -72,8 +75,7 @@ def plot_parameter_errors(result, ax=None, title=None):
     fig, ax = _axes(ax, (9, 4))
     errors = np.asarray(result.errors, dtype=float)
     keys = np.asarray(result.keys)
-    floor = 1e-12  # exact matches (error 0) and round-off dust are drawn at this floor, not lost
-    shown = np.where(errors > floor, errors, floor)
+    shown = np.where(errors > ERROR_FLOOR, errors, ERROR_FLOOR)
     index = np.arange(errors.size)
     labels = []
     for k, name in enumerate(dict.fromkeys(result.keys)):
@@ -89,7 +91,7 @@ def plot_parameter_errors(result, ax=None, title=None):
             ax.scatter(index[kink], shown[kink], s=40, facecolors="none", edgecolors=colour, marker=marker,
                        linewidths=1.2, zorder=3)
         span = np.flatnonzero(keys == name)
-        block = max(result.block_differences[name], floor)
+        block = max(result.block_differences[name], ERROR_FLOOR)
         ax.hlines(block, span[0] - 0.4, span[-1] + 0.4, color=colour, linewidth=2.5, alpha=0.6, zorder=2)
         labels.append(((span[0] + span[-1]) / 2, block, tensor_label(name, suspect), colour, suspect))
     for (x, y, text, colour, suspect), side in zip(labels, label_sides([lb[0] for lb in labels], [lb[1] for lb in labels])):
@@ -100,8 +102,8 @@ def plot_parameter_errors(result, ax=None, title=None):
     if result.kinks.any():
         ax.scatter([], [], s=40, facecolors="none", edgecolors="grey", label="at a ReLU kink")
     ax.set_yscale("log")
-    ax.set_ylim(bottom=floor / 3, top=3)
-    ax.set_xlabel("entry of θ (W1, b1, W2, … flattened; errors below 1e-12 drawn at 1e-12)")
+    ax.set_ylim(bottom=ERROR_FLOOR / 3, top=3)
+    ax.set_xlabel(ERROR_XLABEL)
     ax.set_ylabel("error of the entry (log)")
     ax.set_title(title or f"Per-parameter error — difference {result.difference:.2g}, {result.verdict}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9, frameon=False)

@@ -54,48 +54,61 @@ SLOW_CASES = {
 # one worker busy while the others idle (pytest-xdist would hand out the scopes with the most tests first: the
 # long modules of a few tests came last). SCOPE_SECONDS holds the long ones: the seconds their tests took in a full
 # run on the 2-core development machine (rough is enough; a scope not listed counts 0 and keeps the collection's
-# order). OWN_SCOPE names long tests that use no module fixture: each is a scope of its own, which another worker
-# can run beside its module's other tests; tests that name the same scope share it (and a module fixture only they
-# use). A renamed test simply goes back to its module's scope.
-SCOPE_SECONDS = {
-    "test_grading_attacks_course": 115, "test_browser": 110, "test_delivery::gradescope": 90, "test_grade": 80,
-    "test_grading_platforms": 75, "test_grade::course": 70, "test_grading_attacks": 70,
-    "test_portability::environments": 65, "test_catalog_nb04::verification": 60, "test_catalog_nb04": 60,
-    "test_delivery": 55, "test_catalog_nb06::verification": 50, "test_notebooks::perfect": 40,
-    "test_notebooks::lax": 38, "test_grading_platforms::budget": 35, "test_catalog_nb03": 35, "test_portability": 32,
-    "test_catalog_nb01": 30, "test_notebooks::release": 26, "test_grading_verify": 24, "test_grading_attacks::course": 18,
-    "test_grading_sandbox": 16, "test_grading_attacks_course::bounded": 16, "test_grading_report": 15,
-    "test_catalog_nb05": 13, "test_checks": 12, "test_widgets": 12, "test_grading_attacks::two_runs": 11,
-    "test_build": 7, "test_catalog_nb06": 6, "test_capstone": 5, "test_gradcheck": 4, "test_notebook_claims": 4,
+# order; "@name" is a SHARED_SCOPE). OWN_SCOPE names long tests that use no module fixture: each is a scope of its
+# own, which another worker can run beside its module's other tests; tests that name the same scope share it (and a
+# module fixture only they use). A renamed test simply goes back to its module's scope.
+SCOPE_SECONDS = {  # a full run of 2026-12-06 (benchmarks/bench_suite.py --from-durations)
+    "@course_class": 220, "test_grading_platforms": 110, "test_grading_attacks": 90, "test_grade": 90,
+    "test_portability::environments": 80, "test_delivery::gradescope": 75, "test_catalog_nb04": 75,
+    "test_browser": 75, "test_delivery": 50, "test_notebooks::perfect": 45, "test_catalog_nb04::verification": 40,
+    "test_portability": 38, "test_catalog_nb06::verification": 30, "test_grading_verify": 29, "test_catalog_nb01": 29,
+    "test_grading_platforms::budget": 28, "test_catalog_nb03": 27, "test_notebooks::release": 24,
+    "test_grading_attacks_course::bounded": 18, "test_grading_report": 16, "test_grading_sandbox": 15,
+    "test_catalog_nb05": 12, "test_widgets": 10, "test_checks": 10, "test_grading_attacks::two_runs": 9,
+    "test_release_answers": 8, "test_capstone": 7, "test_build": 5, "test_catalog_nb06": 4,
+    "test_grading_fast_paths": 4, "test_gradcheck": 3,
 }
 OWN_SCOPE = {
     "test_catalog_nb04::test_entry_verification": "verification",
     "test_catalog_nb06::test_entry_verification": "verification",
-    "test_grade::test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_own_answers_nothing": "course",
     "test_delivery::test_gradescope_full_marks_and_zero": "gradescope",
     "test_grading_platforms::test_a_time_budget_reports_what_was_graded_and_times_out_the_rest": "budget",
-    "test_grading_attacks::test_the_course_answer_is_out_of_reach_in_the_real_course": "course",  # course_batch
-    "test_grading_attacks::test_the_courses_own_centered_differences_earn_nothing": "course",  # course_batch
     "test_grading_attacks::test_two_grading_runs_do_not_share_a_sandbox": "two_runs",
     "test_grading_attacks_course::test_a_submission_costs_the_grader_bounded_time_and_memory_and_the_batch_is_graded":
         "bounded",
     "test_portability::test_every_compared_output_is_the_same_in_another_numerical_environment": "environments",
     "test_notebooks::test_perfect_submission_passes_strict_nbval": "perfect",  # its module fixture perfect_submission
-    "test_notebooks::test_solutions_pass_lax_nbval": "lax",  # solutions_lax
+    "test_notebooks::test_solutions_pass_lax_nbval": "perfect",  # solutions_lax reads perfect_submission's run
     "test_notebooks::test_untouched_release_fails_exactly_at_check_cells": "release",  # untouched_release
+}
+
+# Tests of several modules that read one result of tests/shared_runs.py (a module, or module::test): one scope, so
+# that one worker computes the result and no other waits for it (the file lock would make it wait).
+SHARED_SCOPE = {
+    "test_grade::test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_own_answers_nothing":
+        "course_class",
+    "test_grading_attacks::test_the_course_answer_is_out_of_reach_in_the_real_course": "course_class",
+    "test_grading_attacks::test_the_courses_own_centered_differences_earn_nothing": "course_class",
+    "test_grading_attacks_course": "course_class",  # every test of the module but those with an OWN_SCOPE
 }
 
 
 def scope_of(nodeid):
-    """The loadscope scope of a test: its OWN_SCOPE, else its module (or class, as pytest-xdist has it)."""
+    """The loadscope scope of a test: its OWN_SCOPE, else its SHARED_SCOPE ("@name"), else its module (or class, as
+    pytest-xdist has it)."""
     path, _, rest = nodeid.partition("::")
     module = path.rpartition("/")[2].removesuffix(".py")
     name = rest.partition("[")[0]
     own = OWN_SCOPE.get(f"{module}::{name}")
-    return f"{path}::@{own}" if own else nodeid.rsplit("::", 1)[0]
+    if own:
+        return f"{path}::@{own}"
+    shared = SHARED_SCOPE.get(f"{module}::{name}") or SHARED_SCOPE.get(module)
+    return f"@{shared}" if shared else nodeid.rsplit("::", 1)[0]
 
 
 def scope_seconds(scope):
+    if scope.startswith("@"):
+        return SCOPE_SECONDS.get(scope, 0)
     path, _, own = scope.partition("::@")
     module = path.rpartition("/")[2].removesuffix(".py")
     return SCOPE_SECONDS.get(f"{module}::{own}" if own else module, 0)

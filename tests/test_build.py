@@ -1,4 +1,5 @@
-"""Tests of authoring/build.py: stubs, validation, a reproducible build, the release and its links."""
+"""Tests of the build (authoring/build.py and the modules it runs: contract, execute, index): stubs, validation, a
+reproducible build, the release and its links."""
 import json
 import re
 from pathlib import Path
@@ -8,7 +9,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from authoring import build
+from authoring import build, contract, execute, index
+from course_utils.grading import cells as grading_cells
 
 ROOT = build.ROOT
 RELEASE_NOTEBOOKS = sorted(build.RELEASE.glob("[0-9][0-9]_*.ipynb"))
@@ -35,7 +37,7 @@ def exercise(cid="ex-square", name="warm_up_square", body="    # BEGIN SOLUTION:
 
 
 def check_cell(cid="check-square", name="warm_up_square"):
-    return cell("code", cid, build.check_source(name), ["check"], {"exercise": name})
+    return cell("code", cid, grading_cells.check_source(name), ["check"], {"exercise": name})
 
 
 def notebook(*cells):
@@ -55,7 +57,7 @@ def test_stub_keeps_indentation_and_hint():
               "    # BEGIN SOLUTION: return x plus y\n"
               "    return x + y\n"
               "    # END SOLUTION\n")
-    assert build.make_stub(source) == ("def f(x):\n"
+    assert contract.make_stub(source) == ("def f(x):\n"
                                        "    \"\"\"Doc.\"\"\"\n"
                                        "    y = 1\n"
                                        "    # YOUR CODE HERE: return x plus y\n"
@@ -71,7 +73,7 @@ def test_stub_nested_blocks_and_quotes():
               "    # BEGIN SOLUTION: return x\n"
               "    return x\n"
               "    # END SOLUTION")
-    stub = build.make_stub(source)
+    stub = contract.make_stub(source)
     lines = stub.splitlines()
     assert lines[2] == '        # YOUR CODE HERE: add "i" to x \\ twice'
     assert lines[3] == '        raise NotImplementedError("add \\"i\\" to x \\\\ twice")'
@@ -91,7 +93,7 @@ def test_stub_nested_blocks_and_quotes():
 ])
 def test_stub_rejects_broken_markers(source, message):
     with pytest.raises(build.BuildError, match=message):
-        build.make_stub(source, "nb: cell 'ex'")
+        contract.make_stub(source, "nb: cell 'ex'")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -100,7 +102,7 @@ def test_stub_rejects_broken_markers(source, message):
 
 def test_validate_accepts_a_good_notebook():
     nb = notebook(cell("markdown", "md-title", "# T"), exercise(), check_cell())
-    assert build.validate(nb, "t.ipynb") == {"warm_up_square": ("ex-square", ["warm_up_square"])}
+    assert contract.validate(nb, "t.ipynb") == {"warm_up_square": ("ex-square", ["warm_up_square"])}
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -126,7 +128,7 @@ def test_validate_names_the_problem(mutate, message):
     nb = notebook(cell("markdown", "md-title", "# T"), exercise(), check_cell())
     mutate(nb)
     with pytest.raises(build.BuildError, match=message):
-        build.validate(nb, "t.ipynb")
+        contract.validate(nb, "t.ipynb")
 
 
 def test_select_by_number_stem_and_file(tmp_path):
@@ -141,13 +143,13 @@ def test_select_by_number_stem_and_file(tmp_path):
 
 def test_scrub_text_removes_ansi_and_paths():
     text = f"\x1b[31mError\x1b[0m in {ROOT}/course_utils/x.py and {Path.home()}/y and /tmp/abc/z"
-    assert build.scrub_text(text) == "Error in <course>/course_utils/x.py and ~/y and <tmp>/abc/z"
+    assert execute.scrub_text(text) == "Error in <course>/course_utils/x.py and ~/y and <tmp>/abc/z"
 
 
 def test_readme_without_markers_warns(tmp_path, capsys):
     readme = tmp_path / "README.md"
     readme.write_text("# Course\n")
-    assert build.update_readme(readme, tmp_path) is False
+    assert index.update_readme(readme, tmp_path) is False
     assert "lacks the markers" in capsys.readouterr().err
     assert readme.read_text() == "# Course\n"
 
@@ -258,7 +260,7 @@ def test_release_matches_its_solution(path):
     assert "\\u001b" not in text and str(ROOT) not in text and str(Path.home()) not in text
     for rel, sol in zip(release.cells, solution.cells):
         if build.is_exercise(sol):
-            assert rel.outputs == [] and rel.source == build.make_stub(sol.source)
+            assert rel.outputs == [] and rel.source == contract.make_stub(sol.source)
             assert "NotImplementedError" in rel.source
         else:
             assert rel.source == sol.source
@@ -278,10 +280,10 @@ def test_every_solution_has_a_release():
 
 def test_readme_index_is_current():
     text = build.README.read_text(encoding="utf-8")
-    if build.INDEX_START not in text:
+    if index.INDEX_START not in text:
         pytest.skip("README.md has no notebook-index markers yet")
-    between = text.split(build.INDEX_START, 1)[1].split(build.INDEX_END, 1)[0].strip()
-    assert between == build.index_table(build.RELEASE, ROOT), "run: python -m authoring.build"
+    between = text.split(index.INDEX_START, 1)[1].split(index.INDEX_END, 1)[0].strip()
+    assert between == index.index_table(build.RELEASE, ROOT), "run: python -m authoring.build"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -338,7 +340,7 @@ def test_the_build_kernel_runs_without_forced_blas_kernels(monkeypatch):
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     monkeypatch.setenv("NVPL_BLAS_DEBUG_CPU_TYPE", "1")
     monkeypatch.setenv("SOME_OTHER_SETTING", "kept")
-    env = build.kernel_env()
+    env = execute.kernel_env()
     assert "OPENBLAS_CORETYPE" not in env and "NVPL_BLAS_DEBUG_CPU_TYPE" not in env
     assert env["SOME_OTHER_SETTING"] == "kept"
 
@@ -349,23 +351,23 @@ def test_consecutive_stream_outputs_are_merged_so_rebuilding_gives_the_same_file
                {"output_type": "stream", "name": "stdout", "text": "b\n"},
                {"output_type": "display_data", "data": {"text/plain": "x"}, "metadata": {}},
                {"output_type": "stream", "name": "stdout", "text": "c\n"}]
-    cleaned = build.clean_outputs(outputs, 1)
+    cleaned = execute.clean_outputs(outputs, 1)
     assert [o.get("text") for o in cleaned] == ["a\nb\n", None, "c\n"]
 
 
 def test_a_student_output_cell_keeps_no_reference_output_and_must_be_ignored_by_nbval():
     shows = new_code_cell("print('your diagnosis: b1 4x too big')", id="demo-yours",
-                          metadata={"tags": ["nbval-ignore-output", build.STUDENT_OUTPUT]})
+                          metadata={"tags": ["nbval-ignore-output", contract.STUDENT_OUTPUT]})
     shows.outputs = [nbformat.v4.new_output("stream", name="stdout", text="your diagnosis: b1 4x too big\n")]
     plain = new_code_cell("print(1)", id="demo-plain")
     plain.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
     nb = new_notebook(cells=[shows, plain])
     nb.nbformat_minor = 5
-    release = build.release_from_executed(nb)
+    release = execute.release_from_executed(nb)
     assert release.cells[0].outputs == [] and release.cells[0].execution_count == 1
     assert release.cells[1].outputs[0]["text"] == "1\n"
-    unignored = new_code_cell("print(1)", id="demo-yours", metadata={"tags": [build.STUDENT_OUTPUT]})
+    unignored = new_code_cell("print(1)", id="demo-yours", metadata={"tags": [contract.STUDENT_OUTPUT]})
     bad = new_notebook(cells=[unignored])
     bad.nbformat_minor = 5
     with pytest.raises(build.BuildError, match="nbval-ignore-output"):
-        build.validate(bad)
+        contract.validate(bad)

@@ -2,7 +2,8 @@
 notebook 06 compute (course_utils/checks/nb06.py) and the teammates of the instructor's side
 (course_utils/grading/teammates.py: generated, sealed, issued per student with a class key).
 
-Oracles: the instructor-only correct pass (teammates.TEMPLATE), complex-step derivatives, centered
+Oracles: the instructor-only correct pass (teammates.mutate((), slope), its canonical forms; OLD_TEMPLATE below, the
+pass as it was written before the forms varied), complex-step derivatives, centered
 differences computed here by a plain loop, and the sites each variant was generated from.
 """
 import ast
@@ -12,7 +13,9 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import runpy
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,7 @@ import pytest
 from authoring import build
 from course_utils import bugs, capstone
 from course_utils.checks import nb06
+from course_utils.differences import relative_difference
 from course_utils.grading import teammates
 from course_utils.grading.specs import nb06 as specs06
 
@@ -106,10 +110,10 @@ def test_forward_refuses_wrong_shapes():
 
 def test_complex_step_and_centered_differences_agree():
     X, Y, parameters = capstone.capstone_test_case()
-    exact = nb06.exact_gradients(X, Y, parameters)
+    exact = nb06.exact_gradients(X, Y, parameters, capstone.LEAKY_SLOPE)
     approx = centered(X, Y, parameters)
     for name in capstone.GRADIENT_NAMES:
-        assert nb06._block_difference(exact[name], approx[name]) < 1e-8, name
+        assert relative_difference(exact[name], approx[name]) < 1e-8, name
 
 
 def test_the_slope_is_the_networks_own():
@@ -129,8 +133,8 @@ def test_the_slope_is_the_networks_own():
             grad[index] = (capstone.forward_propagation(X, Y, plus, 0.3)[0]
                            - capstone.forward_propagation(X, Y, minus, 0.3)[0]) / 2e-6
         approx["d" + name] = grad
-    assert all(nb06._block_difference(exact[n], approx[n]) < 1e-8 for n in capstone.GRADIENT_NAMES)
-    assert nb06._block_difference(exact["dW1"], nb06.exact_gradients(X, Y, parameters, 0.05)["dW1"]) > 1e-3
+    assert all(relative_difference(exact[n], approx[n]) < 1e-8 for n in capstone.GRADIENT_NAMES)
+    assert relative_difference(exact["dW1"], nb06.exact_gradients(X, Y, parameters, 0.05)["dW1"]) > 1e-3
 
 
 @pytest.mark.parametrize("slope", teammates.SLOPES)
@@ -144,7 +148,7 @@ def test_the_instructor_template_is_the_exact_gradient_on_other_sizes(slope):
         got, exact = backward(X, Y, cache), nb06.exact_gradients(X, Y, parameters, slope)
         for name in capstone.GRADIENT_NAMES:
             assert got[name].shape == exact[name].shape
-            assert nb06._block_difference(got[name], exact[name]) < 1e-13, name
+            assert relative_difference(got[name], exact[name]) < 1e-13, name
 
 
 # ------------------------------------------------------------------------------------------- the teammates
@@ -224,20 +228,162 @@ def test_no_site_is_in_the_bug_lab_catalog():
     assert len({(s.target, s.buggy) for s in teammates.SITES}) == len(teammates.SITES) == 14
 
 
+def _every_form(name, slope, parameters=None):
+    """The line `name = ...` of the correct pass in each of its family's forms."""
+    _, family, correct = next(line for line in teammates.LINES if line[0] == name)
+    return {teammates.render(name, family, dict(correct, **(parameters or {})), form, slope)
+            for form in range(len(teammates.FORMS[family]))}
+
+
 def test_nothing_a_student_installs_holds_the_correct_pass_of_a_bugged_line():
     """The correct lines live in course_utils/grading/teammates.py, which the student release leaves out; the shipped
-    capstone module and the sealed table do not hold them, and each opened teammate holds only the buggy form of its two."""
-    template = {line.split(" = ")[0]: line.strip() for line in teammates.mutate((), 0.1).splitlines() if " = " in line}
+    capstone module and the sealed table do not hold them (in any form), and each opened teammate holds only the buggy
+    form of its two."""
     for number in range(0, capstone.N_VARIANTS, 7):
         v = teammates.variant(number)
         mate = capstone.teammate(code_of_variant(number))
         lines = [line.strip() for line in mate.source.splitlines()]
+        forms = teammates.forms_of(number)
         for site in v.sites:
-            assert site.buggy.format(slope=repr(v.slope)) in lines
-            assert template[site.target].replace("0.1)", f"{v.slope!r})") not in lines
+            _, family, correct = next(line for line in teammates.LINES if line[0] == site.target)
+            buggy = teammates.render(site.target, site.family, dict(correct, **dict(site.parameters)),
+                                     forms[site.target], v.slope)
+            assert buggy in lines
+            assert not _every_form(site.target, v.slope) & set(lines)
     for shipped in ("capstone.py", "capstone_teammates.py"):
         text = (ROOT / "course_utils" / shipped).read_text(encoding="utf-8")
-        assert not [site for site in teammates.SITES if template[site.target] in text], shipped
+        assert not [site for site in teammates.SITES if any(form in text for form in _every_form(site.target, 0.1))]
+
+
+# ------------------------------------------------------------------- the forms of a teammate's lines (issue #17)
+#: The pass as every teammate was written before its lines varied in form: the same bugs and truth must follow.
+OLD_TEMPLATE = '''\
+m = X.shape[1]
+Z1, A1, W1 = cache["Z1"], cache["A1"], cache["W1"]
+Z2, A2, W2 = cache["Z2"], cache["A2"], cache["W2"]
+Z3, A3, W3 = cache["Z3"], cache["A3"], cache["W3"]
+A4, W4 = cache["A4"], cache["W4"]
+
+dZ4 = A4 - Y
+dW4 = 1. / m * np.dot(dZ4, A3.T)
+db4 = 1. / m * np.sum(dZ4, axis=1, keepdims=True)
+dA3 = np.dot(W4.T, dZ4)
+
+dZ3 = dA3 * (1 - A3 ** 2)
+dW3 = 1. / m * np.dot(dZ3, A2.T)
+db3 = 1. / m * np.sum(dZ3, axis=1, keepdims=True)
+dA2 = np.dot(W3.T, dZ3)
+
+dZ2 = dA2 * np.where(Z2 > 0, 1.0, {slope})
+dW2 = 1. / m * np.dot(dZ2, A1.T)
+db2 = 1. / m * np.sum(dZ2, axis=1, keepdims=True)
+dA1 = np.dot(W2.T, dZ2)
+
+dZ1 = dA1 * (1 - A1 ** 2)
+dW1 = 1. / m * np.dot(dZ1, X.T)
+db1 = 1. / m * np.sum(dZ1, axis=1, keepdims=True)
+
+gradients = {{"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2,
+             "dW3": dW3, "db3": db3, "dW4": dW4, "db4": db4}}
+return gradients
+'''
+
+
+class _OldVariant:
+    """Teammate `number` as it was generated from OLD_TEMPLATE: its sites' buggy lines replace the template's."""
+
+    def __init__(self, number):
+        v = teammates.variant(number)
+        self.slope = v.slope
+        lines = OLD_TEMPLATE.format(slope=repr(v.slope)).splitlines()
+        for site in v.sites:
+            hits = [i for i, line in enumerate(lines) if line.startswith(f"{site.target} = ")]
+            assert len(hits) == 1, site
+            lines[hits[0]] = site.buggy.format(slope=repr(v.slope))
+        self.body = "\n".join(lines) + "\n"
+        self.source = capstone.source_of(self.body)
+
+
+def test_the_canonical_forms_are_the_old_template_and_each_site_its_buggy_line():
+    assert tuple(name for name, _, _ in teammates.LINES) == ("dZ4",) + nb06.LINE_NAMES[1:] == nb06.LINE_NAMES
+    for slope in teammates.SLOPES:
+        assert teammates.mutate((), slope) == OLD_TEMPLATE.format(slope=repr(slope))
+    for number in range(0, teammates.N_VARIANTS, 11):
+        v = teammates.variant(number)
+        assert teammates.mutate(v.sites, v.slope) == _OldVariant(number).body
+        assert v.body == teammates.mutate(v.sites, v.slope, number) != _OldVariant(number).body
+    for site in teammates.SITES:
+        _, family, correct = next(line for line in teammates.LINES if line[0] == site.target)
+        assert teammates.STYLE.get(site.family, site.family) == family
+        assert len(teammates.FORMS[site.family]) == len(teammates.FORMS[family])
+        assert teammates.render(site.target, site.family, dict(correct, **dict(site.parameters)), 0, 0.2) \
+            == site.buggy.format(slope="0.2")
+
+
+def test_every_teammate_has_the_same_wrong_lines_tensors_and_gradients_as_before():
+    """All 522: the pass in its new forms has the wrong lines and wrong tensors of the old template's pass with the
+    same sites; its gradients agree with the old pass's to round-off (a correct line's forms may differ in the last
+    bits), and stay on their side of the thresholds: wrong far above 1e-2, right far below 1e-9 (and WRONG)."""
+    X, Y, parameters = capstone.capstone_test_case()
+    exact, caches = {}, {}
+    for slope in teammates.SLOPES:
+        exact[slope] = nb06.exact_gradients(X, Y, parameters, slope)
+        caches[slope] = capstone.forward_propagation(X, Y, parameters, slope)[1]
+    worst_right, least_wrong, worst_drift = 0.0, np.inf, 0.0
+    for number in range(teammates.N_VARIANTS):
+        v, old = teammates.variant(number), _OldVariant(number)
+        assert teammates.truth_buggy_lines(v) == teammates.truth_buggy_lines(old), number
+        assert nb06.truth_wrong_tensors(v) == nb06.truth_wrong_tensors(old), number
+        new_g = nb06.teammate_gradients(v, X, Y, caches[v.slope])
+        old_g = nb06.teammate_gradients(old, X, Y, caches[v.slope])
+        wrong = set(nb06.truth_wrong_tensors(old))
+        for name in capstone.GRADIENT_NAMES:
+            assert new_g[name].shape == old_g[name].shape
+            worst_drift = max(worst_drift, relative_difference(new_g[name], old_g[name]))
+            difference = relative_difference(new_g[name], exact[v.slope][name])
+            if name[1:] in wrong:
+                least_wrong = min(least_wrong, difference)
+            else:
+                worst_right = max(worst_right, difference)
+    assert worst_drift < 1e-13 and worst_right < 1e-12 and least_wrong > 1e-2, (worst_drift, worst_right, least_wrong)
+    assert worst_right < nb06.WRONG
+
+
+def _odd_one_out(source, slope):
+    """The red team's text-only solver (issue #17), as it read 498 of the 522 teammates when every layer's lines were
+    written alike: make the layer numbers of each line relative, and within each group of parallel lines (dW, db, dA)
+    call the line that differs from the majority wrong; the activation lines against their template's text."""
+    lines = dict(re.findall(r"^\s*(d[ZWbA]\d) = (.*?)\s*$", source, re.MULTILINE))
+
+    def normal(name, rhs):
+        layer = int(name[-1]) + (1 if name.startswith("dA") else 0)  # dA_{l-1} closes layer l's block
+        return re.sub(r"([A-Za-z]+)(\d)\b", lambda mt: f"{mt.group(1)}[{int(mt.group(2)) - layer:+d}]",
+                      re.sub(r"\bX\b", "A0", rhs))
+
+    wrong = []
+    for kind in ("dW", "db", "dA"):
+        group = {n: normal(n, r) for n, r in lines.items() if n.startswith(kind)}
+        common = Counter(group.values()).most_common(1)[0][0]
+        wrong += [n for n, text in group.items() if text != common]
+    wrong += [n for n in ("dZ1", "dZ3") if normal(n, lines[n]) != "dA[+0] * (1 - A[+0] ** 2)"]
+    if lines["dZ2"] != f"dA2 * np.where(Z2 > 0, 1.0, {slope!r})":
+        wrong.append("dZ2")
+    return wrong
+
+
+def test_the_lines_cannot_be_read_off_by_comparing_layers():
+    """The red team's solver names both wrong lines of nearly every teammate written alike (the old template: the
+    solver works), and of almost none now that each line has its own form."""
+    read_old = read_new = 0
+    for number in range(teammates.N_VARIANTS):
+        v = teammates.variant(number)
+        truth = {site.target for site in v.sites}
+        read_old += set(_odd_one_out(_OldVariant(number).source, v.slope)) == truth
+        read_new += set(_odd_one_out(v.source, v.slope)) == truth
+    assert read_old == 498
+    assert read_new <= 0.02 * teammates.N_VARIANTS, read_new
+    used = {(name, form) for number in range(teammates.N_VARIANTS) for name, form in teammates.forms_of(number).items()}
+    assert used == {(name, form) for name, family, _ in teammates.LINES for form in range(len(teammates.FORMS[family]))}
 
 
 @pytest.mark.parametrize("number", range(0, 522, 3))
@@ -255,7 +401,7 @@ def test_every_variant_truth(number):
     X, Y, parameters = capstone.capstone_test_case()
     _, cache = mate.forward_propagation(X, Y, parameters)
     got, exact = mate.backward_propagation(X, Y, cache), nb06.exact_gradients(X, Y, parameters, v.slope)
-    differences = {n[1:]: nb06._block_difference(got[n], exact[n]) for n in capstone.GRADIENT_NAMES}
+    differences = {n[1:]: relative_difference(got[n], exact[n]) for n in capstone.GRADIENT_NAMES}
     wrong = nb06.truth_wrong_tensors(code)
     assert wrong and all(differences[n] > 1e-2 for n in wrong)
     assert all(differences[n] < 1e-9 for n in capstone.PARAMETER_NAMES if n not in wrong)
@@ -413,6 +559,8 @@ def test_the_teammates_generator_runs(tmp_path, monkeypatch, capsys):
     """python -m course_utils.grading.teammates: demo codes of ids, or the sealed module regenerated."""
     assert teammates.main(["ada-lovelace"]) == 0
     assert capsys.readouterr().out.strip() == teammates.code_for(teammates.DEMO_KEY, "ada-lovelace")
+    assert teammates.main(["--help"]) == 0 and capsys.readouterr().out.startswith("usage:")  # not an id
+    assert teammates.main(["ada-lovelace", "-x"]) == 2 and capsys.readouterr().err.startswith("usage:")
     fake = tmp_path / "capstone.py"
     monkeypatch.setattr(capstone, "__file__", str(fake))
     assert teammates.main([]) == 0

@@ -22,6 +22,9 @@ from catalog import (
     run_check,
 )
 
+from course_utils.expect.mistakes import mistake_of, named
+from course_utils.grading.mistakes import hint_of
+
 EXERCISES = ["forward_propagation", "backward_propagation", "gradient_check", "dictionary_to_vector",
              "vector_to_dictionary", "gradients_to_vector"]
 _SOLUTION = re.compile(r"(# BEGIN SOLUTION[^\n]*\n)(.*?)(\n[ \t]*# END SOLUTION)", re.DOTALL)
@@ -106,6 +109,9 @@ CATALOG += [
       hint="never called backward_propagation", subtle="other"),
     W(GC, "swapped backward arguments", _edit(GC, "backward_propagation(x, theta)", "backward_propagation(theta, x)"),
       hint="arguments of backward_propagation are swapped"),
+    W(GC, "the slope of theta x for gradapprox", _edit(GC, "gradapprox = (J_plus - J_minus) / (2 * epsilon)",
+                                                        "gradapprox = x"),
+      hint="gradapprox does not follow forward_propagation", subtle="other"),
     W(GC, "divides by epsilon", _edit(GC, "/ (2 * epsilon)", "/ epsilon"),
       hint="divides by epsilon instead of 2 * epsilon"),
     W(GC, "numerator only", _edit(GC, _DIFF, "difference = float(numerator)"), hint="only the numerator"),
@@ -358,11 +364,20 @@ def test_the_check_rejects_views_of_theta(entry):
 
 def test_hints_are_named_only_when_they_explain_every_input():
     """A column-major dictionary_to_vector is not also called alphabetical, and so on: each wrong entry with a
-    hint gets exactly one 'Most likely' explanation."""
+    hint gets exactly one 'Most likely' explanation -- and its AssertionError carries that mistake's id, the one
+    the grader's class mistake report finds from the hint (course_utils.expect.mistakes); a failure that names no
+    mistake carries none."""
     for entry in CATALOG:
         if entry.exercise in (DV, VD, GV) and entry.hint:
             error, _ = run_check(entry)
             assert str(error).count(" Or: ") == 0, (entry.label, str(error))
+            mid = mistake_of(error)
+            if "Most likely" not in str(error):  # the entry's hint is in the message itself, no mistake named
+                assert mid is None, (entry.label, mid)
+                continue
+            assert mid is not None and mid.split(".")[0] == {DV: "d2v", VD: "v2d", GV: "g2v"}[entry.exercise], \
+                (entry.label, mid)
+            assert named(entry.exercise, hint_of(str(error))) == mid, (entry.label, str(error))
 
 
 def test_gradient_check_leaves_numpys_global_random_state_alone():

@@ -27,7 +27,9 @@ from catalog import Entry
 
 from course_utils import capstone, checks
 from course_utils.checks import nb06
+from course_utils.expect.mistakes import mistake_of, named
 from course_utils.grading import sandbox, teammates, verify
+from course_utils.grading.mistakes import hint_of
 
 EXERCISES = ("student_id", "wrong_tensors", "buggy_lines", "fixed_backward")
 KEY = teammates.DEMO_KEY  # the course's own notebooks and tests use the public demo key
@@ -263,7 +265,7 @@ CATALOG = [
             code=MULTI_CODE, right=True),
     # --------------------------------------------------------------------------------------- buggy_lines
     Entry06("buggy_lines", "the gradients that come out wrong", returns("buggy_lines", repr(GRADIENT_LINES)),
-            check_passes=True, grader_hint="named the gradients that come out wrong", subtle="other"),
+            check_passes=True, grader_hint="not your teammate's two wrong lines", subtle="other"),
     Entry06("buggy_lines", "prints instead of returning", f"def buggy_lines():\n    print({LINES!r})\n",
             hint="forget `return`"),
     Entry06("buggy_lines", "one string", returns("buggy_lines", repr(" and ".join(LINES))), hint="returned the string"),
@@ -275,7 +277,7 @@ CATALOG = [
     Entry06("buggy_lines", "only one", returns("buggy_lines", repr(LINES[:1])), hint="you named one line",
             subtle="returns too early"),
     Entry06("buggy_lines", "the line that uses a wrong one, instead of it", returns("buggy_lines", repr(
-        [BELOW] + LINES[1:])), check_passes=True, grader_hint="1 wrong line is missing", subtle="other"),
+        [BELOW] + LINES[1:])), check_passes=True, grader_hint="not your teammate's two wrong lines", subtle="other"),
     Entry06("buggy_lines", "every line", returns("buggy_lines", repr(list(nb06.LINE_NAMES))),
             hint="name the two wrong lines", subtle="other"),
     Entry06("buggy_lines", "a friend's lines", returns("buggy_lines", repr(OTHER_LINES)), hint="read the pattern",
@@ -441,8 +443,12 @@ HINTED = [e for e in CATALOG if e.hint]
 
 @pytest.mark.parametrize("entry", params(HINTED))
 def test_a_hint_names_one_mistake(entry):
+    """One mistake named, and the AssertionError carries its id where it is one of the exercise's records (the id
+    the grader's class mistake report finds from the hint); the judges' own hints (course_utils.expect.nb06) have
+    none yet."""
     error, _ = run_check(entry)
     assert " Or: " not in str(error) and str(error).count("Most likely") <= 1, str(error)
+    assert mistake_of(error) == named(entry.exercise, hint_of(str(error))), str(error)
 
 
 GRADIENT_NAME = re.compile(r"\bd?[Wb][1-4]\b")
@@ -458,6 +464,18 @@ def test_a_wrong_fix_is_told_how_many_gradients_are_wrong_never_which(entry):
     if "wrong gradient" in message:
         assert re.search(r"returned \d wrong gradients? of the 8", message), message
         assert not GRADIENT_NAME.search(message), message
+
+
+@pytest.mark.slow  # verification runs
+@pytest.mark.parametrize("label", ["the teammate's pass unchanged", "sign flipped at the output", "memoised by X.shape"])
+def test_a_failed_verification_names_the_checks_modelled_mistake_by_its_id(label, tmp_path):
+    """The verification of fixed_backward names the mistakes the check names from its models, by the same id
+    (facts["mistake"], counted by the class mistake report)."""
+    entry = next(e for e in CATALOG if e.label == label)
+    error, _ = run_check(entry)
+    verdict = run_verification(entry, tmp_path)
+    assert not verdict.ok and mistake_of(error) is not None
+    assert verdict.facts.get("mistake") == mistake_of(error), (verdict.facts, verdict.message)
 
 
 def test_the_teammates_pass_unchanged_is_named_and_no_gradient_is():
@@ -482,6 +500,18 @@ def test_buggy_lines_check_accepts_every_pair_that_explains_the_wrong_tensors_an
             accepted.append((a, b))
     assert accepted == CONSISTENT and len(accepted) > 1
     assert " ".join(capsys.readouterr().out.split()).count(nb06.CONFIRM) == len(accepted)
+
+
+def test_the_graders_buggy_lines_judge_says_the_same_for_every_wrong_pair():
+    """The grader is no oracle either: its message is one sentence for every pair that is not the teammate's (a
+    count of right or missing lines would let a few resubmissions find the pair with no gradient check)."""
+    from course_utils.expect.nb06 import NOT_THE_LINES, _judge_lines
+
+    truth = teammates.truth_buggy_lines(REF_CODE)
+    messages = {_judge_lines([a, b], truth) for i, a in enumerate(nb06.LINE_NAMES) for b in nb06.LINE_NAMES[i + 1:]}
+    messages |= {_judge_lines(names, truth) for names in ([], list(truth)[:1], list(nb06.LINE_NAMES))}
+    assert messages == {None, NOT_THE_LINES}
+    assert _judge_lines(list(reversed(truth)), truth) is None
 
 
 def verdicts_for(sources, tmp_path):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from course_utils import checks
+from course_utils.expect.mistakes import mistake_of
 from course_utils.network import forward_propagation_n
 from course_utils.vectors import dictionary_to_vector as ref_d2v
 from course_utils.vectors import gradients_to_vector as ref_g2v
@@ -694,7 +695,7 @@ def test_a_check_says_at_once_when_the_answer_uses_course_code_the_grader_leaves
     def by_default(grad, gradapprox, keys, rd=relative_difference):
         names = np.array(keys)
         return {n: rd(grad[names == n], gradapprox[names == n]) for n in dict.fromkeys(keys)}
-    fails(checks.check_block_differences, by_default, "uses rd (course_utils.gradcheck.relative_difference)")
+    fails(checks.check_block_differences, by_default, "uses rd (course_utils.differences.relative_difference)")
 
     def reference_backward(X, Y, cache):
         return course_backprop.backward_propagation_n(X, Y, cache)
@@ -819,7 +820,16 @@ def test_cost_with_l2_mistakes():
 def test_gradient_check_without_instrumentation_still_diagnoses():
     import functools
     fails(checks.check_gradient_check, functools.partial(_gc("precedence")), "`/ 2 * epsilon`")
-    fails(checks.check_gradient_check, functools.partial(_gc("from_plus")), "about 1/3")
+    # without the recorded calls, thetaminus built from thetaplus (gradapprox = x / 2) and a missing factor 2
+    # (gradapprox = 2 x) both give exactly 1/3 on every case: two mistakes explain the answers, so none is named
+    # (course_utils.expect.mistakes.explain; the check once named both, joined with " Or: ")
+    with pytest.raises(AssertionError) as info:
+        checks.check_gradient_check(functools.partial(_gc("from_plus")))
+    assert "returned 0.333" in str(info.value) and "Most likely" not in str(info.value), str(info.value)
+    assert mistake_of(info.value) is None
+    with pytest.raises(AssertionError) as info:
+        checks.check_gradient_check(_gc("from_plus"))  # with the recorded calls: named
+    assert "about 1/3" in str(info.value) and mistake_of(info.value) == "gc.thetaminus_from_thetaplus"
 
 
 def test_the_original_assignments_published_values_reproduce():

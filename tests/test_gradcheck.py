@@ -1,4 +1,4 @@
-"""Tests of course_utils/gradcheck.py.
+"""Tests of course_utils/gradcheck.py and course_utils/differences.py (the numbers it is made of).
 
 Oracles: hand-computed values, a quadratic built from np.linspace, the published numbers of the
 classic assignment, and the one-entry-at-a-time loop for the batched fast path. For the causes
@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from course_utils import gradcheck, verdicts
+from course_utils import differences, gradcheck, verdicts
 from course_utils.backprop import backward_propagation_n
 from course_utils.bugs import BUGS, validate_bugs
 from course_utils.fastcost import NetworkCost, classic_cost
@@ -267,7 +267,7 @@ def test_fast_path_agrees_with_the_loop_entry_by_entry(dims, kwargs):
     theta, _ = dictionary_to_vector(parameters)
     n = theta.shape[0]
     fast, fast_kinks, J = cost.central_differences(parameters, 1e-7)
-    loop, loop_kinks, J_loop = gradcheck._loop_differences(cost, parameters, theta, np.arange(n), 1e-7)
+    loop, loop_kinks, J_loop = differences.loop_differences(cost, parameters, theta, np.arange(n), 1e-7)
     assert np.max(np.abs(fast - loop)) < 1e-8
     assert np.array_equal(fast_kinks, loop_kinks)
     assert J == J_loop
@@ -386,7 +386,7 @@ def test_kinks_in_a_later_layer_agree_between_fast_path_and_loop():
     theta, keys = dictionary_to_vector(parameters)
     n = theta.shape[0]
     fast, fast_kinks, _ = cost.central_differences(parameters, 1e-5)
-    loop, loop_kinks, _ = gradcheck._loop_differences(cost, parameters, theta, np.arange(n), 1e-5)
+    loop, loop_kinks, _ = differences.loop_differences(cost, parameters, theta, np.arange(n), 1e-5)
     assert np.array_equal(fast_kinks, loop_kinks)
     flagged = {keys[i] for i in np.flatnonzero(fast_kinks)}
     assert {"W1", "b1", "W2", "b2"} <= flagged and "W3" not in flagged
@@ -508,7 +508,7 @@ def test_a_correct_gradient_at_a_large_epsilon_is_truncation_not_a_bug(classic, 
                          r"truncation error: ε = 0\.1 is too large; try 1e-5…1e-7\.", sentence)
     assert match, sentence
     assert int(match.group(1)) == round(min(falls)) and int(match.group(2) or match.group(1)) == round(max(falls))
-    # without the second look every tensor would be accused -- the Bug Lab's old "every tensor looks wrong"
+    # without the second look every tensor is accused (truncation alone puts each above the threshold)
     assert check_gradients(cost, parameters, gradients, epsilon=0.1, recheck=False).suspects == list(parameters)
 
 

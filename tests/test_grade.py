@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from needs import sandbox_needed
+import shared_runs
 
 from course_utils import grade as g
 from course_utils import grading
@@ -515,9 +515,11 @@ CALLS_THE_COURSE = {
                            "    return float(numerical_gradient(lambda t: f(float(t.ravel()[0])), np.array([[x]]), epsilon)[0, 0])",  # noqa: E501 (a submitted line, kept whole)
     "relative_difference": "from course_utils import gradcheck\n"
                            "def relative_difference(grad, gradapprox):\n    return gradcheck.relative_difference(grad, gradapprox)",  # noqa: E501 (a submitted line, kept whole)
-    "gradient_check": "from course_utils.checks import _reference_gradient_check\n"
+    "gradient_check": "from course_utils.gradcheck import relative_difference\n"
                       "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
-                      "    return _reference_gradient_check(x, theta, epsilon)",
+                      "    J_plus, J_minus = forward_propagation(x, theta + epsilon), forward_propagation(x, theta - epsilon)\n"
+                      "    gradapprox = (J_plus - J_minus) / (2 * epsilon)\n"
+                      "    return relative_difference(np.array([float(backward_propagation(x, theta))]), np.array([gradapprox]))",
     "dictionary_to_vector": "from course_utils import vectors\n"
                             "def dictionary_to_vector(parameters):\n    return vectors.dictionary_to_vector(parameters)",
     "vector_to_dictionary": "import course_utils.vectors as v\n"
@@ -546,9 +548,12 @@ CALLS_THE_COURSE = {
     "cost_with_l2": "from course_utils.network import l2_penalty\n"
                     "def cost_with_l2(cross_entropy_cost, parameters, lambd, m):\n"
                     "    return cross_entropy_cost + l2_penalty(parameters, lambd, m)",
-    "directional_check": "from course_utils.checks import _reference_directional\n"
+    "directional_check": "from course_utils.gradcheck import relative_difference\n"
                          "def directional_check(cost, theta, grad, epsilon=1e-7, seed=0):\n"
-                         "    return _reference_directional(cost, theta, grad, epsilon, seed)",
+                         "    u = np.random.default_rng(seed).standard_normal(np.shape(theta))\n"
+                         "    u = u / np.linalg.norm(u)\n"
+                         "    numerical = (cost(theta + epsilon * u) - cost(theta - epsilon * u)) / (2 * epsilon)\n"
+                         "    return relative_difference(np.array([float(np.sum(grad * u))]), np.array([float(numerical)]))",
     # notebook 06 has no answer key: its truth is computed by the checks, which no verification run holds
     "wrong_tensors": "from course_utils.checks.nb06 import truth_wrong_tensors\n"
                      "def wrong_tensors():\n    return truth_wrong_tensors(student_id())",
@@ -560,17 +565,22 @@ CALLS_THE_COURSE = {
 }
 
 
-@pytest.mark.skipif(not COURSE_NOTEBOOKS, reason="the course notebooks are not built yet")
-def test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_own_answers_nothing(tmp_path):
-    """The real course: solutions/ against notebooks/ (the default release); a student whose every
-    exercise calls the course's own implementation of it; and tricks that fool the notebook's check."""
-    if not sandbox.available()[0]:
-        sandbox_needed()
-    release_copy = tmp_path / "untouched"
+WRONG_SQUARE = "def warm_up_square(x):\n    return 2 * x\n"
+FAKE_CHECK = "lambda f: print('warm_up_square passed: warm_up_square(3) = 9')"
+TRICKS = {"patcher": f"import course_utils.checks as checks\nchecks.check_warm_up_square = {FAKE_CHECK}\n\n{WRONG_SQUARE}",
+          "shadower": f"check_warm_up_square = {FAKE_CHECK}\n\n{WRONG_SQUARE}",
+          "swapper": "import sys\nsys.modules['course_utils.checks'] = None\n\ndef warm_up_square(x):\n    return x ** 2"}
+
+
+def course_students(base):
+    """This module's students of the course class (shared_runs.course_class, graded beside the reference solutions,
+    solutions/ in place): the untouched release; a student whose every exercise calls the course's own
+    implementation of it; and tricks that fool notebook 00's check. Returns their folders under base."""
+    release_copy = base / "untouched"
     release_copy.mkdir()
     for path in COURSE_NOTEBOOKS:
         shutil.copy(path, release_copy / path.name)  # a copy, so that git HEAD is not consulted
-    caller = tmp_path / "calls_the_course"
+    caller = base / "calls_the_course"
     caller.mkdir()
     replaced = set()
     for path in sorted((COURSE / "solutions").glob("*.ipynb")):
@@ -582,19 +592,22 @@ def test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_ow
                 replaced.add(name)
         (caller / path.name).write_text(json.dumps(nb))
     assert replaced == set(CALLS_THE_COURSE)
-    wrong = "def warm_up_square(x):\n    return 2 * x\n"
-    fake = "lambda f: print('warm_up_square passed: warm_up_square(3) = 9')"
-    tricks = {"patcher": f"import course_utils.checks as checks\nchecks.check_warm_up_square = {fake}\n\n{wrong}",
-              "shadower": f"check_warm_up_square = {fake}\n\n{wrong}",
-              "swapper": "import sys\nsys.modules['course_utils.checks'] = None\n\ndef warm_up_square(x):\n    return x ** 2"}
-    for student, source in tricks.items():
+    for student, source in TRICKS.items():
         nb = load(COURSE / "solutions" / "00_start_here.ipynb")
         next(c for c in nb["cells"] if c.get("id") == "ex-warm-up-square")["source"] = source
-        (tmp_path / student).mkdir()
-        (tmp_path / student / "00_start_here.ipynb").write_text(json.dumps(nb))
-    before = tree_hashes(COURSE / "notebooks", COURSE / "solutions")
-    report = g.grade([COURSE / "solutions", release_copy, caller] + [tmp_path / s for s in tricks], jobs=2)
-    assert tree_hashes(COURSE / "notebooks", COURSE / "solutions") == before
+        (base / student).mkdir()
+        (base / student / "00_start_here.ipynb").write_text(json.dumps(nb))
+    return [release_copy, caller] + [base / s for s in TRICKS]
+
+
+@pytest.mark.skipif(not COURSE_NOTEBOOKS, reason="the course notebooks are not built yet")
+def test_the_course_solutions_get_full_marks_the_release_zero_and_the_courses_own_answers_nothing(tmp_path_factory):
+    """The real course: solutions/ against notebooks/ (the default release); a student whose every
+    exercise calls the course's own implementation of it; and tricks that fool the notebook's check
+    (course_students: graded in the course class, shared_runs.course_class)."""
+    graded = shared_runs.course_class(tmp_path_factory)
+    report = graded["report"]
+    assert graded["after"] == graded["before"]  # solutions/ graded in place: nothing written into it or notebooks/
     assert report.release == str(COURSE / "notebooks")
     solutions, untouched = records(report, "solutions"), records(report, "untouched")
     assert len(solutions) == len(untouched) >= len(COURSE_NOTEBOOKS) - 1

@@ -3,9 +3,10 @@
 Every attack below worked against an earlier grader. One class of attacking students (a crafted
 folder per attack, written into tmp_path at test time) is graded ONCE against the fixture release,
 together with honest students (copies of the reference solutions) who must keep every point
-(module fixture `batch`); each test then reads that one Report. A second, small batch runs the real
-course's notebook 04 (`course_batch`); a few tests pit one sandbox or one grading run against another,
-or time the grader's own process.
+(module fixture `batch`); each test then reads that one Report. Attacks on the real course's notebook 04
+are graded in the course class (`course_batch`: shared_runs.course_class, beside the reference solutions and the
+course students of other modules); a few tests pit one sandbox or one grading run against another, or time the
+grader's own process.
 
 Most attacks are written twice: plainly (the static scan flags them: status "flagged", 0 points) and
 hidden from the scan (names assembled at run time, `getattr` under another name, `%timeit` options),
@@ -35,6 +36,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+import shared_runs
 from needs import project_entries_in_sandbox, sandbox_needed
 
 from course_utils import grade as g
@@ -1009,13 +1011,10 @@ def backward_propagation_n(X, Y, cache):
 '''
 
 
-@pytest.fixture(scope="module")
-def course_batch(tmp_path_factory, own_uids):
-    sandbox_needed()
+def course_students(base):
+    """This module's students of the course class (shared_runs.course_class: graded beside the reference solutions,
+    student "solutions"): attacks on notebook 04. Returns their folders under base."""
     solution = COURSE_SOLUTIONS / NB4
-    if not solution.is_file() or not (ROOT / "notebooks" / NB4).is_file():
-        pytest.skip("the course notebooks are not built yet")
-    base = tmp_path_factory.mktemp("course")
     students = {
         "course_attacker": {
             "ex-gradient-check-n": COURSE_CHECKER,
@@ -1023,21 +1022,27 @@ def course_batch(tmp_path_factory, own_uids):
                                                          "X, Y, cache")},
         "course_memorizer": {"ex-backward-propagation-n": NUMERICAL_BACKWARD},
     }
-    (base / "course_honest").mkdir()
-    shutil.copy(solution, base / "course_honest" / NB4)
     for student, sources in students.items():
         (base / student).mkdir()
         (base / student / NB4).write_text(json.dumps(with_sources(solution, sources)), encoding="utf-8")
-    before = tree_hashes(COURSE_SOLUTIONS, ROOT / "notebooks")
-    report = g.grade([base / "course_honest"] + [base / s for s in students], jobs=2, timeout=60,
-                     require_sandbox=True)
-    return report, before, tree_hashes(COURSE_SOLUTIONS, ROOT / "notebooks")
+    return [base / s for s in students]
+
+
+@pytest.fixture(scope="module")
+def course_batch(tmp_path_factory):
+    """(report, before, after): the course class (shared_runs.course_class) and the tree hashes of solutions/ and
+    notebooks/ around its grading."""
+    sandbox_needed()
+    if not (COURSE_SOLUTIONS / NB4).is_file() or not (ROOT / "notebooks" / NB4).is_file():
+        pytest.skip("the course notebooks are not built yet")
+    graded = shared_runs.course_class(tmp_path_factory)
+    return graded["report"], graded["before"], graded["after"]
 
 
 def test_the_course_answer_is_out_of_reach_in_the_real_course(course_batch):
     report, before, after = course_batch
     assert after == before
-    honest = records(report, "course_honest", NB4)
+    honest = records(report, "solutions", NB4)  # the reference solution, graded beside the attacks
     assert honest and all((r.status, r.points) == ("passed", r.max_points) for r in honest.values()), honest
     attacker = records(report, "course_attacker", NB4)
     # the course's checker gives the right results, but is absent from the verification run: the notebook's

@@ -3,8 +3,9 @@ by a student who wants points without solving them, each one a test.
 
 As in test_grading_attacks.py (whose helpers this file reuses): one class of students (a folder per student, each
 holding the course's reference solution of 04 and/or 06 with some exercise cells replaced) is graded ONCE against
-the course's own release (module fixture `course_class`), together with honest students who must keep every point
--- the reference solutions, and right answers that look nothing like them. Each test then reads that one Report.
+the course's own release (module fixture `course_class`: the course class of shared_runs, which the course students
+of test_grade and test_grading_attacks share), together with honest students who must keep every point -- the
+reference solutions, and right answers that look nothing like them. Each test then reads that one Report.
 A few tests call the grader's pieces directly (the id read back from a cell, the messages of the checks).
 
 Every attack here worked against the grader before this file: see EXPECTED for what each one gets now.
@@ -18,6 +19,7 @@ import sys
 
 import numpy as np
 import pytest
+import shared_runs
 from needs import sandbox_needed
 from test_catalog_nb06 import fix_for, looped, with_id
 from test_grading_attacks import COURSE_SOLUTIONS, ROOT, VERIFIED, load, with_sources
@@ -30,7 +32,7 @@ from course_utils.grading.specs import nb04 as specs04
 from course_utils.grading.specs import nb06 as specs06
 
 NB4, NB6 = "04_check_an_nd_gradient.ipynb", "06_hunt_the_bugs.ipynb"
-TIMEOUT = 30  # seconds per cell (and per verification call): every honest cell takes a few seconds at most
+TIMEOUT = shared_runs.COURSE_CLASS_TIMEOUT  # 30 s per cell (and per verification call): the course class's
 SLOW = "ran longer than"  # a verification call stopped at the time limit
 
 
@@ -140,11 +142,11 @@ THRESHOLD_05_ONLY = '''def diagnose(grad, gradapprox, keys, threshold=1e-5):
 # the course's own answers, called from the exercises (present in the notebook's kernel only)
 CALLS_COURSE_04 = {
     "ex-block-differences": ("def block_differences(grad, gradapprox, keys):\n"
-                             "    from course_utils.checks.nb04 import reference_block_differences\n"
-                             "    return reference_block_differences(grad, gradapprox, keys)\n"),
+                             "    from course_utils.expect.nb04 import expected_block_differences\n"
+                             "    return expected_block_differences(grad=grad, gradapprox=gradapprox, keys=keys)\n"),
     "ex-diagnose": ("def diagnose(grad, gradapprox, keys, threshold=1e-5):\n"
-                    "    from course_utils.checks.nb04 import reference_diagnose\n"
-                    "    return reference_diagnose(grad, gradapprox, keys, threshold)\n"),
+                    "    from course_utils.expect.nb04 import expected_diagnose\n"
+                    "    return expected_diagnose(grad=grad, gradapprox=gradapprox, keys=keys, threshold=threshold)\n"),
 }
 
 # ------------------------------------------------------------------------------- notebook 06 attacks
@@ -240,8 +242,7 @@ def students():
                        "ex-buggy-lines": answer_cell("buggy_lines", teammates.truth_buggy_lines(FRIEND)),
                        "ex-fixed-backward": fix_for(slope_of(FRIEND))}
     return {
-        # honest
-        "aaa_honest": {NB4: {}, NB6: {}},
+        # honest (and the reference solutions themselves, REFERENCE)
         "zzz_honest_unusual": {
             NB4: {"ex-backward-propagation-n": LOOPED_04, "ex-diagnose": DIAGNOSE_04},
             NB6: {"ex-student-id": f'def student_id():\n    """Mine."""\n    return {UNUSUAL_CODE!r}\n',
@@ -281,39 +282,48 @@ def students():
     }
 
 
-HONEST = ("aaa_honest", "zzz_honest_unusual", "zzz_honest_transpose_variant")
+REFERENCE = "solutions"  # the reference solutions (solutions/ itself) in the course class
+HONEST = (REFERENCE, "zzz_honest_unusual", "zzz_honest_transpose_variant")
 
 
-@pytest.fixture(scope="module")
-def course_class(tmp_path_factory):
-    sandbox_needed()
-    if not all((COURSE_SOLUTIONS / nb).is_file() for nb in (NB4, NB6)):
-        pytest.skip("the course notebooks are not built yet")
-    base = tmp_path_factory.mktemp("course_attacks")
+def course_students(base):
+    """This module's students of the course class (shared_runs.course_class: graded beside the reference solutions,
+    REFERENCE): students() written under base. Returns their folders."""
     folders = []
     for student, notebooks in students().items():
         folder = base / student
         folder.mkdir()
         for notebook, sources in notebooks.items():
-            if sources:
-                (folder / notebook).write_text(json.dumps(with_sources(COURSE_SOLUTIONS / notebook, sources)),
-                                               encoding="utf-8")
-            else:
-                shutil.copy(COURSE_SOLUTIONS / notebook, folder / notebook)
+            (folder / notebook).write_text(json.dumps(with_sources(COURSE_SOLUTIONS / notebook, sources)),
+                                           encoding="utf-8")
         folders.append(folder)
-    return g.grade(folders, jobs=2, timeout=TIMEOUT, require_sandbox=True)
+    return folders
+
+
+@pytest.fixture(scope="module")
+def course_class(tmp_path_factory):
+    """The course class's Report (shared_runs.course_class)."""
+    sandbox_needed()
+    if not all((COURSE_SOLUTIONS / nb).is_file() for nb in (NB4, NB6)):
+        pytest.skip("the course notebooks are not built yet")
+    return shared_runs.course_class(tmp_path_factory)["report"]
+
+
+def handed_in(student):
+    """The notebooks (04 and/or 06) a student of this module handed in."""
+    return {NB4, NB6} if student == REFERENCE else set(students()[student])
 
 
 def graded(report, student):
     """{exercise: Record} of the notebooks 04 and 06 the student handed in."""
-    handed = set(students()[student])
+    handed = handed_in(student)
     return {r.exercise: r for r in report.records if r.student == student and r.notebook in handed}
 
 
 def test_honest_students_keep_every_point(course_class):
     for student in HONEST:
         got = graded(course_class, student)
-        assert len(got) == 4 * len(students()[student]), sorted(got)
+        assert len(got) == 4 * len(handed_in(student)), sorted(got)
         for r in got.values():
             assert (r.status, r.points, r.flags) == ("passed", r.max_points, []), (student, r.exercise, r.message)
     assert graded(course_class, "zzz_honest_unusual")["student_id"].message == f"student id read back: {UNUSUAL_ID!r}"
@@ -382,9 +392,12 @@ def test_the_slow_call_is_the_large_network_and_says_why(course_class):
 
 def test_naming_every_tensor_or_line_does_not_reveal_which_are_right(course_class):
     """Every name at once: the check of wrong_tensors and the grader count the right ones among them, never name
-    them; the check of buggy_lines wants two lines; the grader's judge of every line counts, never names."""
+    them; the check of buggy_lines wants two lines; the grader's judge of every line says what it says of every
+    wrong pair (no count, no name)."""
     got = graded(course_class, "names_everything")
     truth_tensors, truth_lines = nb06.truth_wrong_tensors(MINE), teammates.truth_buggy_lines(MINE)
+    from course_utils.expect.nb06 import NOT_THE_LINES
+
 
     def after_the_list(message):
         listed = message.split("returned", 1)[1].split("]", 1)[1]  # after the student's own list
@@ -397,7 +410,9 @@ def test_naming_every_tensor_or_line_does_not_reveal_which_are_right(course_clas
     judge = specs06._line_cases(np.random.default_rng(0), {"student_id": id_cell(MINE)})[0].judge
     message = judge(list(nb06.LINE_NAMES), "")
     assert not any(name in after_the_list(message) for name in nb06.LINE_NAMES), message
-    assert f"{len(nb06.LINE_NAMES) - len(truth_lines)} of the {len(nb06.LINE_NAMES)}" in message, message
+    others = [n for n in nb06.LINE_NAMES if n not in truth_lines][:2]
+    assert message.endswith(": " + NOT_THE_LINES) and judge(others, "").endswith(": " + NOT_THE_LINES), message
+    assert judge(list(truth_lines), "") is None
 
 
 def test_another_students_code_is_on_the_record(course_class):

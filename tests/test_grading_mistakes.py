@@ -1,5 +1,7 @@
 """The class mistake report (course_utils.grading.mistakes) on a fabricated class: students built from the catalogs'
 wrong answers -- each failing record carries the message the real check gives that wrong answer -- in known numbers.
+The check's mistakes are records (course_utils.expect.mistakes), so the report counts their real ids, the ones the
+checks' AssertionErrors carry.
 """
 import csv
 import random
@@ -10,10 +12,14 @@ import test_catalog_nb01
 import test_catalog_nb03
 from catalog import notebook_of, run_check
 
+from course_utils.expect.mistakes import mistake_of
 from course_utils.grading import mistakes
 from course_utils.grading.report import Record
 
 HINTED = [e for e in test_catalog_nb01.CATALOG + test_catalog_nb03.CATALOG if not e.right and e.hint]
+EXERCISES = ["warm_up_square", "forward_difference", "dictionary_to_vector", "gradients_to_vector"]
+REGISTERED = {"warm_up_square": "square", "forward_difference": "fd", "dictionary_to_vector": "d2v",
+              "gradients_to_vector": "g2v"}
 
 
 def _record(student, entry, status, message):
@@ -30,10 +36,11 @@ def fabricated():
     by_exercise = {}
     for e in HINTED:
         by_exercise.setdefault(e.exercise, [])
-        if all(e.hint != other.hint for other in by_exercise[e.exercise]):
+        if all(e.hint != other.hint for other in by_exercise[e.exercise]) and (
+                "Most likely" in str(run_check(e)[0])):  # a named mistake
             by_exercise[e.exercise].append(e)
-    exercises = [x for x in by_exercise if len(by_exercise[x]) >= 4][:4]
-    assert len(exercises) == 4, by_exercise.keys()
+    exercises = EXERCISES
+    assert all(len(by_exercise[x]) >= 4 for x in exercises), {x: len(v) for x, v in by_exercise.items()}
     students = [f"student{i:03d}" for i in range(300)]
     records, expected = [], {}
     for exercise in exercises:
@@ -51,7 +58,10 @@ def fabricated():
         for entry, n in zip(chosen, counts):
             for student in order[at:at + n]:
                 records.append(_record(student, entry, "failed", messages[entry.label]))
-            want[mistakes.mistake_id(exercise, mistakes.hint_of(messages[entry.label]))] = (n, entry.hint)
+            error, _ = run_check(entry)
+            mid = mistake_of(error)  # the check's own id, one of its exercise's records
+            assert mid is not None and mid.startswith(REGISTERED[exercise] + "."), (entry.label, mid)
+            want[mid] = (n, entry.hint)
             at += n
         for student in order[at:at + 7]:
             records.append(_record(student, chosen[0], "error", "NotImplementedError: replace this with your code"))
@@ -117,6 +127,33 @@ def test_a_student_text_is_shown_as_text_and_csv_cells_cannot_be_formulas(tmp_pa
     assert first.startswith("'=")
 
 
+def test_a_failed_verification_counts_under_the_id_its_spec_names_with_the_registered_hint():
+    """A record whose check passed and whose verification run named a mistake: no hint in its message, the id in its
+    facts; the report shows that mistake's hint, and counts it with the checks' failures of the same mistake."""
+    entry = next(e for e in HINTED if e.exercise == "dictionary_to_vector" and e.label == "layer numbers as strings")
+    message, _ = run_check(entry)
+    checked = _record("a", entry, "failed", str(message))
+    verified = _record("b", entry, "failed", "the notebook's check passed, but the verification run on fresh inputs "
+                                             "drawn at grading time did not: dictionary_to_vector(...) returned theta "
+                                             "as an array with other values")
+    verified.facts = {"mistake": "d2v.layers_as_strings"}
+    report = mistakes.ClassMistakes.from_records([checked, verified])
+    (s,) = report.exercises.values()
+    (m,) = s.ranked()
+    assert m.id == "d2v.layers_as_strings" and sorted(m.students) == ["a", "b"]
+    assert m.hint == mistakes.hint_of(str(message)) and "layer numbers were sorted as strings" in m.hint
+
+
+def test_a_hint_with_what_the_check_measured_is_counted_under_its_id():
+    entry = next(e for e in HINTED if e.exercise == "gradients_to_vector")
+    hints = ["the gradient keys start with a 'd': gradients['dW1'], not gradients['W1'] (you forgot the d prefix).",
+             "the gradient keys start with a 'd': gradients['db3'], not gradients['b3'] (you forgot the d prefix)."]
+    records = [_record(f"s{i}", entry, "failed", f"gradients_to_vector(...) raised KeyError.\nMost likely: {h}")
+               for i, h in enumerate(hints)]
+    (s,) = mistakes.ClassMistakes.from_records(records).exercises.values()
+    assert [(m.id, len(m.students)) for m in s.ranked()] == [("g2v.missing_d_prefix", 2)]
+
+
 def test_an_id_the_grader_knows_wins_over_the_hint():
     entry = HINTED[0]
     r = _record("a", entry, "failed", "Most likely: something")
@@ -125,3 +162,28 @@ def test_an_id_the_grader_knows_wins_over_the_hint():
     (s,) = report.exercises.values()
     assert [m.id for m in s.ranked()] == ["gcn.one_sided_difference"] and report.students["a"] == [
         "gcn.one_sided_difference"]
+
+
+def _converted_hinted():
+    import test_catalog_nb04
+    import test_catalog_nb05
+    exercises = {"forward_difference", "centered_difference", "relative_difference", "forward_propagation",
+                 "backward_propagation", "gradient_check", "block_differences", "diagnose", "backward_propagation_n",
+                 "cost_with_l2", "directional_check"}
+    return [e for e in test_catalog_nb01.CATALOG + test_catalog_nb03.CATALOG + test_catalog_nb04.CATALOG
+            + test_catalog_nb05.CATALOG if e.exercise in exercises and not e.right and e.hint]
+
+
+def test_the_records_of_the_converted_exercises_carry_real_ids():
+    """Notebooks 01, 02, 04 and 05: a failed record whose message names one mistake is counted under the id the check's
+    AssertionError carries (a registered one), never under an id made from the hint's words and a hash."""
+    counted = 0
+    for entry in _converted_hinted():
+        error, _ = run_check(entry)
+        mid = mistake_of(error)
+        if mid is None or "\n- " in str(error):  # none named, or one per gradient (backward_propagation_n)
+            continue
+        (s,) = mistakes.ClassMistakes.from_records([_record("a", entry, "failed", str(error))]).exercises.values()
+        assert [m.id for m in s.ranked()] == [mid], (entry.exercise, entry.label)
+        counted += 1
+    assert counted >= 40, counted

@@ -539,6 +539,16 @@ def test_csv_adds_a_column_per_fact_read_back_and_no_spreadsheet_formula(tmp_pat
     assert plain[0][-1] == "max"  # no fact, no column
 
 
+def test_a_verdicts_mistake_id_is_no_gradebook_column(tmp_path):
+    """The mistake a verification run named (facts["mistake"], for the class mistake report) belongs to one
+    exercise's verdict, not to the student: the gradebook leaves it out and keeps the facts read back."""
+    records = student_records("ada", {})
+    records[0].facts = {"mistake": "gcn.one_sided_difference", "student id (06)": "ada-lovelace"}
+    rows = read_csv(make_report(records).write_csv(tmp_path / "grades.csv"))
+    assert rows[0][-2:] == ["max", "student id (06)"] and rows[1][-1] == "ada-lovelace"
+    assert not any("gcn." in cell for row in rows for cell in row)
+
+
 @pytest.mark.parametrize("folder", ['=HYPERLINK("x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1",
                                     "  =1+1", "\uff1dHYPERLINK(\"x\")"])
 def test_every_text_cell_of_the_csv_is_neutralised_not_only_the_ids(tmp_path, folder):

@@ -130,7 +130,8 @@ def test_deeply_nested_data_is_refused():
 
 
 # --------------------------------------------------------------------------------------- specs
-NEVER_EXPOSED = {"checks", "gradcheck.py", "backprop.py", "fastcost.py", "bugs.py", "widgets.py", "grade.py"}
+NEVER_EXPOSED = {"checks", "gradcheck.py", "differences.py", "backprop.py", "fastcost.py", "bugs.py", "widgets.py",
+                 "widget_epsilon.py", "widget_bug_picker.py", "widget_bug_lab.py", "grade.py"}
 
 
 def test_every_course_exercise_has_a_spec_whose_policy_hides_its_answer():
@@ -221,7 +222,11 @@ WRONG = {
     "gradient_check": ["def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n    return 2.9e-10",
                        "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
                        "    approx = (forward_propagation(x, theta + epsilon) - forward_propagation(x, theta - epsilon)) / (2 * epsilon)\n"  # noqa: E501 (a submitted line, kept whole)
-                       "    return abs(x - approx) / (abs(x) + abs(approx))"],
+                       "    return abs(x - approx) / (abs(x) + abs(approx))",
+                       # the slope of theta x written in place of the centered difference (a red team's shortcut)
+                       "def gradient_check(x, theta, epsilon=1e-7, print_msg=False):\n"
+                       "    grad, gradapprox = backward_propagation(x, theta), x\n"
+                       "    return abs(grad - gradapprox) / (abs(grad) + abs(gradapprox))"],
     "dictionary_to_vector": ["def dictionary_to_vector(parameters):\n    keys = []\n"
                              "    for k in sorted(parameters):\n        keys += [k] * parameters[k].size\n"
                              "    return np.concatenate([parameters[k].reshape(-1, 1) for k in sorted(parameters)]), keys",
@@ -384,7 +389,7 @@ def test_the_reference_diagnose_passes_verification_on_many_draws(workdir):
         for case in specs04._diagnose_cases(np.random.default_rng(seed)):
             grad, approx, keys, *threshold = case.args
             t = threshold[0] if threshold else specs04.SUSPECT_THRESHOLD
-            near = [d for name, d in specs04.reference_block_differences(grad, approx, keys).items()
+            near = [d for name, d in specs04.expected_block_differences(grad=grad, gradapprox=approx, keys=keys).items()
                     if name != "edge" and abs(d - t) <= 0.02 * t]  # "edge": exactly 0.5 by construction
             assert not near, (seed, case.label, near)
 

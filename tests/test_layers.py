@@ -1,8 +1,8 @@
-"""Dependencies inside course_utils, and from the author tooling, run one way (COURSE.md "Layers"; issue #16),
-lowest layer first:
+"""Dependencies inside course_utils, and from the author tooling, run one way (README, "`course_utils` at a glance":
+Layers; issue #16), lowest layer first:
 
-1. core -- network, backprop, fastcost, bugs, vectors, gradcheck, compare, plots, lab, widgets, capstone*,
-   activations, _validate, verdicts, fresh (and the package's __init__): imports core only;
+1. core -- network, backprop, fastcost, bugs, vectors, differences, gradcheck, compare, plots, lab, widgets (and
+   widget_*), capstone*, activations, _validate, verdicts, fresh (and the package's __init__): imports core only;
 2. expect -- course_utils.expect, what the checks and the grader's verification share (the print rule, what each
    exercise's verification run holds, reference formulas, tolerances, judges): imports core only;
 3. checks -- course_utils.checks, run in the student's kernel: core and expect only;
@@ -25,8 +25,9 @@ PACKAGE = ROOT / "course_utils"
 AUTHORING = ROOT / "authoring"  #: the author tooling, a package of its own: every module of it is in the author layer
 PACKAGES = (PACKAGE, AUTHORING)
 
-CORE = frozenset({"network", "backprop", "fastcost", "bugs", "vectors", "gradcheck", "compare", "plots", "lab",
-                  "widgets", "activations", "_validate", "verdicts", "fresh"})  # and capstone*
+CORE = frozenset({"network", "backprop", "fastcost", "bugs", "vectors", "differences", "gradcheck", "compare",
+                  "plots", "lab", "widgets", "widget_base", "widget_epsilon", "widget_bug_picker", "widget_bug_lab",
+                  "activations", "_validate", "verdicts", "fresh"})  # and capstone*
 SHARED = "expect"  #: the package below the checks and the grader (course_utils.expect)
 LAYER_OF_TOP = {SHARED: "expect", "checks": "checks", "grading": "grader", "grade": "grader"}
 MAY_IMPORT = {
@@ -130,7 +131,7 @@ def test_imports_run_down_the_layers():
             violations.append(f"{source} -> {target}  ({layer(source)} may not import {layer(target)}; "
                               f"{MODULES[source][0].relative_to(ROOT)}:{line})")
     stale = sorted(f"{a} -> {b}" for a, b in ALLOWED_EDGES - set(edges))
-    assert not violations, "imports against the layers (COURSE.md \"Layers\"):\n" + "\n".join(violations)
+    assert not violations, "imports against the layers (README: Layers):\n" + "\n".join(violations)
     assert not stale, f"allowed in ALLOWED_EDGES but no longer imported, remove them there: {stale}"
 
 
@@ -144,7 +145,8 @@ def test_the_author_tooling_is_a_top_level_package_course_utils_never_imports():
     assert all(m == "authoring" or m.startswith("authoring.") for m in author)
     assert not any(m.startswith("course_utils") and m.split(".")[1:2] in (["build"], ["delivery"], ["portability"])
                    for m in MODULES)
-    assert {"authoring.portability", "course_utils.grading.cells"} <= set(course_imports("authoring.build"))
+    assert {"authoring.portability", "authoring.contract"} <= set(course_imports("authoring.build"))
+    assert "course_utils.grading.cells" in course_imports("authoring.contract")
     importers = sorted(f"{m} -> {t}" for m in MODULES if layer(m) != "author"
                        for t in course_imports(m) if layer(t) == "author")
     assert importers == []
@@ -152,7 +154,7 @@ def test_the_author_tooling_is_a_top_level_package_course_utils_never_imports():
 
 def test_the_grader_in_a_fresh_interpreter_loads_no_author_tooling():
     """Started where authoring is importable (the repository root), the grader's command line loads none of it."""
-    code = "import sys\n\nimport course_utils.grade  # noqa: F401\n\nprint(sorted(sys.modules))\n"
+    code = "import sys\n\nimport course_utils.grade\n\nprint(sorted(sys.modules))\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     loaded = [m for m in ast.literal_eval(done.stdout.strip().splitlines()[-1]) if m.split(".")[0] == AUTHORING.name]

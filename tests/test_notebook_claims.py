@@ -177,7 +177,7 @@ def test_every_teammate_pass_has_its_wrong_tensors_far_above_1e_5_and_the_right_
     once per slope; per teammate, its pass runs once and its block differences follow."""
     from course_utils import capstone
     from course_utils.checks import nb06
-    from course_utils.gradcheck import check_gradients
+    from course_utils.gradcheck import check_gradients, relative_difference
     from course_utils.grading import teammates
     from course_utils.vectors import gradients_to_vector
 
@@ -196,10 +196,10 @@ def test_every_teammate_pass_has_its_wrong_tensors_far_above_1e_5_and_the_right_
         gradients = nb06.teammate_gradients(mate, X, Y, cache)
         grad = gradients_to_vector(gradients, parameters).ravel()
         keys = np.asarray(reference.keys)
-        blocks = {name: nb06._block_difference(grad[keys == name], reference.gradapprox[keys == name])
+        blocks = {name: relative_difference(grad[keys == name], reference.gradapprox[keys == name])
                   for name in capstone.PARAMETER_NAMES}  # as check_gradients computes them, from its gradapprox
         wrong = {name for name in capstone.PARAMETER_NAMES
-                 if nb06._block_difference(gradients["d" + name], exact["d" + name]) > nb06.WRONG}
+                 if relative_difference(gradients["d" + name], exact["d" + name]) > nb06.WRONG}
         if number % 29 == 0:  # the same truth as the checks' (which recompute everything per call)
             assert wrong == set(nb06.truth_wrong_tensors(mate)), number
             assert blocks == pytest.approx(check_gradients(capstone.cost_function(X, Y, mate.slope), parameters,
@@ -208,6 +208,33 @@ def test_every_teammate_pass_has_its_wrong_tensors_far_above_1e_5_and_the_right_
         wrong_low = min([wrong_low] + [d for name, d in blocks.items() if name in wrong])
         right_high = max([right_high] + [d for name, d in blocks.items() if name not in wrong])
     assert wrong_low > 1e-2 and right_high < 1e-7, (wrong_low, right_high)  # 1e-5 is 3 decades from both
+
+
+def test_the_teammates_lines_are_written_in_several_styles_as_06_says():
+    """06's section 3: "Its lines are written in several equivalent numpy styles (`np.dot(A, B)` or `A @ B`,
+    `np.sum(...) / m` or `np.mean(...)`), so a line written unlike its neighbours is not wrong for that" -- in the
+    solution's teammate (code ada-lovelace:200:..., wrong tensors W1, b1, wrong lines dA1, dZ1) the lines of one kind
+    do not all read alike, and over the 522 teammates every style named there occurs (tests/test_capstone.py checks
+    that every form of a line computes the same values)."""
+    import re
+
+    from course_utils import capstone
+    from course_utils.checks import nb06
+    from course_utils.grading import teammates
+
+    solution = nbformat.read(SOLUTIONS / "06_hunt_the_bugs.ipynb", as_version=4)
+    prose = " ".join(next(c.source for c in solution.cells if c.source.startswith("## 3.")).split())
+    assert "several equivalent numpy styles (`np.dot(A, B)` or `A @ B`, `np.sum(...) / m` or `np.mean(...)`)" in prose
+    code = nb06._literal_id(_solution_source(solution, "ex-student-id"))
+    mate = capstone.teammate(code)
+    assert (nb06.truth_wrong_tensors(code), sorted(teammates.truth_buggy_lines(mate))) == (["W1", "b1"], ["dA1", "dZ1"])
+    lines = dict(re.findall(r"^\s*(d[Wb]\d) = (.*?)\s*$", mate.source, re.MULTILINE))
+    for kind in ("dW", "db"):
+        shapes = {re.sub(r"\b(?:d?[A-Z]|d[ZA])\d\b|\bX\b", "_", rhs) for name, rhs in lines.items() if name.startswith(kind)}
+        assert len(shapes) > 1, (kind, lines)
+    texts = "\n".join(teammates.variant(n).source for n in range(teammates.N_VARIANTS))
+    for style in (r"np\.dot\(", r"\w @ \w", r"np\.sum\(.*\) / m", r"np\.mean\("):
+        assert re.search(style, texts), style
 
 
 def test_the_float32_warning_says_what_happens():

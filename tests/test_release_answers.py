@@ -25,10 +25,9 @@ far less than a verification run allows (grading.DEFAULT_TIMEOUT): a function ri
 out of time in the others counts as passing (SLOW).
 
 Every passing (exercise, function) pair must be in ALLOWED (not a leak, and why) or in KNOWN_LEAKS (a leak still to
-be removed: each is an xfail(strict) test that asserts it no longer passes, so the day it is fixed the test XPASSes
-and the table must be updated). ALLOWED may not go stale, and holds nothing of course_utils.checks,
-course_utils.grading.specs or course_utils.expect (LEAK_PREFIXES). The reference solutions, judged alike, must pass
-(the audit's positive control). Run this file as a script for the whole findings table:
+be removed; today none). Neither table may go stale: an entry that no longer passes must go. ALLOWED holds nothing
+of course_utils.checks, course_utils.grading.specs or course_utils.expect (LEAK_PREFIXES). The reference
+solutions, judged alike, must pass (the audit's positive control). Run this file as a script for the whole findings table:
 
     .venv/bin/python tests/test_release_answers.py
 """
@@ -64,7 +63,8 @@ STALL_TIMEOUT = 20.0  #: seconds without an answer from the worker before it is 
 SLOW = "slow"  #: right in every case it finished, out of time in the others: counted as passing (see the docstring)
 # what ALLOWED may never hold: the checks, the grader's specs and the checks' expected values (reference answers)
 LEAK_PREFIXES = ("course_utils.checks.", "course_utils.grading.specs.", "course_utils.expect.")
-_LIBRARY = "the verification sandbox does not expose it"
+_LIBRARY = ("the verification sandbox does not expose it (calling it fails there; a pasted copy is flagged by the "
+            "grader's copy tripwire when it is long enough to tell from an honest answer, grading/copies.py)")
 
 # (exercise, function) -> why that function answering the exercise is no leak
 ALLOWED = {
@@ -82,13 +82,14 @@ ALLOWED = {
         "a bug of the 1-D bug picker (notebook 02) that returns J = theta x, the formula the notebook states; "
         + _LIBRARY,
     ("forward_difference", "course_utils.lab._forward"):
-        "the epsilon explorer's quotient (widgets.epsilon_explorer, notebook 01), the formula the notebook states; "
-        + _LIBRARY,
+        "the epsilon explorer's quotient (widgets.epsilon_explorer, notebook 01), the formula the notebook states, "
+        "which the grader's spec computes its expected values with; " + _LIBRARY,
     ("centered_difference", "course_utils.lab._centered"):
-        "the epsilon explorer's quotient (widgets.epsilon_explorer, notebook 01), the formula the notebook states; "
-        + _LIBRARY,
-    ("relative_difference", "course_utils.gradcheck.relative_difference"):
-        "the course's library, which notebooks 01 (after the exercise) to 05 use; " + _LIBRARY,
+        "the epsilon explorer's quotient (widgets.epsilon_explorer, notebook 01), the formula the notebook states, "
+        "which the grader's spec computes its expected values with; " + _LIBRARY,
+    ("relative_difference", "course_utils.differences.relative_difference"):
+        "the course's library (course_utils.gradcheck re-exports it), which notebooks 01 (after the exercise) to 05 "
+        "use, and which the checks and specs use for their expected relative and block differences; " + _LIBRARY,
     ("dictionary_to_vector", "course_utils.vectors.dictionary_to_vector"):
         "the course's library, which notebooks 03-06 import; " + _LIBRARY,
     ("vector_to_dictionary", "course_utils.vectors.vector_to_dictionary"):
@@ -100,28 +101,10 @@ ALLOWED = {
         + _LIBRARY,
 }
 
-# (exercise, function) -> what leaks: reference answers and mistake models students still install. Each is an
-# xfail(strict) test below: remove the entry together with the leak.
-KNOWN_LEAKS = {
-    ("backward_propagation", "course_utils.checks._common._as_float"):
-        "returns its first argument as a float (the identity dtheta = x); goes with the checks",
-    ("relative_difference", "course_utils.checks.nb01._reference"): "the check's reference relative difference",
-    ("gradient_check", "course_utils.checks.nb02._reference_gradient_check"):
-        "the check's reference 1-D gradient check (it calls its caller's backward_propagation)",
-    ("backward_propagation_n", "course_utils.checks.nb04.backward_propagation_n._classic_backward"):
-        "the check's mistake model of the backward pass, with no mistake",
-    ("directional_check", "course_utils.checks.nb05._reference_directional"): "the check's reference",
-    ("relative_difference", "course_utils.expect.nb06._block_difference"):
-        "the capstone check's block difference: the relative difference",
-    ("fixed_backward", "course_utils.expect.nb06.exact_gradients"):
-        "complex-step gradients at the default slope 0.1: right for that teammate on every small net, out of time "
-        "on the large one (a verification run allows 60 s a call)",
-    ("forward_difference", "course_utils.grading.specs.nb01._forward"): "the grader's spec's reference quotient",
-    ("centered_difference", "course_utils.grading.specs.nb01._centered"): "the grader's spec's reference quotient",
-    ("relative_difference", "course_utils.expect.nb04._rd"): "the checks' expected relative difference",
-    ("block_differences", "course_utils.expect.nb04.reference_block_differences"): "the checks' reference answer",
-    ("diagnose", "course_utils.expect.nb04.reference_diagnose"): "the checks' reference answer",
-}
+# (exercise, function) -> what leaks: a reference answer or mistake model students install, found and not yet removed.
+# Remove the entry together with the leak (test_known_leaks_have_no_stale_entries). The checks and specs take their
+# expected values from the course library, from closed forms, or from helpers whose signature no exercise's call fits.
+KNOWN_LEAKS = {}
 
 # modules of the release's course_utils that may fail to import (module -> why); anything else failing is an error
 IMPORT_FAILURES = {}
@@ -754,11 +737,10 @@ def test_allowed_holds_no_reference_answers():
     assert set(ALLOWED).isdisjoint(KNOWN_LEAKS)
 
 
-@pytest.mark.parametrize("pair", [pytest.param(pair, id=f"{pair[0]}-{pair[1]}",
-                                               marks=pytest.mark.xfail(strict=True, reason=reason))
-                                  for pair, reason in KNOWN_LEAKS.items()])
-def test_known_leak_is_gone(audit, pair):
-    assert pair not in audit["passing"]
+def test_known_leaks_have_no_stale_entries(audit):
+    """A known leak that no longer answers its exercise was removed: its entry goes too (the table is empty today)."""
+    stale = sorted(set(KNOWN_LEAKS) - set(audit["passing"]))
+    assert stale == [], f"KNOWN_LEAKS entries that no longer pass an exercise (remove them): {stale}"
 
 
 # ------------------------------------------------------------------------------------------------ the report

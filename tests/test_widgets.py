@@ -1,4 +1,5 @@
-"""Tests of course_utils/lab.py (pure lab state) and course_utils/widgets.py (the views), without a browser.
+"""Tests of course_utils/lab.py (pure lab state) and the widgets (course_utils/widgets.py and the widget_*.py views),
+without a browser.
 
 The state functions are checked against independent oracles (the bug catalog, hand-computed 1-D
 values, Taylor-series error sizes, the gradient checker's own causes); the widgets are checked by
@@ -18,10 +19,10 @@ import PIL.Image
 import pytest
 
 from course_utils import lab as L
-from course_utils import plots
+from course_utils import plots, widget_base, widget_bug_lab, widget_epsilon
 from course_utils import widgets as w
 from course_utils.backprop import backward_propagation_n
-from course_utils.bugs import BUGS, CLASSIC_PARAMETERS
+from course_utils.bugs import BUGS, CLASSIC_PARAMETERS, COLLEAGUE_BUGS
 from course_utils.fastcost import classic_cost
 from course_utils.gradcheck import check_gradients
 from course_utils.network import (
@@ -74,7 +75,7 @@ def test_no_bug_passes_with_the_published_difference():
         expected = "round-off" if row["difference"] > s["threshold"] else "ok"
         assert row["cause"] == expected, row
     assert [r["tensor"] for r in s["table_rows"] if r["cause"] == "round-off"] == ["b1", "b3"]
-    assert w.bug_lab_table_html(s).count("<b>round-off</b>") == 2
+    assert widget_bug_lab.bug_lab_table_html(s).count("<b>round-off</b>") == 2
 
 
 def _classic_result(bugs, epsilon):
@@ -93,7 +94,7 @@ def test_the_table_shows_the_checkers_causes_and_the_sentence_its_summary(bugs, 
     assert [(r["tensor"], r["cause"]) for r in s["table_rows"]] == list(result.causes.items())
     assert s["verdict"] == result.verdict
     assert s["sentence"] == result.summary()
-    table = w.bug_lab_table_html(s)
+    table = widget_bug_lab.bug_lab_table_html(s)
     for cause in set(result.causes.values()):
         assert table.count(f"<b>{cause}</b>") == list(result.causes.values()).count(cause)
 
@@ -109,7 +110,7 @@ def test_a_large_epsilon_without_bugs_blames_truncation_not_the_gradients():
 
 
 def test_the_two_classic_bugs_give_the_published_numbers():
-    s = L.bug_lab_state(L.CLASSIC_BUGS, 1e-7, 1)
+    s = L.bug_lab_state(COLLEAGUE_BUGS, 1e-7, 1)
     assert s["difference"] == pytest.approx(0.285, abs=0.001)
     blocks = {r["tensor"]: r["difference"] for r in s["table_rows"]}
     assert blocks["W2"] == pytest.approx(1 / 3, rel=1e-5)  # a gradient scaled by k: |k-1|/(k+1)
@@ -190,8 +191,8 @@ def test_bug_lab_state_refuses_bad_input_naming_the_argument(kwargs, argument):
 
 
 def test_table_html_and_text_name_the_suspects_as_bugs():
-    s = L.bug_lab_state(L.CLASSIC_BUGS, 1e-7, 1)
-    table = w.bug_lab_table_html(s)
+    s = L.bug_lab_state(COLLEAGUE_BUGS, 1e-7, 1)
+    table = widget_bug_lab.bug_lab_table_html(s)
     causes = [row["cause"] for row in s["table_rows"]]
     assert [row["tensor"] for row in s["table_rows"] if row["cause"] == "bug"] == ["b1", "W2"]
     assert table.count("<b>bug</b>") == 2
@@ -211,7 +212,7 @@ def test_bug_picker_1d_correct_pass_gives_the_course_numbers():
     s = L.bug_picker_1d_state(next(iter(L.BUGS_1D)), 1e-7)
     assert (s["J"], s["dtheta"]) == (8.0, 2.0)
     assert s["gradapprox"] == pytest.approx(2.0, abs=1e-8)
-    assert 1e-10 < s["difference"] < 1e-9  # about 2.9e-10 (COURSE.md)
+    assert 1e-10 < s["difference"] < 1e-9  # about 2.9e-10: round-off of the centered difference at 1e-7
     assert s["passed"] and s["sentence"].startswith("The gradient is correct")
 
 
@@ -304,8 +305,8 @@ def test_epsilon_sentence_matches_the_taylor_regimes_over_the_whole_slider(funct
 def test_explorer_slopes_show_where_each_slope_departs_from_the_exact_one(function):
     for epsilon in 10.0 ** np.arange(0, -12.25, -0.25):  # every slider position
         s = L.epsilon_state(epsilon, function, 1.0)
-        text = w.explorer_slopes(s)
-        exact = w.fmt(s["exact"], 6)
+        text = widget_epsilon.explorer_slopes(s)
+        exact = L.fmt(s["exact"], 6)
         for kind in ("forward", "centered"):
             shown = text.split(f"{kind} ")[1].split(",")[0]
             assert float(shown) == pytest.approx(s[kind], rel=1e-5)
@@ -314,7 +315,8 @@ def test_explorer_slopes_show_where_each_slope_departs_from_the_exact_one(functi
                 digits = len(shown.split("e")[0].replace("-", "").replace(".", "").lstrip("0"))
                 shorter = f"{s[kind]:.{digits - 1}g}"
                 assert digits <= 6 or shorter == f"{s['exact']:.{digits - 1}g}", (epsilon, shown)  # no digit too many
-    assert w.explorer_slopes(L.epsilon_state(1e-7, "cube", 1.0)).startswith("Slopes: forward 3.0000003, centered 3.0000000001")
+    slopes = widget_epsilon.explorer_slopes(L.epsilon_state(1e-7, "cube", 1.0))
+    assert slopes.startswith("Slopes: forward 3.0000003, centered 3.0000000001")
 
 
 def test_epsilon_curves_are_computed_once_per_function():
@@ -409,7 +411,7 @@ def test_each_checkbox_shows_its_bugs_suspects(name):
 
 
 def test_epsilon_seed_and_lambda_controls_recompute():
-    lab = w.bug_lab(bugs=L.CLASSIC_BUGS)
+    lab = w.bug_lab(bugs=COLLEAGUE_BUGS)
     lab.epsilon.value = 1e-4
     assert lab.state["epsilon"] == pytest.approx(1e-4)
     assert lab.state["result"].epsilon == pytest.approx(1e-4)
@@ -438,7 +440,7 @@ def test_reset_restores_the_starting_state_with_one_recompute(monkeypatch):
     lab.seed.value = 2
     calls = []
     original = L.bug_lab_state
-    monkeypatch.setattr(w, "bug_lab_state", lambda *a, **k: (calls.append(a), original(*a, **k))[1])
+    monkeypatch.setattr(widget_bug_lab, "bug_lab_state", lambda *a, **k: (calls.append(a), original(*a, **k))[1])
     lab.reset.click()
     assert len(calls) == 1  # not one per control that the reset changed
     assert lab.selected() == ["dW2_times_2"]
@@ -505,7 +507,7 @@ def _decoded(png):
 
 def test_png_encoder_round_trips_the_canvas_pixels():
     rgba = np.random.default_rng(0).integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
-    assert np.array_equal(_decoded(w._png(rgba)), rgba[:, :, :3])
+    assert np.array_equal(_decoded(widget_base.encode_png(rgba)), rgba[:, :, :3])
     lab = w.bug_lab()
     assert np.array_equal(_decoded(lab.image.value), np.asarray(lab.plot.blitter.canvas.buffer_rgba())[:, :, :3])
 
@@ -564,7 +566,7 @@ def test_epsilon_explorer_marker_is_red_where_the_errors_are():
     for error in (s["forward_error"], s["centered_error"]):
         x, y = ax.transData.transform((s["epsilon"], error))
         r, g, b = pixels[round(height - y), round(x)]
-        assert r > 180 and g < 60 and b < 60, (r, g, b)  # red: not the vermillion #D55E00 it was, nor an orange curve
+        assert r > 180 and g < 60 and b < 60, (r, g, b)  # plainly red: not vermillion (#D55E00), nor an orange curve
 
 
 @pytest.mark.parametrize("call, argument", [

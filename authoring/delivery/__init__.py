@@ -1,4 +1,4 @@
-"""Delivery: what each audience gets, packaged from this repository (COURSE.md, "Who gets what").
+"""Delivery: what each audience gets, packaged from this repository (README, "Delivering the course to a class").
 
     python -m authoring.build --student-release DIR   # the students' repository    (student_release.py)
     python -m authoring.build --gradescope FILE.zip    # Gradescope's autograder     (gradescope.py)
@@ -25,11 +25,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from authoring.paths import RELEASE, ROOT, SOLUTIONS
+
 PACKAGE = ROOT / "course_utils"
 AUTHORING = ROOT / "authoring"
-RELEASE = ROOT / "notebooks"
-SOLUTIONS = ROOT / "solutions"
 REQUIREMENTS = ROOT / "requirements.txt"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

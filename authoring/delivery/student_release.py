@@ -93,7 +93,9 @@ def _notebook_index(release_dir):
     """The README's table of notebooks: number, linked title, exercises (points), time."""
     import nbformat
 
-    from authoring.build import course_meta, first_heading, is_exercise, reading_time
+    from authoring.contract import is_exercise
+    from authoring.index import first_heading, reading_time
+    from course_utils.grading.cells import course_meta
 
     rows = ["| # | Notebook | Exercises (points) | Time |", "|---|---|---|---|"]
     total_exercises = total_points = 0

@@ -2,10 +2,11 @@
 
 Each check calls the student's function on the course's canonical inputs and on inputs drawn with
 a local np.random.default_rng(SEED) (so a function that only knows the canonical answer fails),
-and compares with expected values computed at run time from the reference code in course_utils.
-When the answer is wrong it raises AssertionError saying what was expected, what came out and,
-for the well-known mistakes, what the student most likely did (each mistake is applied to the
-reference code and its result compared with the student's). When the answer is right it prints
+and compares with expected values computed at run time from the course library (course_utils.gradcheck,
+backprop, lab) or from closed forms -- never from a reference answer: the checks ship to every student, and
+no function in them answers an exercise (tests/test_release_answers.py). When the answer is wrong it raises
+AssertionError saying what was expected, what came out and, for the well-known mistakes, what the student
+most likely did (each mistake is modelled and its result compared with the student's). When the answer is right it prints
 ONE short line with rounded numbers that are the same on every run and machine, and returns None.
 
 A stub's NotImplementedError stays a NotImplementedError, re-raised with a short message and a
@@ -24,7 +25,6 @@ from course_utils.checks.nb01 import (  # noqa: F401
                                       check_relative_difference,
 )
 from course_utils.checks.nb02 import (  # noqa: F401
-                                      _reference_gradient_check,
                                       check_backward_propagation,
                                       check_forward_propagation,
                                       check_gradient_check,
@@ -41,7 +41,6 @@ from course_utils.checks.nb04 import (  # noqa: F401
                                       check_gradient_check_n,
 )
 from course_utils.checks.nb05 import (  # noqa: F401
-                                      _reference_directional,
                                       check_cost_with_l2,
                                       check_directional_check,
 )

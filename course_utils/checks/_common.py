@@ -263,8 +263,10 @@ def _reports_stubs(exercise):
     return decorate
 
 
-def _as_float(value, call):
-    """The student's result as a float, or AssertionError naming the usual type mistakes."""
+def _as_float(value, *, call):
+    """The student's result as a float, or AssertionError naming the usual type mistakes; call: the call the messages
+    show. (call is keyword-only: a function of (x, theta) that returns x as a float would answer notebook 02's
+    backward_propagation, and the checks ship to every student -- tests/test_release_answers.py.)"""
     if value is None:
         raise AssertionError(f"{call} returned None. Did you forget `return` (maybe you printed the "
                              "result instead of returning it)?")
@@ -283,20 +285,6 @@ def _as_float(value, call):
 def _close(got, want, rtol=1e-9, atol=0.0):
     """True when got is within atol + rtol |want| of want (course_utils.compare: the grader's verification uses it too)."""
     return within(got, want, rtol, atol)
-
-
-def _hints(got, candidates, rtol=1e-6, atol=1e-15):
-    """Hints of every (value, hint) candidate that `got` matches, joined; '' if none."""
-    found = [hint for value, hint in candidates
-             if value is not None and np.isfinite(value) and _close(got, value, rtol, atol)]
-    return " Or: ".join(dict.fromkeys(found))
-
-
-def _fail(call, got, expected, hint=""):
-    message = f"{call} returned {_fmt(got)}, expected {_fmt(expected)}."
-    if hint:
-        message += f"\nMost likely: {hint}"
-    raise AssertionError(message)
 
 
 def _same_arrays(a, b):

@@ -14,14 +14,16 @@ gradient_check is run three ways:
   never asks backward_propagation (grad = x, or gradapprox compared with itself), or that divides by
   ||grad + gradapprox|| (equal to ||grad|| + ||gradapprox|| when both have the same sign), from a right one;
 - with a theta near 1.5e9 and epsilon = 0.1: there theta +- 1e-7 rounds to theta, so a gradient_check that
-  ignores its epsilon argument returns about 1 instead of round-off.
+  ignores its epsilon argument returns about 1 instead of round-off;
+- last, with a forward pass that is not linear in theta (J = theta x + 0.9 theta**2) and its right backward pass:
+  an answer that writes the slope of theta x (gradapprox = x) instead of the centered difference fails there.
 The calls of forward_propagation and backward_propagation are recorded (the notebook's names are
 replaced for the call and restored afterwards), which names the one-sided difference, a thetaminus built
 from thetaplus, an ignored epsilon and swapped arguments. A mistake is named only when the answer agrees
-with it on EVERY input, so that one coincidence cannot name the wrong mistake.
+with it on EVERY input, and none when two do, so that one coincidence cannot name the wrong mistake: the mistakes are
+records in course_utils.expect.nb02 (course_utils.expect.mistakes.explain).
 """
 import numbers
-import sys
 
 import numpy as np
 
@@ -29,10 +31,24 @@ from course_utils.checks._common import (
     SEED,
     _as_float,
     _close,
-    _fail,
     _fmt,
     exercise_check,
 )
+from course_utils.expect.mistakes import explain, explaining, failure
+from course_utils.expect.nb02 import (
+    ANY_WRONG,
+    BP_MISTAKES,
+    FP_MISTAKES,
+    GC_FORMULA_MISTAKES,
+    GC_FORWARD,
+    GC_IGNORED_EPSILON,
+    GC_ITSELF,
+    GC_NEVER_CALLED,
+    GC_SWAPPED_SEEN,
+    PassCase,
+    _predicted,
+)
+from course_utils.gradcheck import numerical_gradient, relative_difference
 
 U = np.finfo(float).eps / 2  #: unit round-off of float64, 2**-53
 
@@ -57,16 +73,16 @@ def _cases_jx(rng):
 def _call_1d(fn, name, x, theta):
     call = f"{name}(x={x}, theta={theta})"
     try:
-        return _as_float(fn(x, theta), call), call
+        return _as_float(fn(x, theta), call=call), call
     except ZeroDivisionError as error:
         raise AssertionError(f"{call} raised ZeroDivisionError ({error}): x = 0 and theta = 0 are valid inputs, "
                              "and J = theta * x and its derivative need no division.") from None
 
 
-def _check_1d(fn, name, want_of, candidates):
-    """Run fn on every case; fail on the first wrong one, naming the candidate mistakes (value(x, theta),
-    hint) that agree with fn on every case (a candidate without a value there, None, agrees with anything
-    but a right result)."""
+def _check_1d(fn, name, want_of, mistakes):
+    """Run fn on every case; fail on the first wrong one, naming the one mistake of `mistakes` (a table of
+    course_utils.expect.nb02) that agrees with fn on every case (course_utils.expect.mistakes.explain; a model that
+    predicts ANY_WRONG agrees with anything but a right result)."""
     results = []
     for x, theta in _cases_jx(np.random.default_rng(SEED)):
         try:
@@ -75,44 +91,31 @@ def _check_1d(fn, name, want_of, candidates):
             got, call = error, None
         results.append((x, theta, got, call))
 
-    def agrees(value, got, x, theta):
-        if value is None:
-            return isinstance(got, AssertionError) or not _close(got, want_of(x, theta), 1e-12)
+    def agrees(got, value, case):
+        if value is ANY_WRONG:
+            return isinstance(got, AssertionError) or not _close(got, want_of(case.x, case.theta), 1e-12)
         return not isinstance(got, AssertionError) and _close(got, value, 1e-9)
     for x, theta, got, call in results:
         if isinstance(got, AssertionError):
             raise got
         want = want_of(x, theta)
         if not _close(got, want, 1e-12):
-            hints = [hint for value_of, hint in candidates
-                     if all(agrees(value_of(a, t), g, a, t) for a, t, g, _ in results)]
-            _fail(call, got, want, " Or: ".join(hints))
-
-
-def _power(x, theta):
-    return float(x) ** theta if x > 0 else None
+            mistake = explain(mistakes, [PassCase(a, t) for a, t, _, _ in results], [g for _, _, g, _ in results],
+                              agrees)
+            raise failure(f"{call} returned {_fmt(got)}, expected {_fmt(want)}.", mistake)
 
 
 @exercise_check
 def check_forward_propagation(forward_propagation):
     """forward_propagation(x, theta) must return J = theta * x."""
-    _check_1d(forward_propagation, "forward_propagation", lambda x, t: t * x, [
-        (lambda x, t: x, ("you returned x, which is dJ/dtheta (the backward pass); the forward pass returns "
-                          "J = theta * x.")),
-        (lambda x, t: t, "you returned theta; J = theta * x."),
-        (lambda x, t: t + x, "you added: J = theta * x is a product."),
-        (_power, "you computed x ** theta; J = theta * x."),
-    ])
+    _check_1d(forward_propagation, "forward_propagation", lambda x, t: t * x, FP_MISTAKES)
     print("forward_propagation passed: J(x=2, theta=4) = 8")
 
 
 @exercise_check
 def check_backward_propagation(backward_propagation):
     """backward_propagation(x, theta) must return dtheta = x."""
-    _check_1d(backward_propagation, "backward_propagation", lambda x, t: x, [
-        (lambda x, t: t, "you returned theta, the derivative of J with respect to x; dJ/dtheta = x."),
-        (lambda x, t: t * x, "you returned J = theta * x (the forward pass); the derivative dJ/dtheta is x."),
-    ])
+    _check_1d(backward_propagation, "backward_propagation", lambda x, t: x, BP_MISTAKES)
     print("backward_propagation passed: dtheta(x=2, theta=4) = 2")
 
 
@@ -126,103 +129,20 @@ def _noise_bound(theta, epsilon):
     return 4 * U * (abs(theta) + epsilon) / epsilon + 16 * U
 
 
-def _reference_gradient_check(x, theta, epsilon=1e-7, mistake=None, backward=None):
-    """The 1-D check of notebook 02 computed here (J = theta * x), optionally with a known mistake.
-
-    backward -- the backward pass under check, called as backward(x, theta); by default the caller's
-    `backward_propagation` when its module (a notebook) has one, else the exact dJ/dtheta = x.
-    """
-    if backward is None:
-        candidate = sys._getframe(1).f_globals.get("backward_propagation")
-        backward = candidate if callable(candidate) else (lambda a, t: a)
-
-    def J(t):
-        return t * x
-    thetaplus = theta + epsilon
-    thetaminus = (thetaplus if mistake == "thetaminus_from_thetaplus" else theta) - epsilon
-    if mistake == "forward_difference":
-        gradapprox = (J(thetaplus) - J(theta)) / epsilon
-    elif mistake == "precedence":
-        gradapprox = (J(thetaplus) - J(thetaminus)) / 2 * epsilon
-    elif mistake == "no_2":
-        gradapprox = (J(thetaplus) - J(thetaminus)) / epsilon
-    else:
-        gradapprox = (J(thetaplus) - J(thetaminus)) / (2 * epsilon)
-    grad = backward(theta, x) if mistake == "swapped_backward" else backward(x, theta)
-    if mistake == "itself":
-        grad = gradapprox
-    numerator = np.linalg.norm(grad - gradapprox)
-    if mistake == "no_denominator":
-        return float(numerator)
-    if mistake == "norm_of_sum":
-        return float(numerator / np.linalg.norm(grad + gradapprox))
-    return float(numerator / (np.linalg.norm(grad) + np.linalg.norm(gradapprox)))
+def _exact_difference(k):
+    """The relative difference a right gradient_check returns in exact arithmetic (J = theta * x is linear, so
+    gradapprox = x): 0 with the notebook's own backward pass (k None), |k - 1| / (|k| + 1) with a pass that returns
+    k * x (for x != 0). A right answer is within round-off of it (_noise_bound)."""
+    return 0.0 if k is None else abs(k - 1) / (abs(k) + 1)
 
 
-_FROM_PLUS = ("J was evaluated at theta instead of theta - epsilon: thetaminus must be theta - epsilon "
-              "(building it from thetaplus gives just theta, and a one-sided difference; divided by "
-              "2 * epsilon it is half the slope: difference about 1/3).")
-_HINTS = {
-    "thetaminus_from_thetaplus": _FROM_PLUS,
-    "no_2": "gradapprox divides by epsilon instead of 2 * epsilon, so it is twice grad (difference 1/3).",
-    "swapped_backward": "the arguments of backward_propagation are swapped: call backward_propagation(x, theta).",
-    "precedence": "operator precedence: `/ 2 * epsilon` multiplies by epsilon, so gradapprox is about 0 and the "
-                  "difference about 1; write / (2 * epsilon).",
-    "itself": "you compared gradapprox with itself (a difference of exactly 0 is too good to be true): "
-              "grad must come from backward_propagation(x, theta).",
-    "forward_difference": "you used the one-sided difference (J(theta + epsilon) - J(theta)) / epsilon; "
-                          "the check uses the centered one with thetaminus = theta - epsilon.",
-    "no_denominator": "you returned only the numerator ||grad - gradapprox||; divide by "
-                      "||grad|| + ||gradapprox||.",
-    "norm_of_sum": "the denominator is ||grad|| + ||gradapprox||, not ||grad + gradapprox||: the two agree only "
-                   "when grad and gradapprox have the same sign (with a backward pass giving -0.5 * x your "
-                   "difference is 3 instead of 1).",
-    "never_called": "gradient_check never called backward_propagation: grad = backward_propagation(x, theta) "
-                    "(the check replaced backward_propagation by a wrong one, and your result did not change).",
-    "abs_J": ("you took the absolute value of J_plus - J_minus: a slope can be negative; gradapprox = "
-              "(J_plus - J_minus) / (2 * epsilon)."),
-    "hard_2e7": "you divided by 2e-7, which is 2 * epsilon only for the default epsilon: divide by (2 * epsilon).",
-    "squared": ("you squared the norms (or left out their square roots): the difference is "
-                "||grad - gradapprox|| / (||grad|| + ||gradapprox||)."),
-    "signed": ("your difference can be negative: its numerator is the NORM ||grad - gradapprox|| "
-               "(np.linalg.norm), not grad - gradapprox."),
-    "max_den": "the denominator is ||grad|| + ||gradapprox||, the sum of the two norms, not the larger one.",
-    "padded": ("you added a small number to the denominator (... + 1e-8): divide by ||grad|| + ||gradapprox|| "
-               "exactly."),
-}
-_PADS = (1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-12)  #: what students add to a denominator
-
-
-def _predicted(mistake, x, theta, epsilon, k):
-    """(value, noise scale) a known mistake gives in exact arithmetic, with backward pass k * x."""
-    g, a = k * x, x
-    if mistake == "thetaminus_from_thetaplus":
-        a = x / 2
-    elif mistake == "no_2":
-        a = 2 * x
-    elif mistake == "precedence":
-        a = x * epsilon * epsilon
-    elif mistake == "swapped_backward":
-        g = k * theta
-    elif mistake == "no_denominator":
-        return abs(g - a), abs(x)
-    elif mistake == "norm_of_sum":
-        return (abs(g - a) / abs(g + a) if g + a else None), 1.0
-    elif mistake == "abs_J":
-        a = abs(x)
-    elif mistake == "hard_2e7":
-        a = x * epsilon / 1e-7
-    if not (g or a):
-        return None, 1.0
-    if mistake == "squared":
-        return (g - a) ** 2 / (g * g + a * a), 1.0
-    if mistake == "signed":
-        return (g - a) / (abs(g) + abs(a)), 1.0
-    if mistake == "max_den":
-        return abs(g - a) / max(abs(g), abs(a)), 1.0
-    if mistake.startswith("padded"):
-        return abs(g - a) / (abs(g) + abs(a) + float(mistake.split(" ")[1])), 1.0
-    return abs(g - a) / (abs(g) + abs(a)), 1.0
+def _shown_difference(case):
+    """The difference the pass line shows for a case with the notebook's own passes: the course library's 1-D check
+    of J = theta * x (numerical_gradient, relative_difference), one number for every right answer -- the check cell's
+    output is compared with the reference output when graded, so it must not depend on the order of an answer's
+    float operations."""
+    gradapprox = numerical_gradient(lambda t: float(t[0, 0]) * case.x, np.array([[float(case.theta)]]), case.eps)
+    return relative_difference(np.array([[float(case.x)]]), gradapprox)
 
 
 class _Case:
@@ -233,7 +153,7 @@ class _Case:
         self.x, self.theta, self.epsilon, self.k = x, theta, epsilon, k
         self.eps = 1e-7 if epsilon is None else epsilon
         self.noise = _noise_bound(theta, self.eps)
-        self.want = _reference_gradient_check(x, theta, self.eps, backward=lambda a, t: (k or 1) * a)
+        self.want = _exact_difference(k)
         self.args = (x, theta) if epsilon is None else (x, theta, epsilon)
         self.call = f"gradient_check({', '.join(map(str, self.args))})"
         self.got = None
@@ -246,8 +166,8 @@ class _Case:
 
     def expected(self):
         if self.k is None:
-            return (f"expected {self.want:.2g} or another difference of round-off size (anything from 0 to "
-                    f"{self.noise:.2g} is right for these inputs: the backward pass is right here)")
+            return (f"expected a difference of round-off size (anything from 0 to {self.noise:.2g} is right for "
+                    "these inputs: the backward pass is right here)")
         return (f"expected {self.want:.4g}: for this call the check replaced backward_propagation by a WRONG one "
                 f"that returns {self.k:g} * x, so the difference must be |k - 1| / (|k| + 1) = {self.want:.4g}")
 
@@ -319,46 +239,40 @@ def _run(gradient_check, namespace, case):
         result = gradient_check(*case.args)
     finally:
         namespace.update(originals)
-    case.got = _as_float(result, case.call)
+    case.got = _as_float(result, call=case.call)
 
 
-def _gradient_check_hints(cases, recorded, backward_recorded):
-    """The known mistakes the answers agree with on every case (see the module doc)."""
-    hints = []
+def _close_difference(got, predicted, case):
+    value, scale = predicted
+    return _close(got, value, 1e-6, 8 * case.noise * scale + 1e-15)
+
+
+def _gradient_check_mistake(cases, recorded, backward_recorded):
+    """The one known mistake the answers agree with on every case (see the module doc), or None -- None also when
+    two do (course_utils.expect.mistakes.explain)."""
     if all(c.got == 0.0 for c in cases) and (not recorded or all(c.thetas() for c in cases)):
-        return [_HINTS["itself"]]  # exactly 0 everywhere, though J was evaluated: gradapprox against itself
+        return GC_ITSELF  # exactly 0 everywhere, though J was evaluated: gradapprox against itself
     sided = [c for c in cases if c.one_sided()]
     if recorded and sided:
-        from_plus = all(_close(c.got, _predicted("thetaminus_from_thetaplus", c.x, c.theta, c.eps, c.k or 1)[0],
-                               1e-6, 8 * c.noise) for c in sided)
-        return [_FROM_PLUS if from_plus else _HINTS["forward_difference"]]
+        from_plus = all(_close(c.got, _predicted("thetaminus_from_thetaplus", c)[0], 1e-6, 8 * c.noise)
+                        for c in sided)
+        return GC_FORMULA_MISTAKES[0] if from_plus else GC_FORWARD
+    found = []
     own = [c for c in cases if c.epsilon not in (None, 1e-7) and c.thetas()]
     steps = [(c, c.other_step()) for c in own if c.other_step() is not None]
     if recorded and steps and not any(c.near(t, c.theta + c.eps) or c.near(t, c.theta - c.eps)
                                       for c in own for t in c.thetas()):
         c, step = steps[0]
-        hints.append(f"you ignored the epsilon argument: for epsilon = {c.eps:g} J was evaluated at theta +- "
-                     f"{step:.2g}, not at theta +- epsilon.")
+        found.append(GC_IGNORED_EPSILON.filled(epsilon=f"{c.eps:g}", step=f"{step:.2g}"))
     if backward_recorded and not any(c.backward_calls for c in cases):
-        hints.append(_HINTS["never_called"])
+        found.append(GC_NEVER_CALLED)
     swapped = [c for c in cases if c.backward_calls and c.theta != c.x]
     if swapped and all(len(c.backward_calls[0][0]) == 2 and c.backward_calls[0][0][0] == c.theta
                        and c.backward_calls[0][0][1] == c.x for c in swapped):
-        hints.append(_HINTS["swapped_backward"])
-    for mistake in ("thetaminus_from_thetaplus", "no_2", "precedence", "swapped_backward", "no_denominator",
-                    "norm_of_sum", "abs_J", "hard_2e7", "squared", "signed", "max_den",
-                    *(f"padded {pad:g}" for pad in _PADS)):
-        agrees = True
-        for c in cases:
-            value, scale = _predicted(mistake, c.x, c.theta, c.eps, c.k or 1)
-            if value is None and not (c.x or c.k and c.k * c.x):  # x = 0: 0 / 0, whatever the formula
-                continue
-            if value is None or not _close(c.got, value, 1e-6, 8 * c.noise * scale + 1e-15):
-                agrees = False
-                break
-        if agrees:
-            hints.append(_HINTS[mistake.split(" ")[0]])
-    return list(dict.fromkeys(hints))
+        found.append(GC_SWAPPED_SEEN)
+    found += explaining(GC_FORMULA_MISTAKES, cases, [c.got for c in cases], _close_difference)
+    found = list({m.id: m for m in found}.values())
+    return found[0] if len(found) == 1 else None
 
 
 @exercise_check
@@ -383,14 +297,41 @@ def check_gradient_check(gradient_check):
     for case in cases:
         _run(gradient_check, namespace, case)
     wrong = next((c for c in cases if not c.right(c.got)), None)
-    hints = _gradient_check_hints(cases, recorded, backward_recorded) if wrong else []
+    mistake = _gradient_check_mistake(cases, recorded, backward_recorded) if wrong else None
     if wrong is None and recorded and any(c.one_sided() for c in cases):
         c = next(c for c in cases if c.one_sided())
-        raise AssertionError(f"{c.call} returned {_fmt(c.got)}, but it evaluated J at theta + epsilon and at "
-                             f"theta, never at theta - epsilon.\nMost likely: {_HINTS['forward_difference']}")
+        raise failure(f"{c.call} returned {_fmt(c.got)}, but it evaluated J at theta + epsilon and at theta, never at "
+                      "theta - epsilon.", GC_FORWARD)
     if wrong is not None:
-        message = f"{wrong.call} returned {_fmt(wrong.got)}, {wrong.expected()}."
-        if hints:
-            message += "\nMost likely: " + " Or: ".join(hints)
-        raise AssertionError(message)
-    print(f"gradient_check passed: difference = {cases[0].want:.2g} < 1e-07")
+        raise failure(f"{wrong.call} returned {_fmt(wrong.got)}, {wrong.expected()}.", mistake)
+    if recorded and backward_recorded:
+        _check_curved(gradient_check, namespace)
+    print(f"gradient_check passed: difference = {_shown_difference(cases[0]):.2g} < 1e-07")
+
+
+CURVED = (1.5, 0.8, 0.9)  #: x, theta, c of the curved case: J = theta x + c theta**2, slope x + 2 c theta = 2.94
+
+
+def _check_curved(gradient_check, namespace):
+    """Run gradient_check once more with a forward pass that is not linear in theta (J = theta x + c theta**2) and
+    its right backward pass: the difference must be round-off. An answer that writes the slope of theta x
+    (gradapprox = x) instead of taking the centered difference of forward_propagation passes every case above
+    -- there the forward pass is theta x -- and fails this one."""
+    x, theta, c = CURVED
+    epsilon, slope = 1e-7, x + 2 * c * theta
+    originals = {name: namespace[name] for name in ("forward_propagation", "backward_propagation")}
+    try:
+        namespace["forward_propagation"] = lambda x, theta: theta * x + c * theta * theta
+        namespace["backward_propagation"] = lambda x, theta: x + 2 * c * theta
+        got = _as_float(gradient_check(x, theta, epsilon), call=f"gradient_check({x}, {theta}, {epsilon})")
+    finally:
+        namespace.update(originals)
+    # J(theta +- epsilon) and theta +- epsilon rounded, relative to the step 2 epsilon * slope; 8 times that
+    bound = 8 * (2 * U * (abs(theta * x) + c * (theta + epsilon) ** 2 + slope * (theta + epsilon)) / (epsilon * slope)
+                 + 8 * U)
+    if not (np.isfinite(got) and 0 <= got <= bound):
+        raise failure(f"with the forward pass J = theta * x + {c} * theta**2 and its right backward pass (slope x + "
+                      f"{2 * c:g} * theta), gradient_check({x}, {theta}, {epsilon}) returned {_fmt(got)}, expected a "
+                      f"difference of round-off size (below {bound:.1g}). It passes where J = theta * x, so gradapprox "
+                      "does not follow forward_propagation there: compute it from forward_propagation(x, theta + "
+                      "epsilon) and forward_propagation(x, theta - epsilon), whatever J is.")

@@ -16,7 +16,8 @@ to call):
 
 cost_with_l2 runs on the classic net (the reference output), a 12-layer net, a 5-layer net with large
 weights, lambd = 0, and 1- and 2-layer nets, with cross-entropy costs and m that change from case to case.
-A known mistake is named only when the answer agrees with it on EVERY case (run so far: a function that
+A known mistake (a record of course_utils.expect.nb05) is named only when the answer agrees with it on EVERY case,
+and none when two do (course_utils.expect.mistakes.explain; run so far: a function that
 hard-codes three layers fails on the 12-layer net before it raises KeyError on the 1-layer one).
 """
 import numpy as np
@@ -34,7 +35,8 @@ from course_utils.checks._common import (
     exercise_check,
 )
 from course_utils.compare import within
-from course_utils.expect.nb05 import _directional_tolerance, _rd1
+from course_utils.expect.mistakes import explain, failure
+from course_utils.expect.nb05 import DC_MISTAKES, L2_MISTAKES, L2Case, _directional_tolerance, _rd1
 
 DEFAULT_EPSILON, DEFAULT_SEED = 1e-7, 0
 
@@ -42,13 +44,6 @@ DEFAULT_EPSILON, DEFAULT_SEED = 1e-7, 0
 def _direction(theta, seed):
     u = np.random.default_rng(seed).standard_normal(np.shape(theta))
     return u, u / np.linalg.norm(u)
-
-
-def _reference_directional(cost, theta, grad, epsilon, seed):
-    _, u = _direction(theta, seed)
-    numerical = (float(cost(theta + epsilon * u)) - float(cost(theta - epsilon * u))) / (2 * epsilon)
-    analytic = float(np.sum(np.asarray(grad).ravel() * u.ravel()))
-    return _rd1(analytic, numerical)
 
 
 class _DirCase:
@@ -100,7 +95,7 @@ class _DirCase:
                                  "and leave theta as it is.")
         if not np.array_equal(grad, self.grad):
             raise AssertionError(f"{self.call} changed grad in place: leave the arrays you are given as they are.")
-        self.got = _as_float(result, self.call)
+        self.got = _as_float(result, call=self.call)
         self.points = points
         return points
 
@@ -167,37 +162,9 @@ def _points_problem(cases, repeat=None):
     return None
 
 
-def _directional_hints(cases):
-    mistakes = [
-        (("the centered difference divides by 2 * epsilon, not by epsilon: "
-          "(cost(theta + epsilon * u) - cost(theta - epsilon * u)) / (2 * epsilon)."),
-         lambda c: c.model(2 * c.numerical)),
-        ("operator precedence: `/ 2 * epsilon` multiplies by epsilon; write / (2 * epsilon).",
-         lambda c: c.model(c.numerical * c.eps * c.eps)),
-        (("a difference of exactly 0 is too good to be true: compare the numerical slope with grad . u, not with "
-          "itself."), lambda c: (0.0, 0.0)),
-        (("you used a one-sided difference (cost(theta + epsilon * u) - cost(theta)) / epsilon; use the centered "
-          "one, (cost(theta + epsilon * u) - cost(theta - epsilon * u)) / (2 * epsilon)."),
-         lambda c: [c.model((c.j_plus - c.j0) / c.eps), c.model((c.j0 - c.j_minus) / c.eps)]),
-        (("the difference is a distance, never negative: take the absolute value of the numerator, "
-          "abs(numerical - analytic) / (abs(numerical) + abs(analytic)); yours keeps its sign."),
-         lambda c: [(s * (c.numerical - c.analytic) / (abs(c.numerical) + abs(c.analytic)), c.tol)
-                    for s in (1.0, -1.0) if abs(c.numerical) + abs(c.analytic) > 0]),
-        (("the second point is theta itself, not theta - epsilon * u (e.g. theta_minus = theta_plus - "
-          "epsilon * u, which is theta again): use cost(theta - epsilon * u)."),
-         lambda c: c.model((c.j_plus - c.j0) / (2 * c.eps))),
-    ]
-    hints = []
-    for hint, model in mistakes:
-        ok = True
-        for c in cases:
-            out = model(c)
-            if not any(within(c.got, v, 0.0, t) for v, t in (out if isinstance(out, list) else [out])):
-                ok = False
-                break
-        if ok:
-            hints.append(hint)
-    return " Or: ".join(dict.fromkeys(hints))
+def _within_any(got, predicted, _case):
+    """Whether `got` is a model's (value, tolerance), or any of a list of them."""
+    return any(within(got, v, 0.0, t) for v, t in (predicted if isinstance(predicted, list) else [predicted]))
 
 
 @exercise_check
@@ -244,11 +211,12 @@ def check_directional_check(directional_check):
         problem = _points_problem([c for c in done if c is not again], (cases[1], again) if again in done else None)
         if problem:
             raise AssertionError(problem)
-        hint = _directional_hints([c for c in done if c is not again])
+        tried = [c for c in done if c is not again]
+        mistake = explain(DC_MISTAKES, tried, [c.got for c in tried], _within_any)
         message = f"{first.call} returned {_fmt(first.got)}, expected {_fmt(first.want)}"
         if first.tol > 1e-3 * abs(first.want):
             message += f" (within {first.tol:.2g}: round-off)"
-        raise AssertionError(message + "." + (f"\nMost likely: {hint}" if hint else ""))
+        raise failure(message + ".", mistake)
     print(f"directional_check passed: difference = {cases[1].want:.3g} on notebook 04's network with the "
           "colleague's two bugs (seed 3)")
 
@@ -256,40 +224,8 @@ def check_directional_check(directional_check):
 # ---------------------------------------------------------------------------------------------------------
 # cost_with_l2
 
-def _layers(params):
-    return len([k for k in params if k.startswith("W")])
-
-
-def _l2_models(c, params, lambd, m):
-    """{hint: value} of the known mistakes (None where the mistake cannot run, e.g. W3 of a 2-layer net)."""
-    L = _layers(params)
-    W = [params[f"W{l}"] for l in range(1, L + 1)]
-    squares = [float(np.sum(np.square(w))) for w in W]
-    Ws = sum(squares)
-    bs = sum(float(np.sum(np.square(params[f"b{l}"]))) for l in range(1, L + 1))
-    n_x = W[0].shape[1]
-    return {
-        "you regularized the biases too: L2 uses the W's only, not the b's.": c + lambd / (2 * m) * (Ws + bs),
-        "the factor is lambd / (2 * m): you forgot the 1/2.": c + lambd / m * Ws,
-        "operator precedence: `lambd / 2 * m` multiplies by m; write lambd / (2 * m).": c + lambd / 2 * m * Ws,
-        "divide by m as well: the factor is lambd / (2 * m).": c + lambd / 2 * Ws,
-        "the factor is lambd / (2 * m), not lambd.": c + lambd * Ws,
-        "only W1, W2, W3 were summed: loop over every layer, l = 1 .. len(parameters) // 2.":
-            c + lambd / (2 * m) * sum(squares[:3]) if L >= 3 else None,
-        "the last layer's W was left out (range(1, L) stops at L - 1): loop over l = 1 .. L, "
-        "range(1, L + 1).": c + lambd / (2 * m) * sum(squares[:-1]),
-        "square the Frobenius norms: np.sum(np.square(W)), or np.linalg.norm(W) ** 2.":
-            c + lambd / (2 * m) * sum(float(np.linalg.norm(w)) for w in W),
-        "np.sum(W) adds the weights up without squaring them: use np.sum(np.square(W)).":
-            c + lambd / (2 * m) * sum(float(np.sum(w)) for w in W),
-        "square every weight, then sum: np.sum(np.square(W)), not np.sum(W) ** 2.":
-            c + lambd / (2 * m) * sum(float(np.sum(w)) ** 2 for w in W),
-        "you returned only the L2 term: add it to cross_entropy_cost.": lambd / (2 * m) * Ws,
-        "m is the number of examples you are given, not a shape of W1: use the argument m.":
-            c + lambd / (2 * n_x) * Ws,
-        "you ignored the lambd argument (this matches lambd = 0.7): use the lambd you are given.":
-            c + 0.7 / (2 * m) * Ws,
-    }
+def _l2_close(got, predicted, _case):
+    return predicted is not None and within(got, predicted, 1e-9, 1e-15)
 
 
 @exercise_check
@@ -318,20 +254,17 @@ def check_cost_with_l2(cost_with_l2):
         except (AssertionError, NotImplementedError):
             raise
         except Exception:
-            if any(not within(got, w, 1e-9, 1e-15) for _, _, got, w, _ in results):
+            if any(not within(got, w, 1e-9, 1e-15) for _, _, got, w in results):
                 break
             raise
         if not _same_arrays(params, before):
             raise AssertionError(f"{call} changed the parameters it was given: compute with new arrays "
                                  "(np.square(W)), never W **= 2 or parameters[...] = ...")
-        got = _as_float(value, call)
-        results.append((call, (c, params, lambd, m), got, want, _l2_models(c, params, lambd, m)))
-    for call, _, got, want, _ in results:
+        got = _as_float(value, call=call)
+        results.append((call, L2Case(c, params, lambd, m), got, want))
+    for call, _, got, want in results:
         if not within(got, want, 1e-9, 1e-15):
-            hints = [hint for hint in results[0][4]
-                     if all(models[hint] is not None and within(g, models[hint], 1e-9, 1e-15)
-                            for _, _, g, _, models in results)]
-            message = f"{call} returned {_fmt(got)}, expected {_fmt(want)}."
-            raise AssertionError(message + (f"\nMost likely: {' Or: '.join(hints)}" if hints else ""))
+            mistake = explain(L2_MISTAKES, [r[1] for r in results], [r[2] for r in results], _l2_close)
+            raise failure(f"{call} returned {_fmt(got)}, expected {_fmt(want)}.", mistake)
     penalty = network.l2_penalty(classic, 0.7, 3)
     print(f"cost_with_l2 passed: {cce:.4f} + L2 term {penalty:.4f} = {cce + penalty:.4f} (lambd = 0.7, m = 3)")

@@ -33,13 +33,14 @@ import numpy as np
 
 from course_utils import capstone, gradcheck
 from course_utils.checks._common import SEED, _fmt, exercise_check
+from course_utils.differences import relative_difference
+from course_utils.expect.mistakes import explain, failure
 from course_utils.expect.nb06 import (  # noqa: F401 -- the truth and the judges, shared with the grader
     FIX_RTOL,
     LINE_NAMES,
     LITERAL_RULE,
     STEP,
     WRONG,
-    _block_difference,
     _judge_lines,
     _judge_tensors,
     _literal_id,
@@ -51,6 +52,28 @@ from course_utils.expect.nb06 import (  # noqa: F401 -- the truth and the judges
     teammate_gradients,
     truth_wrong_tensors,
     wrong_count_message,
+)
+from course_utils.expect.nb06_mistakes import (
+    BL_CASE,
+    BL_NO_SUCH_LINE,
+    BL_ONE_LINE,
+    BL_SPREAD,
+    BL_TENSOR_NAMED,
+    FB_FLOAT32,
+    FB_HARD_CODED_M,
+    FB_MEMO,
+    FB_MODELLED,
+    FB_NO_1_OVER_M,
+    FB_SIGN,
+    FB_SLOPE_OTHER,
+    FB_TEAMMATE_UNCHANGED,
+    WT_CASE,
+    WT_NONE_NAMED,
+    WT_TOO_HIGH,
+    WT_TOO_LOW,
+    explained_cases,
+    gradients_agree,
+    outcome_agrees,
 )
 
 
@@ -70,21 +93,19 @@ def _notebook_teammate(fn, exercise):
         raise AssertionError(f"{exercise} needs your capstone code: {error}") from None
 
 
-def _unknown_hint(unknown, allowed):
-    """"\nMost likely: ..." for names that are not allowed, when one mistake explains them all, else ""."""
+def _unknown_mistake(unknown, allowed):
+    """The mistake behind names that are not allowed, when one explains them all, else None."""
+    lines = "dZ4" in allowed  # the line names (buggy_lines), else the tensor names (wrong_tensors)
     lower = {a.lower(): a for a in allowed}
     if all(v.strip().lower() in lower for v in unknown):
         v = unknown[0]
-        return (f"\nMost likely: the names are case-sensitive (and have no spaces): write them as listed, "
-                f"{lower[v.strip().lower()]!r}, not {v!r}.")
-    if "dZ4" in allowed:  # the line names
+        return (BL_CASE if lines else WT_CASE).filled(listed=lower[v.strip().lower()], given=v)
+    if lines:
         if all(v in capstone.PARAMETER_NAMES for v in unknown):
-            return ("\nMost likely: you named a tensor; name the LINE, by the variable it assigns: dW1 for the line "
-                    "dW1 = ..., dZ1 for dZ1 = ...")
+            return BL_TENSOR_NAMED
         if all(re.fullmatch(r"d[AZWb]\d+", v) for v in unknown):
-            return ("\nMost likely: the pass has no such line: it assigns dZ4, dW4, db4, then dA3, dZ3, ... down to "
-                    "db1 (no dA4: the output layer starts from dZ4 = A4 - Y).")
-    return ""
+            return BL_NO_SUCH_LINE
+    return None
 
 
 def _names(value, call, allowed, what):
@@ -99,8 +120,8 @@ def _names(value, call, allowed, what):
     names = list(value)
     unknown = [v for v in names if v not in allowed]
     if unknown:
-        raise AssertionError(f"{call} names {', '.join(map(repr, unknown))}, which is not one of the {what}: "
-                             f"{', '.join(allowed)}" + _unknown_hint(unknown, allowed))
+        raise failure(f"{call} names {', '.join(map(repr, unknown))}, which is not one of the {what}: "
+                      f"{', '.join(allowed)}", _unknown_mistake(unknown, allowed))
     if len(set(names)) != len(names):
         raise AssertionError(f"{call} names a {what[:-1]} twice: list each once")
     return names
@@ -130,14 +151,7 @@ def check_student_id(student_id):
 
 
 # ------------------------------------------------------------------------------------------ wrong_tensors
-TOO_LOW = ("you also named tensors whose block difference is round-off: the centered differences of a right "
-           "gradient differ from it by about 1e-8 to 1e-6 here, a wrong line's by 1e-2 or more; put your threshold "
-           "between the two (e.g. 1e-5).")
-TOO_HIGH = ("your threshold is too high: a wrong gradient's block difference can be a few hundredths, far below 1; "
-            "every tensor far above round-off (above 1e-5, say) is wrong.")
-NONE_NAMED = ("you named no tensor, but a pass with a wrong line has wrong gradients: if your gradient check found "
-              "none, check that it compares your teammate's gradients with the centered differences of J (not "
-              "with themselves) and that its threshold is far below 1e-2.")
+TOO_LOW, TOO_HIGH, NONE_NAMED = WT_TOO_LOW.hint, WT_TOO_HIGH.hint, WT_NONE_NAMED.hint
 
 
 def teammate_block_differences(mate):
@@ -151,12 +165,12 @@ def teammate_block_differences(mate):
                                           epsilon=1e-7).block_differences)
 
 
-def _tensor_hint(got, truth, student):
-    """The hint for a set of tensors that a threshold on the student's own block differences explains (too low,
-    too high), or for an empty one; None otherwise."""
+def _tensor_mistake(got, truth, student):
+    """The mistake behind a set of tensors that a threshold on the student's own block differences explains (too
+    low, too high), or behind an empty one; None otherwise."""
     got, truth = set(got), set(truth)
     if not got:
-        return NONE_NAMED
+        return WT_NONE_NAMED
     try:
         blocks = teammate_block_differences(student)
     except (ValueError, IndexError):  # a teammate's pass that cannot run on the test case: no threshold to find
@@ -165,7 +179,7 @@ def _tensor_hint(got, truth, student):
     k = len(got)
     if got != set(cut[:k]) or (k < len(cut) and blocks[cut[k]] >= blocks[cut[k - 1]] * (1 - 1e-6)):
         return None  # not a head, or a head no threshold separates from the next tensor
-    return TOO_LOW if got > truth else TOO_HIGH if got < truth else None
+    return WT_TOO_LOW if got > truth else WT_TOO_HIGH if got < truth else None
 
 
 @exercise_check
@@ -178,16 +192,13 @@ def check_wrong_tensors(wrong_tensors):
     truth = truth_wrong_tensors(student)
     message = _judge_tensors(names, truth)
     if message:
-        hint = None if "Most likely" in message else _tensor_hint(names, truth, student)
-        raise AssertionError(f"{call} returned {names}: {message}" + (f"\nMost likely: {hint}" if hint else ""))
+        mistake = None if "Most likely" in message else _tensor_mistake(names, truth, student)
+        raise failure(f"{call} returned {names}: {message}", mistake)
     print("wrong_tensors passed: you named exactly the tensors whose gradient disagrees with J")
 
 
 # ------------------------------------------------------------------------------------------- buggy_lines
-ONE_LINE = ("you named one line, and the pass has two wrong ones: after fixing the first in a copy of the pass, run "
-            "your gradient check again; what is still wrong points at the second.")
-SPREAD = ("read the pattern of wrong tensors (section 5): a wrong dZ_l or dA_l line spreads to dW_l, db_l and every "
-          "layer below it; a wrong dW_l or db_l line stays in its own tensor.")
+ONE_LINE, SPREAD = BL_ONE_LINE.hint, BL_SPREAD.hint
 CONFIRM = ("buggy_lines: your two lines can explain every wrong tensor; the grader decides whether they are the two "
            "wrong ones (to be sure, fix those two lines in fixed_backward and run its check)")
 
@@ -219,8 +230,8 @@ def check_buggy_lines(buggy_lines):
     mate = _notebook_teammate(buggy_lines, "buggy_lines")
     names = _names(value, call, LINE_NAMES, "line names")
     if len(names) != 2:
-        hint = f"\nMost likely: {ONE_LINE}" if len(names) == 1 else ""
-        raise AssertionError(f"{call} returned {names}: name the two wrong lines of your teammate's pass" + hint)
+        raise failure(f"{call} returned {names}: name the two wrong lines of your teammate's pass",
+                      BL_ONE_LINE if len(names) == 1 else None)
     wrong = {"d" + name for name in truth_wrong_tensors(mate)}
     effects = line_effects(mate.source)
     would = set().union(*(effects[name] for name in names))
@@ -233,8 +244,8 @@ def check_buggy_lines(buggy_lines):
         if wrong - would:
             missing = len(wrong - would)
             parts.append(f"{missing} of the wrong gradients depend{'s' if missing == 1 else ''} on neither of them")
-        raise AssertionError(f"{call} returned {names}: these cannot be the two wrong lines: {'; '.join(parts)}.\n"
-                             f"Most likely: {SPREAD}")
+        raise failure(f"{call} returned {names}: these cannot be the two wrong lines: {'; '.join(parts)}.",
+                      BL_SPREAD)
     print(CONFIRM)
 
 
@@ -259,16 +270,11 @@ def fix_cases(rng):
 # A hint may name a mistake of the student's fix only when it cannot be one of the teammate's own bugs: a check that
 # named "a tanh derivative computed from Z" for a pass with one bug left would name the teammate's bug, and the
 # models behind such hints (wrong local derivatives) would let a loop identify the teammate's two lines. So no such
-# model is shipped; the hints below come from the exact gradients (of this network or of one with another slope)
-# and from the student's own results alone.
-SLOPE_OTHER = ("your pass uses the leaky ReLU slope {other:g} for Z <= 0, and your network's is {slope:g} (each "
-               "teammate's network has its own: it is printed with your teammate's pass).")
-SIGN = "every gradient has the opposite sign: dZ4 = A4 - Y (not Y - A4)."
-TEAMMATE_UNCHANGED = "you returned your teammate's gradients unchanged: fix the two wrong lines."
-MEMO = ("you kept results between calls (a cache keyed by X.shape?): compute the gradients from this call's X, Y "
-        "and cache every time.")
-FLOAT32 = ("your gradients are right to about 1e-7 only, float32's precision: keep every array float64 (no "
-           "astype(np.float32), np.float32(...) or dtype=np.float32).")
+# model is shipped; the mistakes (records in course_utils.expect.nb06_mistakes) are named from the exact gradients
+# (of this network or of one with another slope) and from the student's own results alone. The hints' texts, by
+# their old names:
+SLOPE_OTHER, SIGN, TEAMMATE_UNCHANGED = FB_SLOPE_OTHER.hint, FB_SIGN.hint, FB_TEAMMATE_UNCHANGED.hint
+MEMO, FLOAT32 = FB_MEMO.hint, FB_FLOAT32.hint
 
 
 def _exact(case, slope):
@@ -276,54 +282,24 @@ def _exact(case, slope):
     return exact_gradients(X, Y, parameters, slope)
 
 
-def _agrees(got, model):
-    """Whether the student's gradients `got` are `model`'s (shapes, and values to 1e-7 of each tensor's norm)."""
-    def close(name):
-        value = np.asarray(got[name], dtype=float)
-        return value.shape == model[name].shape and \
-            np.linalg.norm(value - model[name]) <= 1e-7 * (np.linalg.norm(model[name]) + 1e-12)
-    return isinstance(got, dict) and all(name in got and close(name) for name in capstone.GRADIENT_NAMES)
-
-
-def _explains(results, predict):
-    """Whether predict(case) -> gradients (None: it cannot say) gives what the student returned on every case the
-    check tried; a case where the student's pass raised counts only if the prediction cannot be made there either."""
-    for case, got in results:
-        try:
-            with np.errstate(all="ignore"):
-                model = predict(case)
-        except (ValueError, IndexError, ArithmeticError):
-            model = None
-        if (got is None) != (model is None) or (got is not None and not _agrees(got, model)):
-            return False
-    return True
-
-
-def _fix_hint(results, mate, fixed_backward=None):
+def _fix_mistake(results, mate, fixed_backward=None):
     """The one mistake that explains what the student's pass returned on every case, or None (see above for which
     mistakes are named). results -- [((label, X, Y, parameters, cache), gradients or None)], in the order of the
     calls; mate -- the teammate (its slope is the network's)."""
     slope = mate.slope
-
-    def memo(case):
-        index = next(i for i, (c, _) in enumerate(results) if c is case)
-        earlier = next((got for c, got in results[:index] if c[1].shape == case[1].shape), None)
-        return earlier if earlier is not None else _exact(case, slope)
-    if any(c[1].shape == e[1].shape for i, (c, _) in enumerate(results) for e, _ in results[:i]) \
-            and _explains(results, memo):
-        return MEMO
-    if _explains(results, lambda c: teammate_gradients(mate, c[1], c[2], c[4])):
-        return TEAMMATE_UNCHANGED
-    if _explains(results, lambda c: {n: -v for n, v in _exact(c, slope).items()}):
-        return SIGN
+    cases, outcomes = explained_cases([case for case, _ in results], [got for _, got in results], mate)
+    with np.errstate(all="ignore"):
+        mistake = explain(FB_MODELLED, cases, outcomes, outcome_agrees)
+    if mistake is not None:
+        return mistake
     used = _slope_used(fixed_backward, mate) if fixed_backward is not None else None
     if used is not None and 1e-6 < used < 1 - 1e-6 and abs(used - slope) > 1e-6:  # 0 or 1: a teammate's slope bug
-        return SLOPE_OTHER.format(other=round(used, 6), slope=slope)
+        return FB_SLOPE_OTHER.filled(other=round(used, 6), slope=slope)
     factor = _hard_coded_m(results, slope)
     if factor:
         return factor
     if all(got is not None for _, got in results) and _float32_like(results, slope):
-        return FLOAT32
+        return FB_FLOAT32
     return None
 
 
@@ -336,23 +312,24 @@ def _slope_used(fixed_backward, mate):
     Z2 = parameters["W2"] @ np.tanh(parameters["W1"] @ X + parameters["b1"]) + parameters["b2"]
     positive = dict(parameters, b2=parameters["b2"] - Z2.min(axis=1, keepdims=True) + 0.1)  # where no slope counts
     _, cache = mate.forward_propagation(X, Y, positive)
-    if not _agrees(_evidence(fixed_backward, ("", X, Y, positive, cache)), exact_gradients(X, Y, positive, mate.slope)):
+    if not gradients_agree(_evidence(fixed_backward, ("", X, Y, positive, cache)), exact_gradients(X, Y, positive, mate.slope)):
         return None  # wrong where every Z2 > 0 too: not (only) the slope, e.g. 1/m applied twice
     parameters = dict(parameters, b2=parameters["b2"] - Z2.max(axis=1, keepdims=True) - 0.1)
     _, cache = mate.forward_propagation(X, Y, parameters)
     exact = exact_gradients(X, Y, parameters, mate.slope)
     got = _evidence(fixed_backward, ("", X, Y, parameters, cache))
-    if got is None or not np.all(cache["Z2"] < 0) or not _agrees(
+    if got is None or not np.all(cache["Z2"] < 0) or not gradients_agree(
             {n: got.get(n) for n in ("dW3", "db3", "dW4", "db4")} | {n: exact[n] for n in ("dW1", "db1", "dW2", "db2")},
             exact):
         return None
     k = float(np.sum(np.asarray(got["dW2"], float) * exact["dW2"]) / np.sum(exact["dW2"] ** 2))
     scaled = {n: (k * exact[n] if n[-1] in "12" else exact[n]) for n in capstone.GRADIENT_NAMES}
-    return k * mate.slope if _agrees(got, scaled) else None
+    return k * mate.slope if gradients_agree(got, scaled) else None
 
 
 def _hard_coded_m(results, slope):
-    """The hint when every gradient is m / c times the right one for one constant c (m hard-coded to c), else None."""
+    """The mistake when every gradient is m / c times the right one for one constant c (m hard-coded to c), else
+    None."""
     cs = []
     for case, got in results:
         if got is None:
@@ -360,15 +337,15 @@ def _hard_coded_m(results, slope):
         right = _exact(case, slope)
         k = float(np.sum(got["dW4"] * right["dW4"]) / np.sum(right["dW4"] ** 2)) \
             if np.shape(got.get("dW4")) == right["dW4"].shape else 0.0
-        if k == 0.0 or not _agrees(got, {n: k * right[n] for n in capstone.GRADIENT_NAMES}):
+        if k == 0.0 or not gradients_agree(got, {n: k * right[n] for n in capstone.GRADIENT_NAMES}):
             return None
         cs.append(case[1].shape[1] / k)
     c = round(cs[0])
     if c < 1 or any(abs(v - c) > 1e-6 * c for v in cs) or all(case[1].shape[1] == c for case, _ in results):
         return None
     if c == 1:
-        return "the 1/m is missing: every dW and db averages over the m examples, 1. / m * ..."
-    return f"m is hard-coded to {c} (your gradients are m / {c} times the right ones): use m = X.shape[1]."
+        return FB_NO_1_OVER_M
+    return FB_HARD_CODED_M.filled(c=c)
 
 
 def _float32_like(results, slope):
@@ -377,9 +354,10 @@ def _float32_like(results, slope):
     for case, got in results:
         right = _exact(case, slope)
         for name in capstone.GRADIENT_NAMES:
-            if np.shape(got.get(name)) != right[name].shape or \
-                    _block_difference(got[name], right[name]) > 1e-5:
-                return False
+            value = got.get(name)
+            if not (isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.shape == right[name].shape
+                    and np.isfinite(value).all()) or relative_difference(value.astype(float), right[name]) > 1e-5:
+                return False  # not float32's round-off: another type, a NaN or an infinity, or farther off
     return True
 
 
@@ -414,7 +392,5 @@ def check_fixed_backward(fixed_backward):
         message = judge_fix(got, exact_gradients(X, Y, parameters, mate.slope))
         if message:
             results += [(later, _evidence(fixed_backward, later)) for later in cases[index + 1:]]
-            hint = _fix_hint(results, mate, fixed_backward)
-            raise AssertionError(f"fixed_backward(X, Y, cache) on {label} {message}."
-                                 + (f"\nMost likely: {hint}" if hint else ""))
+            raise failure(f"fixed_backward(X, Y, cache) on {label} {message}.", _fix_mistake(results, mate, fixed_backward))
     print("fixed_backward passed: all 8 gradients are the exact derivatives of J on 4 networks")

@@ -2,7 +2,7 @@
 both: the rules every exercise follows, what each exercise's verification run holds (exposure), and the reference
 formulas, tolerances and judges both compute the expected answers with (nb04, nb05).
 
-It imports core modules only (COURSE.md "Layers", tests/test_layers.py): the checks import it and so does the
+It imports core modules only (README, "Layers"; tests/test_layers.py): the checks import it and so does the
 grader, it imports neither -- a student's kernel that runs a check loads no grading module, and the grader no
 check. It holds answers (nb04's reference block differences, ...), so no verification sandbox exposes it.
 """

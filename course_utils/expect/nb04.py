@@ -1,8 +1,15 @@
 """What the checks of notebook 04 and the grader's verification of it share (course_utils.checks.nb04,
 course_utils.grading.specs.nb04): whether a print_msg line says there is a mistake, the classic loop's N-D
-difference and gradapprox with their round-off bounds, the per-tensor block differences and diagnosis, and the
-round-off bound of a right backward pass. It imports core modules only (COURSE.md "Layers"): the checks and the
+difference and gradapprox with their round-off bounds, the expected per-tensor block differences and diagnosis, and
+the round-off bound of a right backward pass. It imports core modules only (README, "Layers"): the checks and the
 grader import it, it imports neither.
+
+This module ships to every student (the checks run in their kernel, the grader's specs in their repository), so
+nothing here answers an exercise (tests/test_release_answers.py): the relative differences are the course library's
+(course_utils.gradcheck.relative_difference, which no verification run of notebook 04 exposes), and so are the
+classic loop's centered differences (course_utils.gradcheck.numerical_gradient, whose cost evaluations are recorded
+for the round-off bounds and the mistakes' models); the expected block differences and suspects take their vectors
+as keyword arguments only, never as an answer's (grad, gradapprox, keys).
 """
 import re
 
@@ -10,6 +17,8 @@ import numpy as np
 
 from course_utils import vectors
 from course_utils.compare import EPS
+from course_utils.gradcheck import numerical_gradient
+from course_utils.gradcheck import relative_difference as _rd  # the library's: 0.0 when both vectors are zero
 
 # ---------------------------------------------------------------------------------------------------------
 # print_msg: does a printed line say there is a mistake?
@@ -47,12 +56,6 @@ def _says_mistake(text):
 # ---------------------------------------------------------------------------------------------------------
 # gradient_check_n: the reference computation (the classic loop) and its round-off
 
-def _rd(grad, approx):
-    norm = np.linalg.norm
-    total = norm(grad) + norm(approx)
-    return float(norm(grad - approx) / total) if total > 0 else 0.0
-
-
 class _NDData:
     """The classic loop's costs for one case: J(theta +- epsilon e_i) and J(theta), J = cost(parameters dict);
     the costs of the no-np.copy loop (thetaplus = theta, so every perturbation stays in theta) are computed when
@@ -65,16 +68,16 @@ class _NDData:
         self.cost = lambda t: cost(vectors.vector_to_dictionary(t, shapes))
         self.grad = vectors.gradients_to_vector(gradients, parameters)
         n = theta.shape[0]
-        self.plus, self.minus = np.zeros((n, 1)), np.zeros((n, 1))
-        for i in range(n):
-            t = theta.copy()
-            t[i] += epsilon
-            self.plus[i] = self.cost(t)
-            t = theta.copy()
-            t[i] -= epsilon
-            self.minus[i] = self.cost(t)
+        costs = []  # J(theta + epsilon e_i), J(theta - epsilon e_i) for i = 0, 1, ..., as the library evaluates them
+
+        def recorded(t):
+            costs.append(float(self.cost(t)))
+            return costs[-1]
+        # the centered differences are the course library's (course_utils.differences.numerical_gradient, which no
+        # verification run of gradient_check_n exposes): this module ships to every student
+        self.approx = np.reshape(numerical_gradient(recorded, theta, epsilon), (n, 1))
+        self.plus, self.minus = np.reshape(costs[0::2], (n, 1)), np.reshape(costs[1::2], (n, 1))
         self.base = float(self.cost(theta))
-        self.approx = (self.plus - self.minus) / (2 * epsilon)
         self._accumulated = None
 
     @property
@@ -131,7 +134,7 @@ def _approx_tolerance(d):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# block_differences and diagnose: the reference
+# block_differences and diagnose: the expected values
 
 SUSPECT_THRESHOLD = 1e-5  #: diagnose's default: far above the round-off of a correct tensor, far below a bug
 
@@ -146,23 +149,20 @@ def _norm(x):
     return np.sqrt(np.sum(np.square(x)))  # a numpy float: x / 0 gives inf or nan in the mistakes' models
 
 
-def reference_block_differences(grad, gradapprox, keys):
-    """{tensor: ||g_T - a_T|| / (||g_T|| + ||a_T||)} in the order of keys; 0.0 where both are zero."""
+def expected_block_differences(*, grad, gradapprox, keys):
+    """{tensor: d_T} in the order of keys: the library's relative difference of each tensor's entries (0.0 where
+    both are zero)."""
     g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
-    out = {}
-    for name, idx in _groups(keys).items():
-        den = _norm(g[idx]) + _norm(a[idx])
-        out[name] = float(_norm(g[idx] - a[idx]) / den) if den > 0 else 0.0
-    return out
+    return {name: _rd(g[idx], a[idx]) for name, idx in _groups(keys).items()}
 
 
-def reference_diagnose(grad, gradapprox, keys, threshold=SUSPECT_THRESHOLD):
+def expected_diagnose(*, grad, gradapprox, keys, threshold):
     """{suspect: ||g_T|| / ||a_T||} for the tensors whose block difference is above threshold, in keys order."""
     g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
-    blocks = reference_block_differences(grad, gradapprox, keys)
     groups = _groups(keys)
-    return {name: float(_norm(g[groups[name]]) / _norm(a[groups[name]])) for name, d in blocks.items()
-            if d > threshold}
+    blocks = expected_block_differences(grad=g, gradapprox=a, keys=keys)
+    return {name: float(np.linalg.norm(g[groups[name]]) / np.linalg.norm(a[groups[name]]))
+            for name, d in blocks.items() if d > threshold}
 
 
 # ---------------------------------------------------------------------------------------------------------

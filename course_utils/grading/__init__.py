@@ -4,7 +4,8 @@ One module per stage, in the order grade() runs them:
 
     release.py      the release notebooks, parsed once (cells.py: the cell contract they follow)
     submissions.py  intake: find each student's notebooks, read them safely, pick the exercise cells
-    scan.py         a static tripwire that flags exercise cells for review
+    scan.py         a static tripwire that flags exercise cells for review (copies.py: cells that paste the
+                    course's own code)
     sandbox.py      bubblewrap sandboxes: what student code can see and do (sandbox_limits.py: resource
                     limits and uids; sandbox_uids.py: without namespaces, killing a run's uids, uid leases)
     run.py          the nbval run of each merged notebook, its kernel sandboxed (nbval_plugin.py)
@@ -89,7 +90,8 @@ def prepare(sub, rnb, file, release):
                 job.picks[name] = Pick(None, "error", f"exercise cell {rnb.exercises[name].cell_id!r} holds "
                                                       f"{len(pick.source)} characters; the limit is {MAX_CELL_CHARS}")
             elif pick.source is not None:
-                job.flags[name] = scan_untrusted(pick.source, rnb.module_aliases)  # parsed in a child, time-limited
+                job.flags[name] = scan_untrusted(pick.source, rnb.module_aliases,  # parsed in a child, time-limited
+                                                 exercise=name)
                 job.notes[name] = (["exercise cell found by its tag (its id was missing or changed)"]
                                    if pick.how == "tag" else [])
         added = added_code_cells(data, rnb)

@@ -177,6 +177,16 @@ def scaled_slope(k):
     return lambda x, theta: k * x
 
 
+def product_plus_square(c):
+    """J(x, theta) = theta * x + c * theta**2: a forward pass that is not linear in theta (slope x + 2 c theta)."""
+    return lambda x, theta: theta * x + c * theta * theta
+
+
+def scaled_true_slope(k, c):
+    """dtheta(x, theta) = k * (x + 2 c theta): a backward pass of product_plus_square(c), right only for k = 1."""
+    return lambda x, theta: k * (x + 2 * c * theta)
+
+
 def quadratic(A, b):
     """cost(theta) = 1/2 theta^T A theta + b^T theta, theta a column vector; its gradient is A theta + b."""
     A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
@@ -214,6 +224,7 @@ def network_cost(X, Y, classic=False):
 
 
 PROVIDERS = {"polynomial": polynomial, "wave": wave, "product": product, "scaled_slope": scaled_slope,
+             "product_plus_square": product_plus_square, "scaled_true_slope": scaled_true_slope,
              "quadratic": quadratic, "euclidean_norm": euclidean_norm, "network_cost": network_cost}
 
 

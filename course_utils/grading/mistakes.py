@@ -9,11 +9,14 @@ From the graded records it writes, into DIR:
   notebook, exercise, mistake, students, share of the students graded on the exercise, hint, example;
 - students.csv -- one row per student: their total failures and the ids of their mistakes.
 
-A mistake is named by the check's hint: every check that recognises a mistake says "Most likely: <hint>". The
-mistake's id is the record's `facts["mistake"]` when the grader knows it, else `<exercise>.<first words of the
-hint>.<hash of the hint>` -- the same hint gives the same id in every record. A failure without a hint (an
-error, a timeout, a wrong answer no known mistake explains, a verification run that disagrees) is "unexplained"
-and counted apart.
+A known mistake is a record with a stable id (course_utils.expect.mistakes, e.g. `gcn.one_sided_difference`): every
+check that recognises one says "Most likely: <hint>" and its AssertionError carries the id; a verification spec that
+names one puts its id in the verdict's `facts["mistake"]`. A record's mistake id is, in that order: its
+`facts["mistake"]`; the id of the registered mistake of its exercise whose hint the message names
+(course_utils.expect.mistakes.named); else, for a hint no table holds, `<exercise>.<first words of the hint>.<hash
+of the hint>` -- the same hint gives the same id in every record. A failure without a hint or an id (an error, a
+timeout, a wrong answer no known mistake explains, a verification run that disagrees) is "unexplained" and counted
+apart.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_utils.expect import mistakes as known
 from course_utils.grading.formats.csvfile import write_csv_table
 
 HINT = re.compile(r"Most likely: (.+)", re.DOTALL)
@@ -43,8 +47,12 @@ def hint_of(message):
 
 
 def mistake_id(exercise, hint):
-    """A stable id for the mistake a hint names: the exercise, the hint's first words and a short hash of the whole
-    hint (two hints can begin alike), e.g. 'centered_difference.you_put_the_one_sided.3f2a9c'."""
+    """The id of the mistake a hint names: the registered one (course_utils.expect.mistakes), else one made from the
+    exercise, the hint's first words and a short hash of the whole hint (two hints can begin alike), e.g.
+    'centered_difference.you_put_the_one_sided.3f2a9c'."""
+    registered = known.named(exercise, hint)
+    if registered:
+        return registered
     words = re.findall(r"[a-z0-9]+", hint.lower())
     digest = hashlib.sha256(" ".join(words).encode()).hexdigest()[:6]
     return f"{exercise}." + "_".join(words[:5]) + f".{digest}"
@@ -96,10 +104,13 @@ class ClassMistakes:
             if r.status == "passed":
                 summary.passed += 1
                 continue
-            known = (r.facts or {}).get("mistake")
+            carried = (r.facts or {}).get("mistake")
             hint = (r.facts or {}).get("mistake_hint") or hint_of(r.message)
-            if known or hint:
-                mid = known or mistake_id(r.exercise, hint)
+            if carried and not hint:
+                record = known.find(r.exercise, carried)
+                hint = record.hint if record is not None else None
+            if carried or hint:
+                mid = carried or mistake_id(r.exercise, hint)
                 mistake = summary.mistakes.setdefault(mid, Mistake(mid, hint or mid, example=r.message))
                 mistake.students.append(r.student)
                 students[r.student].append(mid)

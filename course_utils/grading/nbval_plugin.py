@@ -328,12 +328,17 @@ def pytest_configure(config):
         config.pluginmanager.register(_plugin_class()(config, path, uid), "course-utils-grader")
 
 
+KERNEL_STARTUP_TIMEOUT = 180  # seconds a kernel may take to answer (nbval's 60 ran out on a loaded 2-core machine;
+# the run's deadline bounds it, see _patch_start_new_kernel)
+
+
 def nbval_command(python, notebooks, workdir, results, timeout, jobs=1, sandbox_spec=None, deadline=None):
     """The argv of one nbval run over `notebooks` (strict: check cells' text is compared); deadline: time.time()
     by which it must end."""
     cmd = [python, "-m", "pytest", "-c", str(workdir / "pytest.ini"), "--rootdir", str(workdir), "--noconftest",
            "-p", "no:cacheprovider", "-p", "nbval.plugin", "-p", __name__, "--nbval", "--nbval-current-env",
-           f"--nbval-cell-timeout={timeout:g}", f"--grader-results={results}", "-q", "--tb=no",
+           f"--nbval-cell-timeout={timeout:g}", f"--nbval-kernel-startup-timeout={KERNEL_STARTUP_TIMEOUT:g}",
+           f"--grader-results={results}", "-q", "--tb=no",
            "-W", "ignore::DeprecationWarning"]
     if sandbox_spec is not None:
         cmd.append("--grader-sandbox=" + json.dumps(sandbox_spec))

@@ -12,6 +12,10 @@ scan_untrusted() hands it to a parser process (sandboxed where bubblewrap works)
 and a memory limit, and the work of each step is bounded too (harness.transform_work: a cell with more
 IPython syntax than MAX_TRANSFORM_WORK is flagged, not transformed; %time inside %time is scanned
 MAX_NESTING deep).
+
+The parser also replies with the fingerprints of the cell's functions (copies.py); scan_untrusted() compares them,
+in the grader's process, with those of the installed course_utils and flags a cell that looks like a paste of the
+course's own code (a copy the verification sandbox cannot stop: it only hides the course's modules).
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import threading
 import time
 from pathlib import Path
 
+from course_utils.grading import copies
 from course_utils.grading.harness import (
     MAX_TRANSFORM_WORK,
     ipython_lines,
@@ -357,29 +362,46 @@ _PARSER = _Parser()
 atexit.register(_PARSER.close)
 
 
-def scan_untrusted(text, module_aliases=None, timeout=PARSE_TIMEOUT):
+def scan_untrusted(text, module_aliases=None, timeout=PARSE_TIMEOUT, exercise=None):
     """scan_exercise_source(text, module_aliases) in the parser process: a submitted cell costs the grader's own
     process no parsing, and the parser at most `timeout` seconds and PARSE_MEMORY bytes for it. A cell it cannot scan
-    in time is flagged for review. Falls back to scanning here only when no parser process can be started."""
+    in time is flagged for review. Falls back to scanning here only when no parser process can be started.
+
+    The parser's reply also holds the fingerprints of the cell's functions: a cell made mostly of the course's own
+    code gets copies.copy_flags()'s reason (exercise -- its name, for that reason)."""
     request = {"text": text, "aliases": dict(module_aliases or {})}
     try:
         answer = _PARSER.ask(request, timeout)
     except OSError:  # no process can be started here (a restricted host): the bounded scan in this process
-        return scan_exercise_source(text, module_aliases)
+        return scan_exercise_source(text, module_aliases) + copies.copy_flags(_fingerprints(text), exercise)
     if answer is None or not isinstance(answer.get("flags"), list):
         return [(f"could not be scanned within {timeout:g} s (the grader's parser was stopped); a person must "
                  "review it")]
-    return [str(f)[:500] for f in answer["flags"][:MAX_FLAGS + 1]]
+    flags = [str(f)[:500] for f in answer["flags"][:MAX_FLAGS + 1]]
+    return flags + copies.copy_flags(answer.get("functions"), exercise)
+
+
+def _fingerprints(text):
+    """copies.fingerprint_source of the cell's Python (IPython syntax transformed); [] for a cell too large to read."""
+    if transform_work(text) > MAX_TRANSFORM_WORK:
+        return []
+    try:
+        return copies.fingerprint_source(python_source(text))
+    except (ValueError, RecursionError, MemoryError):
+        return []
 
 
 def serve():
-    """The parser process: for each request line {"text", "aliases"} one reply line {"flags": [...]}."""
+    """The parser process: for each request line {"text", "aliases"} one reply line {"flags": [...], "functions":
+    [...]} (functions: copies.fingerprint_source of the cell)."""
     out = sys.stdout
     for line in sys.stdin:
+        functions = []
         try:
             request = json.loads(line)
             flags = scan_exercise_source(request["text"], request.get("aliases") or {})
+            functions = _fingerprints(request["text"])
         except (ValueError, KeyError, TypeError, RecursionError, MemoryError) as exc:
             flags = [f"could not be scanned ({type(exc).__name__})"]
-        out.write(json.dumps({"flags": flags}) + "\n")
+        out.write(json.dumps({"flags": flags, "functions": functions}) + "\n")
         out.flush()

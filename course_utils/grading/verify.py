@@ -299,6 +299,7 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
             owners.append((name, case))
     pending = list(range(len(calls)))
     judged = {}  # call index -> _judge_call's message (None: right), judged as the results come
+    answered = {}  # call index -> its result event (for the specs that name mistakes)
     deadline = time.monotonic() + timeout * (1 + len(specs))
     if stop is not None:
         deadline = min(deadline, stop)
@@ -315,6 +316,7 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
                 started.append(pending[event["start"]])
             elif isinstance(event.get("call"), int) and 0 <= event["call"] < len(pending):
                 results[pending[event["call"]]] = event
+        answered.update(results)
         for i in pending:
             if i in results:
                 name, case = owners[i]
@@ -351,6 +353,14 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
         verdicts.setdefault(name, Verdict(True, note))
         if spec.facts:
             verdicts[name].facts = dict(spec.facts({n: given.get(n) for n in spec.reads}))
+        if spec.mistake is not None and not verdicts[name].ok:
+            mine = [i for i, (owner, _) in enumerate(owners) if owner == name]
+            try:
+                mistake = spec.mistake([owners[i][1] for i in mine], [answered.get(i) for i in mine])
+            except Exception:  # noqa: BLE001 -- naming a mistake must never crash the grader on odd values
+                mistake = None
+            if mistake:
+                verdicts[name].facts["mistake"] = mistake
     return verdicts
 
 

@@ -61,6 +61,10 @@ class Spec:
     # facts({name: source or None}) -> {column: str}: what the grader read from the sources, recorded with every
     # verdict of this exercise, passed or not (a gradebook column: the student id read back)
     facts: object = None
+    # mistake(cases, events) -> the id of the known mistake that explains every result of a failed verification
+    # (course_utils.expect.mistakes), or None; events[i] is the harness's result event of cases[i] (None: no
+    # result). The id goes into the verdict's facts["mistake"] (the class mistake report counts it)
+    mistake: object = None
 
 
 BASE_MODULES = ("__init__.py",)

@@ -1,13 +1,15 @@
 """Checks of notebook 04 check an N-D gradient: one module per exercise.
 
-    gradient_check_n.py             check_gradient_check_n: the cases, the calls, the print_msg verdict
-    gradient_check_n_mistakes.py    gradient_check_n's known mistakes and the hints that name them
+    gradient_check_n.py             check_gradient_check_n: the cases, the calls, the print_msg verdict (its known
+                                    mistakes are records in course_utils.expect.gradient_check_n)
     block_differences.py            check_block_differences, and the cases and comparisons diagnose shares
-    diagnose.py                     check_diagnose: diagnose's known mistakes
+    diagnose.py                     check_diagnose (its known mistakes, like block_differences', are records in
+                                    course_utils.expect.block_differences)
     backward_propagation_n.py       check_backward_propagation_n: the fixed backward pass and its mistakes
     _shared.py                      the default epsilon, the cost functions, random nets
 
-The reference answers and tolerances the checks share with the grader are in course_utils.expect.nb04. A known
+The expected values and tolerances the checks share with the grader are in course_utils.expect.nb04 (no function
+there or here can be called as an exercise's answer: the package ships to every student). A known
 mistake is named only when the answer agrees with it (the mistake applied to the reference computation) on EVERY
 case, so that one coincidence cannot name the wrong mistake.
 """
@@ -18,15 +20,12 @@ from course_utils.checks.nb04.backward_propagation_n import (
     GRADIENT_KEYS,
     INTERMEDIATE_KEYS,
     STILL_THE_COLLEAGUES,
-    _classic_backward,
     check_backward_propagation_n,
 )
 from course_utils.checks.nb04.block_differences import _blocks_cases, check_block_differences
 from course_utils.checks.nb04.diagnose import check_diagnose
 from course_utils.checks.nb04.gradient_check_n import _gcn_cases, check_gradient_check_n
-from course_utils.expect.nb04 import reference_block_differences, reference_diagnose
 
 __all__ = ["check_gradient_check_n", "check_block_differences", "check_diagnose", "check_backward_propagation_n",
            "DEFAULT_EPSILON", "classic_cost_function", "deep_cost_function", "GRADIENT_KEYS", "INTERMEDIATE_KEYS",
-           "CACHE_NAMES", "COLLEAGUE_FACTORS", "STILL_THE_COLLEAGUES", "reference_block_differences",
-           "reference_diagnose", "_gcn_cases", "_blocks_cases", "_classic_backward"]
+           "CACHE_NAMES", "COLLEAGUE_FACTORS", "STILL_THE_COLLEAGUES", "_gcn_cases", "_blocks_cases"]

@@ -1,8 +1,8 @@
 """What the checks of notebook 04 share: the default epsilon, the cost functions, random nets.
 """
-import numpy as np
 
 from course_utils import network
+from course_utils.expect.cases import random_net
 
 DEFAULT_EPSILON = 1e-7  #: the default epsilon of gradient_check_n and of the classic loop
 
@@ -21,12 +21,4 @@ def _random_net(rng, m, sizes=None):
     """A random 3-layer net of other sizes and scales than the classic one (at least 55 parameters; or of the
     layer sizes `sizes`), data X (4, m) of a random scale and labels Y (1, m) with both labels present."""
     sizes = [4, int(rng.integers(6, 9)), int(rng.integers(3, 6)), 1] if sizes is None else list(sizes)
-    parameters = {}
-    for l in (1, 2, 3):
-        scale = float(rng.uniform(0.5, 1.5)) / np.sqrt(sizes[l - 1])
-        parameters[f"W{l}"] = rng.normal(0.0, scale, size=(sizes[l], sizes[l - 1]))
-        parameters[f"b{l}"] = rng.normal(0.0, 0.5, size=(sizes[l], 1))
-    X = rng.normal(0.0, float(rng.uniform(0.5, 3.0)), size=(4, m))
-    Y = rng.integers(0, 2, size=(1, m))
-    Y[0, :2] = (0, 1)[:m]
-    return X, Y, parameters
+    return random_net(rng, m, sizes, x_scale=(0.5, 3.0))

@@ -8,6 +8,7 @@ on every case: a constant factor (a missing 1/m, a hard-coded m = 3, m taken fro
 the backprop bugs of the catalog (sign of dZ3, ReLU masks, sigmoid derivative applied twice, a sum without
 axis), a missing keepdims, a transposed dW -- except a gradient that is still the colleague's (the stray 2 of
 dW2, the 4./m of db1): those are counted, not named, and the message sends the student to their diagnose.
+The known mistakes are records in course_utils.expect.backward_propagation_n (bpn.*).
 Values are compared within a round-off bound computed from the actual inputs (_backward_tolerance), plus 1e-7
 relative, and the classic case's gradient check of the student's pass must be below 2e-7: what the pass line
 says (the grader's verification alone uses the round-off bound, tight enough that a numerical gradient fails
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_utils import backprop, network
-from course_utils.bugs import BUGS
 from course_utils.checks._common import (
     SEED,
     THRESHOLD,
@@ -28,6 +28,22 @@ from course_utils.checks._common import (
 )
 from course_utils.checks.nb04._shared import DEFAULT_EPSILON, _random_net, classic_cost_function
 from course_utils.compare import within
+from course_utils.expect.backward_propagation_n import (
+    CACHED,
+    COLLEAGUE_BUG,
+    HARD_CODED_M,
+    IN_PLACE_MASK,
+    LOST_AXIS,
+    M_FROM_Y,
+    MISSING_1_OVER_M,
+    OPPOSITE_SIGN,
+    RETURN_IN_LOOP,
+    STRAY_FACTOR,
+    SUM_OF_EVERY_ENTRY,
+    TRANSPOSED,
+    WHOLE_PASS_MISTAKES,
+)
+from course_utils.expect.mistakes import Said, failure
 from course_utils.expect.nb04 import (
     _backward_tolerance,
     _NDData,
@@ -35,45 +51,12 @@ from course_utils.expect.nb04 import (
 )
 
 # ---------------------------------------------------------------------------------------------------------
-# backward_propagation_n
+# backward_propagation_n (the right gradients: the course library's backward pass, course_utils.backprop, which no
+# verification run exposes)
 
 GRADIENT_KEYS = ("dW3", "db3", "dW2", "db2", "dW1", "db1")  #: the order of the backward pass
 INTERMEDIATE_KEYS = ("dZ3", "dA2", "dZ2", "dA1", "dZ1")  #: the other entries the docstring lists
 CACHE_NAMES = ("Z1", "A1", "W1", "b1", "Z2", "A2", "W2", "b2", "Z3", "A3", "W3", "b3")
-
-
-def _classic_backward(X, Y, cache, sign=1.0, sigmoid_twice=False, mask2="A", mask1="A"):
-    """The classic backward pass with a whole-pass mistake: sign of dZ3, the sigmoid derivative applied twice,
-    a ReLU mask taken from A (right), from dA, or missing (None)."""
-    _, A1, _, _, _, A2, W2, _, _, A3, W3, _ = cache
-    m = X.shape[1]
-    dZ3 = sign * (A3 - Y)
-    if sigmoid_twice:
-        dZ3 = dZ3 * A3 * (1 - A3)
-    out = {"dW3": 1.0 / m * (dZ3 @ A2.T), "db3": 1.0 / m * np.sum(dZ3, axis=1, keepdims=True)}
-    dA2 = W3.T @ dZ3
-    dZ2 = dA2 * {"A": A2 > 0, "dA": dA2 > 0, None: 1.0}[mask2]
-    out.update(dW2=1.0 / m * (dZ2 @ A1.T), db2=1.0 / m * np.sum(dZ2, axis=1, keepdims=True))
-    dA1 = W2.T @ dZ2
-    dZ1 = dA1 * {"A": A1 > 0, "dA": dA1 > 0, None: 1.0}[mask1]
-    out.update(dW1=1.0 / m * (dZ1 @ X.T), db1=1.0 / m * np.sum(dZ1, axis=1, keepdims=True))
-    return out
-
-
-_WHOLE_PASS = {  # whole-pass mistakes: (hint, keyword arguments of _classic_backward)
-    "sign": ("every gradient has the opposite sign: the output layer's dZ3 = A3 - Y (not Y - A3).",
-             {"sign": -1.0}),
-    "sigmoid_twice": (BUGS["sigmoid_derivative_twice"].description + " Write dZ3 = A3 - Y.",
-                      {"sigmoid_twice": True}),
-    "mask2_dA": (("the ReLU mask of layer 2 is taken from the sign of dA2 instead of from A2: "
-                  "dZ2 = np.multiply(dA2, np.int64(A2 > 0))."), {"mask2": "dA"}),
-    "mask2_none": (("the ReLU derivative of layer 2 is missing (dZ2 = dA2, or a mask that is always 1 such as "
-                    "A2 >= 0): dZ2 = np.multiply(dA2, np.int64(A2 > 0))."), {"mask2": None}),
-    "mask1_dA": (("the ReLU mask of layer 1 is taken from the sign of dA1 instead of from A1: "
-                  "dZ1 = np.multiply(dA1, np.int64(A1 > 0))."), {"mask1": "dA"}),
-    "mask1_none": (("the ReLU derivative of layer 1 is missing (dZ1 = dA1, or a mask that is always 1 such as "
-                    "A1 >= 0): dZ1 = np.multiply(dA1, np.int64(A1 > 0))."), {"mask1": None}),
-}
 
 
 @dataclass
@@ -110,9 +93,7 @@ def _factor(value, ref):
 
 #: the colleague's bugs: gradient -> the factor it carries (course_utils.bugs: dW2_times_2, db1_4_over_m)
 COLLEAGUE_FACTORS = {"dW2": 2.0, "db1": 4.0}
-STILL_THE_COLLEAGUES = ("not fixed yet: your diagnose (section 4) names the tensors whose gradient is wrong and how "
-                        "far off each is; fix the lines that compute them (every dW and db is averaged once over "
-                        "the m examples, 1./m).")
+STILL_THE_COLLEAGUES = COLLEAGUE_BUG.hint
 
 
 def _still_the_colleagues(key, cases):
@@ -121,8 +102,10 @@ def _still_the_colleagues(key, cases):
     return k is not None and all(_matches(c.got[key], k * c.want[key], k * c.tol[key] + 1e-300) for c in cases)
 
 
-def _tensor_hint(key, cases):
-    """The one mistake that explains tensor `key` on every case, or None."""
+def _tensor_mistake(key, cases):
+    """The first mistake that explains tensor `key` on every case (its hint filled in), or None: the factors of m,
+    then the whole-pass mistakes, then the tensor's own (a lost axis, a sum over every entry, a transpose), and a
+    constant factor last, named only when nothing more specific explains the tensor."""
     values = [(c.got[key], c.want[key], c.tol[key], c) for c in cases]
 
     def every(test):
@@ -131,31 +114,36 @@ def _tensor_hint(key, cases):
     def factor_of(k_of):
         return every(lambda v, r, t, c: _matches(v, k_of(c) * r, abs(k_of(c)) * t + 1e-300))
     if factor_of(lambda c: float(c.m)):
-        return "the 1./m is missing: the sum over the m examples must be averaged (1./m * ...)."
+        return MISSING_1_OVER_M
     if factor_of(lambda c: c.m / 3):
-        return ("m / 3 times the right value wherever m is not 3: did you hard-code m = 3? "
-                "Use m = X.shape[1].")
+        return HARD_CODED_M
     if factor_of(lambda c: c.m / np.shape(c.Y)[0]):
-        return ("m is taken from Y.shape[0], which is 1 when Y has shape (1, m): use m = X.shape[1] "
-                "(the examples are the columns of X).")
-    for hint, kwargs in _WHOLE_PASS.values():
-        if every(lambda v, r, t, c, kwargs=kwargs: _matches(v, c.models[str(kwargs)][key], t)):
-            return hint
+        return M_FROM_Y
+    for mistake in WHOLE_PASS_MISTAKES:
+        if every(lambda v, r, t, c, mistake=mistake: _matches(v, c.models[mistake.id][key], t)):
+            return mistake
     if key.startswith("db"):
         if every(lambda v, r, t, c: _matches(v, r, t) or (v.shape == (r.shape[0],) and _matches(v, r[:, 0], t[:, 0]))):
-            return f"{key} has lost its second axis: np.sum(..., axis=1, keepdims=True) keeps the shape (n, 1)."
+            return LOST_AXIS.filled(key=key)
         if every(lambda v, r, t, c: (v.size == 1 and bool(within(v.ravel()[0], r.sum(), 0.0, t.sum())))
                  or _matches(v, np.full(r.shape, r.sum()), np.full(r.shape, t.sum()))):
-            return (f"{key} sums over every entry instead of over the examples: np.sum(dZ, axis=1, keepdims=True) "
-                    "(one number per unit).")
+            return SUM_OF_EVERY_ENTRY.filled(key=key)
     if key.startswith("dW") and every(lambda v, r, t, c: _matches(v, r.T, t.T)):
-        return f"{key} is transposed: dW = 1./m * np.dot(dZ, A_prev.T) has the shape of W."
+        return TRANSPOSED.filled(key=key)
     k = next((f for f in (_factor(v, r) for v, r, _, _ in values) if f is not None), None)
     if k is not None and abs(k - 1) > 1e-6 and factor_of(lambda c: k):
         if abs(k + 1) < 1e-9:
-            return f"{key} has the opposite sign of the right gradient: look for a stray minus in that line."
-        return f"{key} is {k:.4g} times the right value: look for a stray factor in that line."
+            return OPPOSITE_SIGN.filled(key=key)
+        return STRAY_FACTOR.filled(key=key, k=f"{k:.4g}")
     return None
+
+
+def _failure(message, mistake_id):
+    """The AssertionError of a message whose "Most likely" part the check wrote itself; it carries the id (or None)
+    as course_utils.expect.mistakes.failure's do."""
+    error = AssertionError(Said(message, mistake_id))
+    error.mistake = mistake_id
+    return error
 
 
 def _random_backward_case(rng, m, labels_2d):
@@ -178,12 +166,14 @@ def check_backward_propagation_n(backward_propagation_n):
     cases = []
     for label, X_, Y_, p in inputs:
         _, cache = network.forward_propagation_n(X_, Y_, p)
-        models = {str(kw): _classic_backward(X_, Y_, cache, **kw) for _, kw in _WHOLE_PASS.values()}
+        models = {}
+        case = _BPCase(label, X_, Y_, cache, None, None, models)
+        models.update((mistake.id, mistake.model(case)) for mistake in WHOLE_PASS_MISTAKES)
         want = backprop.backward_propagation_n(X_, Y_, cache)
         # the check asks what its line says, that every dW and db matches the gradient check: within the
         # round-off of any analytic pass, plus 1e-7 relative (the grader's verification alone is strict)
         tol = {k: t + 1e-7 * np.abs(want[k]) + 1e-12 for k, t in _backward_tolerance(X_, Y_, cache).items()}
-        case = _BPCase(label, X_, Y_, cache, want, tol, models)
+        case.want, case.tol = want, tol
         before = (X_.copy(), np.array(Y_, copy=True), tuple(np.array(a, copy=True) for a in cache))
         got = backward_propagation_n(X_, Y_, cache)
         call = case.call
@@ -200,10 +190,8 @@ def check_backward_propagation_n(backward_propagation_n):
         values = {}
         for key in GRADIENT_KEYS[::-1]:
             if key not in got:
-                early = ("\nMost likely: your function returns inside its layer loop, after the first layer it "
-                         "computes: return once the loop is done (check the indentation of `return`)."
-                         if {"dW3", "db3"} <= set(got) and not {"dW2", "db2", "dW1", "db1"} & set(got) else "")
-                raise AssertionError(f"{call}: gradients has no {key!r} key." + early)
+                early = {"dW3", "db3"} <= set(got) and not {"dW2", "db2", "dW1", "db1"} & set(got)
+                raise failure(f"{call}: gradients has no {key!r} key.", RETURN_IN_LOOP if early else None)
         for key in GRADIENT_KEYS:
             value = got[key]
             array = np.asarray(value) if isinstance(value, (np.ndarray, numbers.Real)) else None
@@ -223,13 +211,13 @@ def check_backward_propagation_n(backward_propagation_n):
         cases.append(case)
     memo = _memo_problem(cases)
     if memo:
-        raise AssertionError(memo)
+        raise failure(memo, CACHED)
     wrong = [key for key in GRADIENT_KEYS if any(not _matches(c.got[key], c.want[key], c.tol[key]) for c in cases)]
     if wrong:
-        raise AssertionError(_backward_message(wrong, cases))
+        raise _failure(*_backward_message(wrong, cases))
     problem = _intermediate_problem(cases)
     if problem:
-        raise AssertionError(problem)
+        raise failure(*problem)
     classic = cases[0]  # the course's own check of the student's pass: what the pass line says
     data = _NDData(classic_cost_function(classic.X, classic.Y), parameters, classic.got, DEFAULT_EPSILON)
     difference = _rd(data.grad, data.approx)
@@ -240,18 +228,13 @@ def check_backward_propagation_n(backward_propagation_n):
           f"your pass's gradient check on the classic case is below {THRESHOLD:.0e}")
 
 
-_MEMO = ("you kept results between calls (a cache keyed by X.shape?): compute the gradients from this call's X, Y "
-         "and cache every time.")
-_IN_PLACE_MASK = ("you masked dA{l} in place (dA{l}[A{l} <= 0] = 0, or np.multiply(..., out=dA{l})), so the dA{l} you "
-                  "return is dZ{l}: compute dZ{l} as a new array, dZ{l} = np.multiply(dA{l}, np.int64(A{l} > 0)).")
-
-
 def _same_result(a, b):
     return all(k in a and k in b and a[k].shape == b[k].shape and np.array_equal(a[k], b[k]) for k in GRADIENT_KEYS)
 
 
 def _memo_problem(cases):
-    """The message when a cache keyed by X.shape explains every case -- a call with the X.shape of an earlier one
+    """The message (its mistake: CACHED) when a cache keyed by X.shape explains every case -- a call with the X.shape
+    of an earlier one
     returned exactly what that one did, every other call the right gradients -- else None."""
     hit = None
     for i, c in enumerate(cases):
@@ -267,7 +250,7 @@ def _memo_problem(cases):
         return None
     c, first = hit
     return (f"{c.call} returned exactly the gradients of an earlier call, {first.call}, whose X has the same shape "
-            f"{c.X.shape}.\nMost likely: {_MEMO}")
+            f"{c.X.shape}.")
 
 
 def _intermediate_tol(want):
@@ -275,7 +258,8 @@ def _intermediate_tol(want):
 
 
 def _intermediate_problem(cases):
-    """The message when a dZ or dA the student's dict holds is not what its name says (on some case), else None."""
+    """(message, mistake or None) when a dZ or dA the student's dict holds is not what its name says (on some case),
+    else None."""
     for key in INTERMEDIATE_KEYS:
         bad = [c for c in cases if key in c.got and not _matches(c.got[key], c.want[key], _intermediate_tol(c.want[key]))]
         if not bad:
@@ -290,14 +274,15 @@ def _intermediate_problem(cases):
             l = key[2:]
             if all(_matches(c.got[key], c.want[f"dZ{l}"], _intermediate_tol(c.want[f"dZ{l}"]))
                    for c in cases if key in c.got):
-                message += "\nMost likely: " + _IN_PLACE_MASK.format(l=l)
-        return message
+                return message, IN_PLACE_MASK.filled(l=l)
+        return message, None
     return None
 
 
 def _backward_message(wrong, cases):
-    """The message of a wrong backward pass: which gradients are wrong and, for each, the mistake it agrees with on
-    every case. A gradient that is still the colleague's is not named: the student's diagnose finds it."""
+    """(message, mistake id or None) of a wrong backward pass: which gradients are wrong and, for each, the mistake it
+    agrees with on every case (the id: the one mistake of every wrong gradient, if there is one). A gradient that is
+    still the colleague's is not named: the student's diagnose finds it."""
     first = next(c for c in cases if any(not _matches(c.got[k], c.want[k], c.tol[k]) for k in wrong))
     still = [k for k in wrong if _still_the_colleagues(k, cases)]
     named = [k for k in wrong if k not in still]
@@ -307,11 +292,12 @@ def _backward_message(wrong, cases):
         if not _matches(value, ref, first.tol[key]):
             details.append(f"{key} has shape {value.shape}, expected {ref.shape}" if value.shape != ref.shape else
                            f"{key} is off by up to {float(np.max(np.abs(value - ref))):.3g}")
-    hints = {}
+    hints, ids = {}, set()
     for key in named:
-        hint = _tensor_hint(key, cases)
-        if hint:
-            hints.setdefault(hint, []).append(key)
+        mistake = _tensor_mistake(key, cases)
+        if mistake:
+            hints.setdefault(mistake.hint, []).append(key)
+            ids.add(mistake.id)
     lines = [f"- {', '.join(keys)}: {hint}" for hint, keys in hints.items()]
     parts = []
     if named:
@@ -328,4 +314,5 @@ def _backward_message(wrong, cases):
     unexplained = [k for k in named if not any(k in keys for keys in hints.values())]
     if lines and unexplained:
         message += f"\n(and look again at {', '.join(unexplained)})"
-    return message
+    ids |= {COLLEAGUE_BUG.id} if still else set()
+    return message, (ids.pop() if len(ids) == 1 and not unexplained else None)

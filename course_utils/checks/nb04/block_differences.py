@@ -9,7 +9,7 @@ case with other values and a tensor of norm ~1e-6 (a result kept between calls, 
 fails); every value must be a float, not an array of one entry. Known mistakes are named as above.
 The colleague's case is judged last and its expected values are never shown, nor named in the pass lines: which
 tensors are wrong and by what factor is what the student's own cells find (notebook 04 shows it in student-output
-cells once these checks pass).
+cells once these checks pass). The known mistakes are records in course_utils.expect.block_differences.
 
 diagnose's own mistakes and check: diagnose.py.
 """
@@ -26,61 +26,14 @@ from course_utils.checks._common import (
     exercise_check,
 )
 from course_utils.checks.nb04._shared import DEFAULT_EPSILON, classic_cost_function
+from course_utils.expect.block_differences import BD_MODELLED, BD_SEEN, BlockCase
+from course_utils.expect.mistakes import explain, failure
 from course_utils.expect.nb04 import (
     _groups,
     _NDData,
     _norm,
-    reference_block_differences,
+    expected_block_differences,
 )
-
-# ---------------------------------------------------------------------------------------------------------
-# block_differences and diagnose: the known mistakes (the reference: course_utils.expect.nb04)
-
-def _prefix_groups(keys):
-    """{name: index array} of the entries whose key starts with the name: W1 takes W10, W11, W12 too."""
-    keys = [str(k) for k in keys]
-    return {name: np.flatnonzero([k.startswith(name) for k in keys]) for name in dict.fromkeys(keys)}
-
-
-def _block_models(grad, gradapprox, keys):
-    """{hint: {tensor: value}} of the known block_differences mistakes on one case."""
-    g, a = np.ravel(grad).astype(float), np.ravel(gradapprox).astype(float)
-    groups = _groups(keys)
-    total = _norm(g) + _norm(a)
-
-    def per_block(numerator, denominator, groups=groups):  # with the 0.0-when-both-are-zero guard of a right answer
-        out = {}
-        for name, idx in groups.items():
-            den = float(denominator(g[idx], a[idx]))
-            out[name] = float(numerator(g[idx], a[idx])) / den if den > 0 else 0.0
-        return out
-    both = lambda gt, at: _norm(gt) + _norm(at)
-    return {
-        _PREFIX: per_block(lambda gt, at: _norm(gt - at), both, _prefix_groups(keys)),
-        _OVERALL_DENOMINATOR: per_block(lambda gt, at: _norm(gt - at), lambda gt, at: total),
-        _ONE_NORM_BLOCK: per_block(lambda gt, at: _norm(gt - at), lambda gt, at: _norm(gt)),
-        _ONE_NORM_BLOCK + " ": per_block(lambda gt, at: _norm(gt - at), lambda gt, at: _norm(at)),
-        _NUMERATOR_BLOCK: {n: float(_norm(g[idx] - a[idx])) for n, idx in groups.items()},
-        _SQUARED: per_block(lambda gt, at: np.sum(np.square(gt - at)), lambda gt, at: np.sum(gt * gt) + np.sum(at * at)),
-        _NORM_DIFFERENCE: per_block(lambda gt, at: abs(_norm(gt) - _norm(at)), both),
-        _OVERALL: {n: float(_norm(g - a) / total) for n in groups},
-    }
-
-
-_OVERALL_DENOMINATOR = ("each tensor's difference is divided by the norms of the WHOLE vectors; d_T uses only T's "
-                        "entries in the denominator too: ||g_T - a_T|| / (||g_T|| + ||a_T||).")
-_ONE_NORM_BLOCK = "the denominator is ||g_T|| + ||a_T||: you left one of the two norms out."
-_NUMERATOR_BLOCK = "you returned only the numerator ||g_T - a_T||; divide by ||g_T|| + ||a_T||."
-_SQUARED = "the norms are square roots of sums of squares: you left the square roots out."
-_NORM_DIFFERENCE = ("you used the difference of the norms, | ||g_T|| - ||a_T|| |, which is 0 for a gradient of the "
-                    "right size pointing the wrong way: use the norm of the difference, ||g_T - a_T||.")
-_OVERALL = "every tensor got the overall difference: compute it over each tensor's own entries."
-_PREFIX = ("W1's entries include those of W10, W11, W12 (and b1's those of b10, ...): you matched the names by their "
-           "beginning (k.startswith(name), name in k); compare whole names, keys[i] == name.")
-_EPSILON_DENOMINATOR = ("you added a small number to the denominator (... + 1e-8): d_T is exactly "
-                        "||g_T - a_T|| / (||g_T|| + ||a_T||); give 0.0 only where that denominator is 0.")
-_CACHED_BLOCKS = ("the values of an earlier call with the same keys: you kept results between calls (a cache keyed by "
-                  "keys?); compute them from grad and gradapprox on every call.")
 
 
 def _cache_explains(results, want_of):
@@ -121,14 +74,6 @@ def _epsilon_explains(results):
     return True
 
 
-_ZERO_BLOCK = ("a tensor whose grad and gradapprox are both zero gives 0 / 0: its difference is 0.0 (nothing "
-               "disagrees), as relative_difference returns.")
-_SORTED = ("the right values, in another order: list the tensors in the order their names first appear in keys "
-           "(the parameter order, W1, b1, W2, ... -- not sorted, where \"W10\" comes before \"W2\").")
-_HARD_CODED = ("the names must come from keys, not from a list of the classic network's names: this case has "
-               "tensors {names}.")
-
-
 def _ordered_items(value, call, what="tensor names"):
     if value is None:
         raise AssertionError(f"{call} returned None. Did you forget `return`?")
@@ -141,22 +86,16 @@ def _ordered_items(value, call, what="tensor names"):
     return list(value.items())
 
 
-_ONE_ENTRY = {
-    1: ("a norm or a sum over axis=0 of a (k, 1) column keeps one axis (np.linalg.norm(v, axis=0) has shape (1,)): "
-        "wrap the number in float(...), or take the norm of the whole block, float(np.linalg.norm(v))."),
-    2: ("np.dot of two (k, 1) columns, or a product with a .T, is a (1, 1) array: wrap the number in float(...), or "
-        "use np.linalg.norm."),
-}
-
-
-def _as_number(value, call, name):
+def _as_number(value, call, name, seen=BD_SEEN):
+    """The value of tensor `name` as a float, or the failure naming the usual type mistakes (seen: the exercise's
+    mistakes the check sees itself, BD_SEEN or DG_SEEN)."""
     if isinstance(value, str):
         raise AssertionError(f"{call} returned {value!r} for {name}; expected a number.")  # noqa: TRY004
     if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
         if value.ndim > 0:  # the notebook's f"{d:.2g}" fails on it; a dict of floats is what the docstring says
-            hint = _ONE_ENTRY.get(min(value.ndim, 2))
-            raise AssertionError(f"{call} returned an array of shape {value.shape} for {name}; expected a number (a "
-                                 f"float), as the docstring says.\nMost likely: {hint}")
+            mistake = seen["one_entry_axis" if value.ndim == 1 else "one_entry_dot"]
+            raise failure(f"{call} returned an array of shape {value.shape} for {name}; expected a number (a float), "
+                          "as the docstring says.", mistake)
         return float(value.reshape(()))
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise AssertionError(f"{call} returned {_fmt(value)} for {name}; expected a number (a float).")  # noqa: TRY004
@@ -209,6 +148,11 @@ def _scaled_blocks(rng, spec):
     return np.concatenate(grads).reshape(-1, 1), np.concatenate(approxes).reshape(-1, 1), keys
 
 
+def _want_of(result):
+    """The expected block differences of a result (call, items, grad, gradapprox, keys, ...) of the check."""
+    return expected_block_differences(grad=result[2], gradapprox=result[3], keys=result[4])
+
+
 def _blocks_cases():
     """[(label, grad, gradapprox, keys, threshold or None)] of the block_differences and diagnose checks."""
     rng = np.random.default_rng(SEED + 40)
@@ -256,7 +200,7 @@ def check_block_differences(block_differences):
         items = [(k, _as_number(v, call, k)) for k, v in items]
         results.append((call, items, grad, approx, keys))
     for index, (call, items, grad, approx, keys) in _colleague_last(results):
-        want = reference_block_differences(grad, approx, keys)
+        want = expected_block_differences(grad=grad, gradapprox=approx, keys=keys)
         problem = _compare_dicts(items, want, _blocks_tol)
         if problem is None:
             continue
@@ -265,15 +209,14 @@ def check_block_differences(block_differences):
                                                  "tensor's own entries", _blocks_tol))
         message = _returned(call, items, want)
         if problem == "order":
-            message += f"\nMost likely: {_SORTED}" if _compare_dicts(sorted(items), dict(sorted(want.items())),
-                                                                      _blocks_tol) is None else ""
-            raise AssertionError(message)
+            sorted_right = _compare_dicts(sorted(items), dict(sorted(want.items())), _blocks_tol) is None
+            raise failure(message, BD_SEEN["sorted"] if sorted_right else None)
         if problem == "keys":
             got_names = [k for k, _ in items]
             if set(got_names) <= set(network.CLASSIC_SHAPES) and set(want) != set(network.CLASSIC_SHAPES):
-                message += "\nMost likely: " + _HARD_CODED.format(names=", ".join(want))
-            raise AssertionError(message)
-        raise AssertionError(message + _blocks_hint(results))
+                raise failure(message, BD_SEEN["hard_coded"].filled(names=", ".join(want)))
+            raise failure(message)
+        raise failure(message, _blocks_mistake(results))
     print("block_differences passed: the colleague's vectors, a 12-layer net, other names, an all-zero tensor")
 
 
@@ -316,23 +259,23 @@ def _returned(call, items, want):
     return f"{call} returned {{{got_text}}}, expected {{{want_text}}}."
 
 
-def _blocks_hint(results):
-    """The one known mistake that explains every case, as "\\nMost likely: ..." (or "")."""
-    if _cache_explains(results, lambda r: reference_block_differences(*r[2:5])):
-        return f"\nMost likely: {_CACHED_BLOCKS}"
+def _blocks_mistake(results):
+    """The one known mistake that explains every case, or None (course_utils.expect.mistakes.explain)."""
+    if _cache_explains(results, _want_of):
+        return BD_SEEN["cached"]
     if _epsilon_explains(results):
-        return f"\nMost likely: {_EPSILON_DENOMINATOR}"
+        return BD_SEEN["epsilon"]
     zero_nan = any(np.isnan(v) for _, items, *_ in results for _, v in items)
     if zero_nan:
-        ok = all(all((np.isnan(v) and reference_block_differences(g, a, k)[n] == 0.0)
-                     or abs(v - reference_block_differences(g, a, k)[n]) <= _blocks_tol(
-                         reference_block_differences(g, a, k)[n]) for n, v in items)
-                 for _, items, g, a, k in results)
+        ok = all(all((np.isnan(v) and _want_of(r)[n] == 0.0) or abs(v - _want_of(r)[n]) <= _blocks_tol(_want_of(r)[n])
+                     for n, v in r[1])
+                 for r in results)
         if ok:
-            return f"\nMost likely: {_ZERO_BLOCK}"
-    hints = []
-    for hint in _block_models(*results[0][2:]):
-        if all(_compare_dicts(items, _block_models(g, a, k)[hint], _blocks_tol) is None
-               for _, items, g, a, k in results):
-            hints.append(hint.strip())
-    return f"\nMost likely: {' Or: '.join(dict.fromkeys(hints))}" if hints else ""
+            return BD_SEEN["zero_block"]
+    return explain(BD_MODELLED, [BlockCase(g, a, k) for _, _, g, a, k in results], [items for _, items, *_ in results],
+                   _dict_close(_blocks_tol))
+
+
+def _dict_close(tol):
+    """close(items, prediction, case) of the engine: the items are the prediction's, in its order, within tol."""
+    return lambda items, predicted, _case: _compare_dicts(items, predicted, tol) is None

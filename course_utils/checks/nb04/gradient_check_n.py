@@ -19,13 +19,15 @@ given and left to their defaults; cost is a plain function of the parameter dict
   order, not the dict's), and a second random 3-layer net has the first one's sizes and epsilon with other values
   (a gradapprox kept between calls fails); gradapprox must have shape (n, 1), like grad.
 A known mistake is named only when the answer agrees with it (the mistake applied to the reference
-computation) on EVERY case, so that one coincidence cannot name the wrong mistake.
+computation) on EVERY case, and no other mistake does, so that one coincidence cannot name the wrong mistake
+(course_utils.expect.mistakes.explain); the failing check's AssertionError carries the mistake's id.
 
-The known mistakes and the hints that name them: gradient_check_n_mistakes.py.
+The known mistakes, as records with their hints and models: course_utils.expect.gradient_check_n.
 """
 import contextlib
 import io
 import numbers
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,8 +45,15 @@ from course_utils.checks._common import (
     exercise_check,
 )
 from course_utils.checks.nb04._shared import DEFAULT_EPSILON, _random_net, classic_cost_function, deep_cost_function
-from course_utils.checks.nb04.gradient_check_n_mistakes import _FLAT_RETURNED, _approx_hint, _gcn_hints
 from course_utils.compare import within
+from course_utils.expect.gradient_check_n import (
+    FLAT_RETURNED,
+    GCN_APPROX_MISTAKES,
+    GCN_CASE_MISTAKES,
+    GCN_DIFFERENCE_MISTAKES,
+    GRAD_RETURNED,
+)
+from course_utils.expect.mistakes import explain, explaining, failure
 from course_utils.expect.nb04 import (
     _approx_tolerance,
     _nd_tolerance,
@@ -111,6 +120,7 @@ class _GCNCase:
     got_approx: np.ndarray = None
     approx_shape: tuple = None  # the shape of the gradapprox returned, (n, 1) or (n,)
     printed: str = ""
+    earlier: tuple = ()  # the cases run before this one (what a cache between calls returns)
     want: float = field(init=False, default=None)
     tol: float = field(init=False, default=None)
 
@@ -149,6 +159,37 @@ class _GCNCase:
 
     def wrong(self):
         return not within(self.got, self.want, 0.0, self.tol)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the known mistakes (course_utils.expect.gradient_check_n): which one explains every case
+
+def _close_difference(got, model, case):
+    """Whether the difference returned is what a mistake's model gives: (value, tolerance) or a list of them."""
+    return any(within(got, v, 0.0, tol) for v, tol in (model if isinstance(model, list) else [model]))
+
+
+def _close_approx(got, expected, case):
+    return bool(np.all(within(got, expected, 0.0, _approx_tolerance(case.data))))
+
+
+def _difference_mistake(cases):
+    """The one known mistake that explains every difference returned, or None: the models from the costs first,
+    those that need the whole case only when none of the first explains them."""
+    results = [c.got for c in cases]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a model's float32 parameters warn, as the student's own did
+        found = explaining(GCN_DIFFERENCE_MISTAKES, cases, results, _close_difference)
+        if not found:
+            found = explaining(GCN_CASE_MISTAKES, cases, results, _close_difference)
+    return found[0] if len(found) == 1 else None
+
+
+def _approx_mistake(cases):
+    """The one known mistake that explains every gradapprox returned (the differences being right), or None."""
+    results = [c.got_approx for c in cases]
+    return explain([GRAD_RETURNED], cases, results, _close_approx) or \
+        explain(GCN_APPROX_MISTAKES, cases, results, _close_approx)
 
 
 def _deep_net(rng, dims, m):
@@ -232,7 +273,7 @@ def _unpack_gcn(result, case):
     if isinstance(result[0], np.ndarray) and result[0].size == n > 1 and np.size(result[1]) == 1:
         raise AssertionError(f"{call} returned (gradapprox, difference), an array of {n} entries first: return them "
                              "in the order `return difference, gradapprox`.")
-    difference = _as_float(result[0], call + "[0] (the difference)")
+    difference = _as_float(result[0], call=call + "[0] (the difference)")
     approx = result[1]
     if not isinstance(approx, np.ndarray) or approx.dtype.kind not in "iuf":
         raise AssertionError(f"{call} returned {_fmt(approx)} as gradapprox; expected the array of the n = {n} "
@@ -271,28 +312,27 @@ def check_gradient_check_n(gradient_check_n):
             if any(c.wrong() for c in done):
                 break  # an earlier case is wrong already: say what is wrong there
             raise
+        case.earlier = tuple(done)
         done.append(case)
     for case in done:
         if case.wrong():
-            hint = _gcn_hints(done)
             message = f"{case.call} returned the difference {_fmt(case.got)}, expected {_fmt(case.want)}"
             if case.tol > 1e-3 * abs(case.want):
                 message += f" (within {case.tol:.2g}: the round-off of the costs)"
-            raise AssertionError(message + "." + (f"\nMost likely: {hint}" if hint else ""))
+            raise failure(message + ".", _difference_mistake(done))
     flat = next((c for c in done if c.approx_shape != (c.data.n, 1)), None)
     if flat is not None:
-        raise AssertionError(f"{flat.call} returned the right difference, but a gradapprox of shape {flat.approx_shape}: "
-                             f"the docstring asks for shape ({flat.data.n}, 1), like grad.\nMost likely: {_FLAT_RETURNED}")
+        raise failure(f"{flat.call} returned the right difference, but a gradapprox of shape {flat.approx_shape}: "
+                      f"the docstring asks for shape ({flat.data.n}, 1), like grad.", FLAT_RETURNED)
     for case in done:
         bad = ~within(case.got_approx, case.data.approx, 0.0, _approx_tolerance(case.data))
         if np.any(bad):
             i = int(np.flatnonzero(bad.ravel())[0])
             got_i, want_i = _apart(case.got_approx[i, 0], case.data.approx[i, 0])
-            raise AssertionError(f"{case.call} returned the right difference, but entry {i} of gradapprox (in "
-                                 f"{case.data.keys[i]}) is {got_i}, expected {want_i}: return the gradapprox you "
-                                 "computed, one centered "
-                                 "difference per entry of theta, in the order of dictionary_to_vector."
-                                 + _approx_hint(done))
+            raise failure(f"{case.call} returned the right difference, but entry {i} of gradapprox (in "
+                          f"{case.data.keys[i]}) is {got_i}, expected {want_i}: return the gradapprox you computed, one "
+                          "centered difference per entry of theta, in the order of dictionary_to_vector.",
+                          _approx_mistake(done))
     for case in cases:
         if not case.print_msg and case.printed.strip():
             raise AssertionError(f"{case.call} printed {case.printed.strip()[:200]!r} although print_msg was False: "

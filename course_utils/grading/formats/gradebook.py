@@ -5,10 +5,13 @@ from pathlib import Path
 
 from course_utils.grading.formats.csvfile import _spreadsheet_safe, write_csv_table
 
+NOT_STUDENT_FACTS = {"mistake"}  # facts of one exercise's verdict (the class mistake report's), not of the student
+
 
 def csv_rows(report, notebooks=None):
     """(header, rows) of the gradebook: student, one column per release notebook, total, max, then one
-    column per fact the grader read back (Record.facts, e.g. notebook 06's student id; "" if none).
+    column per fact the grader read back (Record.facts, e.g. notebook 06's student id; "" if none), but for the
+    facts of one exercise's verdict (NOT_STUDENT_FACTS: the mistake id verification named).
 
     notebooks -- the release's notebook file names in release order (default notebook_order()).
     A notebook column holds the student's points in it (an int), or "" when that notebook was not
@@ -27,7 +30,7 @@ def csv_rows(report, notebooks=None):
         used.add(column)
         columns.append(column)
     totals = report.totals()
-    fact_names = list(dict.fromkeys(k for r in report.records for k in r.facts))
+    fact_names = list(dict.fromkeys(k for r in report.records for k in r.facts if k not in NOT_STUDENT_FACTS))
     rows = []
     for student in report.students():
         got = {}

@@ -1,9 +1,11 @@
-"""Verification specs of notebook 00 start here (see course_utils/grading/verify.py)."""
+"""Verification specs of notebook 00 start here (see course_utils/grading/verify.py). A failed verification names
+the known mistake that explains every result, from the check's own table (course_utils.expect.nb00)."""
 import numpy as np
 
-from course_utils.compare import close_number, describe
+from course_utils.compare import as_number, close_number, describe, within
 from course_utils.expect.exposure import allowed
-from course_utils.grading.specs._common import _signed
+from course_utils.expect.nb00 import SQUARE_MISTAKES, SquareCase
+from course_utils.grading.specs._common import _signed, named_mistake
 from course_utils.grading.verify import Case, Spec
 
 
@@ -22,4 +24,11 @@ def _square_cases(rng):
             for x in xs]
 
 
-warm_up_square = Spec("warm_up_square", _square_cases, reference_modules=("checks",), **allowed("warm_up_square"))
+def _square_close(value, predicted, _):
+    got = as_number(value)
+    return got is not None and within(got, predicted, 1e-9, 0.0)
+
+
+warm_up_square = Spec("warm_up_square", _square_cases, reference_modules=("checks",),
+                      mistake=named_mistake(SQUARE_MISTAKES, lambda case: SquareCase(case.args[0]), _square_close),
+                      **allowed("warm_up_square"))

@@ -10,20 +10,18 @@ import math
 
 import numpy as np
 
+from course_utils import lab as _lab
 from course_utils.compare import noise_bound
 from course_utils.expect.exposure import allowed
+from course_utils.expect.nb01 import CD_MISTAKES, FD_MISTAKES, RD_MISTAKES, QuotientCase, RelativeCase
 from course_utils.gradcheck import relative_difference as _reference_rd
-from course_utils.grading.specs._common import _signed
+from course_utils.grading.specs._common import _signed, named_mistake
 from course_utils.grading.specs.nb00 import _scalar_close
-from course_utils.grading.verify import Case, Provided, Spec
+from course_utils.grading.verify import Case, Provided, Spec, as_number
 
-
-def _forward(f, x, e):
-    return (f(x + e) - f(x)) / e
-
-
-def _centered(f, x, e):
-    return (f(x + e) - f(x - e)) / (2 * e)
+# the quotients themselves are the course library's (course_utils.lab, the epsilon explorer's, which no verification
+# run exposes): the specs ship in the student release, so they hold no function that answers an exercise
+_QUOTIENTS = {"forward": _lab._forward, "centered": _lab._centered}
 
 
 def _draw_function(rng):
@@ -56,7 +54,7 @@ def _separates(f, x, e, kind):
     the other quotient or another epsilon cannot pass."""
     fn = f.build()
     d1, d2, d3 = _derivatives(f, x)
-    want = (_forward if kind == "forward" else _centered)(fn, x, e)
+    want = _QUOTIENTS[kind](fn, x, e)
     tol = _tolerance(fn, x, e, want)
     truncation = abs(d2) * e / 2 if kind == "forward" else abs(d3) * e * e / 6
     return abs(d1) >= 0.2 and truncation >= 1e3 * tol and abs(d2) * e / 2 >= 1e3 * tol
@@ -65,7 +63,7 @@ def _separates(f, x, e, kind):
 def _quotient_cases(rng, name, kind):
     """Six calls: (f, x, e) and (f, x, k e) with a negative slope; (g, y, d) with a positive slope, (g, y', d)
     and (h, y, d); and a large |x|."""
-    formula = _forward if kind == "forward" else _centered
+    formula = _QUOTIENTS[kind]
     low, high = (-5.0, -2.0) if kind == "forward" else (-3.5, -1.5)
 
     def epsilon():
@@ -102,12 +100,40 @@ def _quotient_cases(rng, name, kind):
     return cases
 
 
+def _quotient_case(case):
+    """The case as the mistakes' models take it (course_utils.expect.nb01)."""
+    f, x, e = case.args
+    return QuotientCase(f.build(), x, e)
+
+
+def _quotient_close(value, predicted, case):
+    """Whether the value returned is a mistake's prediction: within 4 times the round-off of a right answer (as the
+    check's), or of the prediction's own bound when it carries one ((value, bound)), and not within that of 0."""
+    got = as_number(value)
+    bound = 0.0
+    if isinstance(predicted, tuple):
+        predicted, bound = predicted
+    if got is None or isinstance(value, np.ndarray) and value.ndim > 0:
+        return False
+    predicted = as_number(predicted)
+    if predicted is None or not np.isfinite(predicted):
+        return predicted is not None and (got == predicted or np.isnan(got) and np.isnan(predicted))
+    tol = max(4 * (1e-9 * abs(predicted) + case.noise()), bound)
+    # a prediction within round-off of 0 (epsilon times a slope, at a tiny epsilon) cannot tell the mistake from an
+    # answer that returns 0: it explains nothing
+    return abs(predicted) > tol and abs(got - predicted) <= tol
+
+
 forward_difference = Spec(
     "forward_difference", lambda rng: _quotient_cases(rng, "forward_difference", "forward"),
-    reference_modules=("gradcheck.py", "checks", "widgets.py", "lab.py"), **allowed("forward_difference"))
+    reference_modules=("gradcheck.py", "differences.py", "checks", "widgets.py",
+                       "widget_epsilon.py", "lab.py"),
+    mistake=named_mistake(FD_MISTAKES, _quotient_case, _quotient_close), **allowed("forward_difference"))
 centered_difference = Spec(
     "centered_difference", lambda rng: _quotient_cases(rng, "centered_difference", "centered"),
-    reference_modules=("gradcheck.py", "checks", "widgets.py", "lab.py"), **allowed("centered_difference"))
+    reference_modules=("gradcheck.py", "differences.py", "checks", "widgets.py",
+                       "widget_epsilon.py", "lab.py"),
+    mistake=named_mistake(CD_MISTAKES, _quotient_case, _quotient_close), **allowed("centered_difference"))
 
 
 def _rd_noise(grad, approx):
@@ -156,5 +182,27 @@ def _relative_difference_cases(rng):
     return cases
 
 
+def _relative_close(value, predicted, case):
+    """Whether the value returned is a mistake's prediction (a number or an array of the same shape), within 4 times
+    the round-off of a right answer; the same infinities and NaNs match."""
+    if isinstance(value, np.ndarray) != isinstance(predicted, np.ndarray):
+        return False
+    if isinstance(value, np.ndarray):
+        if value.shape != predicted.shape or value.dtype.kind not in "iuf":
+            return False
+        got, want = value.astype(float), predicted.astype(float)
+    else:
+        got, want = as_number(value), as_number(predicted)
+        if got is None or want is None:
+            return False
+    tol = 4 * (1e-9 * np.abs(want) + _rd_noise(case.grad, case.approx))
+    with np.errstate(invalid="ignore"):
+        close = np.where(np.isfinite(got) & np.isfinite(want), np.abs(got - want) <= tol,
+                         (got == want) | (np.isnan(got) & np.isnan(want)))
+    return bool(np.all(close))
+
+
 relative_difference = Spec("relative_difference", _relative_difference_cases,
-                           reference_modules=("gradcheck.py", "checks"), **allowed("relative_difference"))
+                           reference_modules=("gradcheck.py", "differences.py", "checks"),
+                           mistake=named_mistake(RD_MISTAKES, lambda case: RelativeCase(*case.args), _relative_close),
+                           **allowed("relative_difference"))

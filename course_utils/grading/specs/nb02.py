@@ -7,12 +7,15 @@ round-off only and must lie between 0 and a noise bound computed from the actual
 (any valid order of the float operations passes); with k != 1 (k > 1, 0 < k < 1 with a tiny x, k < 0)
 it must be |k - 1| / (|k| + 1) -- which a gradient_check that never calls backward_propagation, or that
 divides by ||grad + gradapprox||, does not give. A theta beyond 2**30 with epsilon ~ 0.1 catches an
-ignored epsilon (theta +- 1e-7 rounds to theta there).
+ignored epsilon (theta +- 1e-7 rounds to theta there). Three more cases run with a forward pass that is not
+linear in theta (J = theta x + c theta**2, a backward pass k times its slope): a gradient_check that writes the
+slope of theta x (gradapprox = x) instead of taking the centered difference fails them.
 """
 import numpy as np
 
 from course_utils.expect.exposure import allowed
-from course_utils.grading.specs._common import U
+from course_utils.expect.nb02 import ANY_WRONG, BP_MISTAKES, FP_MISTAKES, PassCase
+from course_utils.grading.specs._common import U, named_mistake
 from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
 
 
@@ -54,10 +57,30 @@ def _jx_cases(rng, name, formula):
             for x, theta in _jx_inputs(rng)]
 
 
+def _pass_close(right_of):
+    """close(value, prediction, PassCase) of a 1-D pass's mistakes (course_utils.expect.nb02): the value is the
+    prediction within 1e-9 relative, or, for ANY_WRONG, anything but the right value right_of(case)."""
+    def close(value, predicted, case):
+        got = _real(value)
+        if predicted is ANY_WRONG:
+            want = right_of(case)
+            return got is None or not abs(got - want) <= 1e-12 * abs(want)
+        return got is not None and abs(got - predicted) <= 1e-9 * abs(predicted)
+    return close
+
+
+def _pass_case(case):
+    return PassCase(*case.args)
+
+
 forward_propagation = Spec("forward_propagation", lambda rng: _jx_cases(rng, "forward_propagation", lambda x, t: t * x),
-                           reference_modules=("checks", "widgets.py", "lab.py"), **allowed("forward_propagation"))
+                           reference_modules=("checks", "widgets.py", "lab.py"),
+                           mistake=named_mistake(FP_MISTAKES, _pass_case, _pass_close(lambda c: c.theta * c.x)),
+                           **allowed("forward_propagation"))
 backward_propagation = Spec("backward_propagation", lambda rng: _jx_cases(rng, "backward_propagation", lambda x, t: x),
-                            reference_modules=("checks", "widgets.py", "lab.py"), **allowed("backward_propagation"))
+                            reference_modules=("checks", "widgets.py", "lab.py"),
+                            mistake=named_mistake(BP_MISTAKES, _pass_case, _pass_close(lambda c: c.x)),
+                            **allowed("backward_propagation"))
 
 
 def _noise_bound(theta, epsilon):
@@ -108,7 +131,27 @@ def _gradient_check_cases(rng):
         noise = _noise_bound(theta, eps)
         judge = _within(noise) if k == 1.0 else _near(abs(k - 1) / (abs(k) + 1), 4 * noise + 1e-15)
         cases.append(Case((x, theta, eps), judge, label, overrides=overrides))
+    for k in (1.0, float(rng.uniform(1.5, 3)), -float(rng.uniform(0.3, 0.8))):
+        cases.append(_curved_case(rng, k))
     return cases
+
+
+def _curved_case(rng, k):
+    """A case whose forward pass is J = theta x + c theta^2 (slope s = x + 2 c theta), with a backward pass k s: a
+    gradient_check that puts the slope of theta x (gradapprox = x) in place of the centered difference fails it.
+    c has the sign of x theta and 2|c theta| is between |x| / 2 and 2 |x|, so |s| >= |x| and x is far from s."""
+    x, theta, eps = _draw(rng, rng.choice([-1, 1]), -1, 1), _draw(rng, rng.choice([-1, 1]), -1, 1), _draw(rng, 1, -7, -5)
+    c = float(np.sign(x * theta) * abs(x) * rng.uniform(0.5, 2.0) / (2 * abs(theta)))
+    s = x + 2 * c * theta
+    # J(theta +- eps) and theta +- eps rounded, as in _noise_bound, relative to the step 2 eps s; twice that
+    noise = 2 * U * (abs(theta * x) + abs(c) * (abs(theta) + eps) ** 2 + abs(s) * (abs(theta) + eps)) / (eps * abs(s)) \
+        + 8 * U
+    overrides = {"forward_propagation": Provided("product_plus_square", (c,)),
+                 "backward_propagation": Provided("scaled_true_slope", (k, c))}
+    label = (f"gradient_check(x={x:.4g}, theta={theta:.4g}, epsilon={eps:.2g}) with the forward pass J = theta * x + "
+             f"{c:.4g} * theta**2 and a backward pass giving {k:.3g} times its slope")
+    judge = _within(noise) if k == 1.0 else _near(abs(k - 1) / (abs(k) + 1), 4 * noise + 1e-15)
+    return Case((x, theta, eps), judge, label, overrides=overrides)
 
 
 gradient_check = Spec("gradient_check", _gradient_check_cases, reference_modules=("checks", "widgets.py", "lab.py"),

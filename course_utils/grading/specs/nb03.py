@@ -5,10 +5,21 @@ layers (W10 sorts before W2 as a string), so a function written for a fixed numb
 dicts come in other orders than the layer order: reversed (b before W in every layer, so sorting by the
 layer number alone keeps the wrong one first) and shuffled. In every net some W has two dimensions of 2
 or more (row-major and column-major order differ), values have both signs and different scales. Results
-are compared exactly (rtol 0): the entries are copies, not computed.
+are compared exactly (rtol 0): the entries are copies, not computed. A failed verification names the known
+mistake that explains every result, from the checks' own tables (course_utils.expect.nb03).
 """
 from course_utils import vectors
 from course_utils.expect.exposure import allowed
+from course_utils.expect.nb03 import (
+    D2V_MISTAKES,
+    G2V_MISTAKES,
+    V2D_MISTAKES,
+    DictCase,
+    SlicesCase,
+    dict_agrees,
+    vector_agrees,
+)
+from course_utils.grading.specs._common import named_mistake
 from course_utils.grading.verify import Case, Spec, close_array, describe
 
 
@@ -94,9 +105,22 @@ def _gradients_to_vector_cases(rng):
     return cases
 
 
+def _theta_agrees(value, predicted, case):
+    """dictionary_to_vector returned (theta, keys): is theta what the mistake gives?"""
+    return isinstance(value, (tuple, list)) and len(value) == 2 and vector_agrees(value[0], predicted)
+
+
 dictionary_to_vector = Spec("dictionary_to_vector", _dictionary_to_vector_cases,
-                            reference_modules=("vectors.py", "checks"), **allowed("dictionary_to_vector"))
+                            reference_modules=("vectors.py", "checks"),
+                            mistake=named_mistake(D2V_MISTAKES, lambda c: DictCase(c.args[0], "", len(c.args[0])),
+                                                  _theta_agrees),
+                            **allowed("dictionary_to_vector"))
 vector_to_dictionary = Spec("vector_to_dictionary", _vector_to_dictionary_cases,
-                            reference_modules=("vectors.py", "checks"), **allowed("vector_to_dictionary"))
+                            reference_modules=("vectors.py", "checks"),
+                            mistake=named_mistake(V2D_MISTAKES, lambda c: SlicesCase(*c.args), dict_agrees),
+                            **allowed("vector_to_dictionary"))
 gradients_to_vector = Spec("gradients_to_vector", _gradients_to_vector_cases,
-                           reference_modules=("vectors.py", "checks"), **allowed("gradients_to_vector"))
+                           reference_modules=("vectors.py", "checks"),
+                           mistake=named_mistake(G2V_MISTAKES, lambda c: DictCase(c.args[0], "d", len(c.args[0]) // 2),
+                                                 vector_agrees),
+                           **allowed("gradients_to_vector"))

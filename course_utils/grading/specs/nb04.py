@@ -13,7 +13,9 @@ print_msg=False nothing may be printed. The difference and every entry of gradap
 within a noise bound from the actual costs and epsilon. Every parameter dict comes in a shuffled key order (theta
 follows dictionary_to_vector's layer order, not the dict's), and the two threshold cases share their sizes and
 epsilon with new values (nothing may be kept between calls). The sandbox holds the vector helpers, not the
-network (the cost is given) nor the course's gradient checker.
+network (the cost is given) nor the course's gradient checker. A failed verification names the difference mistake
+(course_utils.expect.gradient_check_n) that explains every difference returned; block_differences' and diagnose's
+name theirs (course_utils.expect.block_differences).
 
 block_differences and diagnose: vectors split into tensors of 1 to 6 entries of scales 1e-6 to 10 (an epsilon added
 to a denominator shows), named like parameters (W1, b1, ..., 2 to 12 layers -- the first case 10 to 12, so W1 must
@@ -32,6 +34,7 @@ numerical gradient of the student's own forward pass -- even a complex-step one,
 forward pass per parameter and runs out of time.
 """
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,21 +42,29 @@ from course_utils import network
 from course_utils.backprop import backward_propagation_deep as _reference_deep
 from course_utils.backprop import backward_propagation_n as _reference_backward
 from course_utils.compare import magnitude_problem
+from course_utils.expect.block_differences import BD_MODELLED, DG_MODELLED, BlockCase
+from course_utils.expect.cases import random_net
 from course_utils.expect.exposure import allowed
+from course_utils.expect.gradient_check_n import GCN_DIFFERENCE_MISTAKES
+from course_utils.expect.mistakes import NO_RESULT
 from course_utils.expect.nb04 import (
     SUSPECT_THRESHOLD,
     _backward_tolerance,
     _nd_reference,
+    _nd_tolerance,
+    _NDData,
     _says_mistake,
-    reference_block_differences,
-    reference_diagnose,
+    expected_block_differences,
+    expected_diagnose,
 )
 from course_utils.gradcheck import THRESHOLD
+from course_utils.grading.specs._common import named_mistake, result_of
 from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
 
 CLASSIC_LAYER_BUGS = ("dW2_times_2", "db1_4_over_m", "dW3_missing_1_over_m", "db2_sum_without_axis",
                       "relu_mask_uses_dA2", "relu_grad_missing_layer1", "output_sign_flipped")
-ANSWER_MODULES = ("gradcheck.py", "fastcost.py", "checks", "expect", "widgets.py", "plots.py")
+ANSWER_MODULES = ("gradcheck.py", "differences.py", "fastcost.py", "checks", "expect", "widgets.py",
+                  "widget_base.py", "widget_epsilon.py", "widget_bug_picker.py", "widget_bug_lab.py", "plots.py")
 
 
 def _classic_case(rng, m=None, labels_2d=None, hidden=None):
@@ -61,14 +72,8 @@ def _classic_case(rng, m=None, labels_2d=None, hidden=None):
     of shape (m,) or (1, m)."""
     m = int(rng.integers(3, 8)) if m is None else m
     sizes = [4, int(rng.integers(3, 7)), int(rng.integers(2, 5)), 1] if hidden is None else [4, *hidden, 1]
-    params = {}
-    for l in (1, 2, 3):
-        scale = float(rng.uniform(0.5, 1.5)) / np.sqrt(sizes[l - 1])
-        params[f"W{l}"] = rng.normal(0, scale, size=(sizes[l], sizes[l - 1]))
-        params[f"b{l}"] = rng.normal(0, 0.5, size=(sizes[l], 1))
-    X = rng.normal(0, float(rng.uniform(0.5, 2.5)), size=(4, m))
-    Y = rng.integers(0, 2, size=m).astype(float)
-    Y[: min(m, 2)] = (0.0, 1.0)[: min(m, 2)]
+    X, Y, params = random_net(rng, m, sizes, x_scale=(0.5, 2.5))
+    Y = Y.astype(float).reshape(m)
     if labels_2d if labels_2d is not None else bool(rng.integers(2)):
         Y = Y.reshape(1, m)
     return X, Y, params
@@ -163,6 +168,53 @@ def _gradient_check_n_cases(rng):
     return cases
 
 
+@dataclass
+class _GCNModelCase:
+    """A verification case as gradient_check_n's difference mistakes take it (course_utils.expect.gradient_check_n):
+    the classic loop's costs (data) and, for an ignored epsilon, the right difference at epsilon = 1e-7."""
+
+    cost: object
+    parameters: dict
+    gradients: dict
+    eps: float
+    data: _NDData
+
+    @classmethod
+    def of(cls, case):
+        cost, parameters, gradients, eps, _ = case.args
+        cost = cost.build()
+        return cls(cost, parameters, gradients, eps, _NDData(cost, parameters, gradients, eps))
+
+    def at_default(self):
+        """(want, tolerance) with epsilon = 1e-7, what an answer that ignores epsilon gives."""
+        return _nd_tolerance(_NDData(self.cost, self.parameters, self.gradients, 1e-7))
+
+
+def _gcn_close(value, predicted, _case):
+    """Whether the difference returned is a mistake's (value, tolerance), or any of a list of them."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        return False
+    got = None if isinstance(value[0], np.ndarray) and value[0].ndim > 0 else as_number(value[0])
+    return got is not None and any(abs(got - v) <= tol or got == v
+                                   for v, tol in (predicted if isinstance(predicted, list) else [predicted]))
+
+
+_GCN_NAMED = named_mistake(GCN_DIFFERENCE_MISTAKES, _GCNModelCase.of, _gcn_close)
+
+
+def _gcn_mistake(cases, events):
+    """The difference mistake that explains every difference returned -- named only when a difference is wrong (a
+    wrong gradapprox or print_msg beside right differences is no difference mistake, though several models give
+    about the right difference when grad is right), and on two results at least: the run stops at the first wrong
+    call, and one difference of exactly 1 or 0 (what swapped signs or gradapprox compared with itself give on the
+    first case) is as likely a coincidence as a mistake."""
+    answered = [event for event in events if result_of(event) is not NO_RESULT]
+    wrong = [case for case, event in zip(cases, events)
+             if str(case.judge(result_of(event), str((event or {}).get("stdout", ""))) or "").startswith(
+                 "returned the difference ")]
+    return _GCN_NAMED(cases, events) if wrong and len(answered) >= 2 else None
+
+
 gradient_check_n = Spec(
     "gradient_check_n", _gradient_check_n_cases,
     namespace={"np": "numpy",
@@ -170,7 +222,7 @@ gradient_check_n = Spec(
                "vector_to_dictionary": "course_utils.vectors:vector_to_dictionary",
                "gradients_to_vector": "course_utils.vectors:gradients_to_vector",
                "parameter_shapes": "course_utils.vectors:parameter_shapes"},
-    reference_modules=ANSWER_MODULES, **allowed("gradient_check_n"))
+    reference_modules=ANSWER_MODULES, mistake=_gcn_mistake, **allowed("gradient_check_n"))
 
 
 # ------------------------------------------------------------------------------ block_differences, diagnose
@@ -247,23 +299,42 @@ def _block_cases(rng):
     cases = []
     for parameter_like, a_zero in ((True, False), (False, True), (bool(rng.integers(2)), False)):
         grad, approx, keys = _blocks(rng, _names(rng, parameter_like, 2 if cases else 10), a_zero=a_zero)  # W10 too
-        cases.append(Case((grad, approx, keys), _judge_dict(reference_block_differences(grad, approx, keys)),
+        cases.append(Case((grad, approx, keys), _judge_dict(expected_block_differences(grad=grad, gradapprox=approx, keys=keys)),
                           _label("block_differences", keys)))
     grad, approx, keys = cases[0].args  # the first case's keys again, new values: nothing may be kept between calls
     grad = grad * rng.uniform(0.5, 2.0, size=grad.shape)
-    cases.append(Case((grad, approx, keys), _judge_dict(reference_block_differences(grad, approx, keys)),
+    cases.append(Case((grad, approx, keys), _judge_dict(expected_block_differences(grad=grad, gradapprox=approx, keys=keys)),
                       _label("block_differences", keys)))
     return cases
 
 
+def _dict_close(value, predicted, _case):
+    """Whether the dict returned is a mistake's prediction: its tensors in its order, each value within 1e-8 relative
+    (the same infinities and NaNs match) -- the checks' tolerance."""
+    if not isinstance(value, dict) or list(value) != list(predicted):
+        return False
+    for name, w in predicted.items():
+        got = None if isinstance(value[name], np.ndarray) and value[name].ndim > 0 else as_number(value[name])
+        if got is None:
+            return False
+        w = float(w)
+        if not (got == w or np.isnan(got) and np.isnan(w) or np.isfinite(got) and abs(got - w) <= 1e-8 * abs(w) + 1e-15):
+            return False
+    return True
+
+
+def _block_case(case):
+    return BlockCase(*case.args)
+
+
 block_differences = Spec("block_differences", _block_cases, reference_modules=ANSWER_MODULES,
-                         **allowed("block_differences"))
+                         mistake=named_mistake(BD_MODELLED, _block_case, _dict_close), **allowed("block_differences"))
 
 
 def _clear_threshold(rng, grad, approx, keys):
     """A threshold at least 5 % away from every tensor's block difference: where it can, between two suspects'
     block differences (so that a diagnose that ignores its threshold for a fixed one fails), else in 1e-7 .. 0.9."""
-    blocks = [d for d in reference_block_differences(grad, approx, keys).values() if d > 0]
+    blocks = [d for d in expected_block_differences(grad=grad, gradapprox=approx, keys=keys).values() if d > 0]
     big = sorted(d for d in set(blocks) if d > 1e-3)
     gaps = [(low, high) for low, high in itertools.pairwise(big) if high > 1.2 * low]
     if gaps:
@@ -280,29 +351,35 @@ def _diagnose_cases(rng):
     cases = []
     for parameter_like, drawn in ((True, False), (False, True), (bool(rng.integers(2)), True)):
         grad, approx, keys = _blocks(rng, _names(rng, parameter_like, 2 if cases else 10), zero=False, spread=drawn)
+        if not cases:  # W1 a suspect, W10 right: names matched by their beginning merge W1 with W10 and show
+            names = np.asarray(keys)
+            grad = np.where((names == "W1").reshape(grad.shape), 2.0 * approx, grad)
+            grad = np.where((names == "W10").reshape(grad.shape), approx, grad)
         if drawn:
             t = _clear_threshold(rng, grad, approx, keys)
             args = (grad, approx, keys, t)
         else:
             t, args = SUSPECT_THRESHOLD, (grad, approx, keys)
-        cases.append(Case(args, _judge_dict(reference_diagnose(grad, approx, keys, t)),
+        cases.append(Case(args, _judge_dict(expected_diagnose(grad=grad, gradapprox=approx, keys=keys, threshold=t)),
                           _label("diagnose", keys, None if not drawn else t)))
     # a tensor exactly at the threshold: ||(9, 12) - (3, 4)|| / (15 + 5) = 0.5 in any order of operations
     for _ in range(100):  # the other tensors stay clear of 0.5 (a factor 3 gives 0.5 up to rounding)
         grad, approx, keys = _blocks(rng, _names(rng, False)[:2], zero=False)
-        if all(abs(d - 0.5) > 0.025 for d in reference_block_differences(grad, approx, keys).values()):
+        if all(abs(d - 0.5) > 0.025 for d in expected_block_differences(grad=grad, gradapprox=approx, keys=keys).values()):
             break
     boundaries = [0] + [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]] + [len(keys)]
     at = int(rng.choice(boundaries))
     grad = np.insert(grad, at, [[9.0], [12.0]], axis=0)
     approx = np.insert(approx, at, [[3.0], [4.0]], axis=0)
     keys = keys[:at] + ["edge", "edge"] + keys[at:]
-    cases.append(Case((grad, approx, keys, 0.5), _judge_dict(reference_diagnose(grad, approx, keys, 0.5)),
+    want = expected_diagnose(grad=grad, gradapprox=approx, keys=keys, threshold=0.5)
+    cases.append(Case((grad, approx, keys, 0.5), _judge_dict(want),
                       _label("diagnose", keys, 0.5)))
     return cases
 
 
-diagnose = Spec("diagnose", _diagnose_cases, reference_modules=ANSWER_MODULES, **allowed("diagnose"))
+diagnose = Spec("diagnose", _diagnose_cases, reference_modules=ANSWER_MODULES,
+                mistake=named_mistake(DG_MODELLED, _block_case, _dict_close), **allowed("diagnose"))
 
 
 def _backward_judge(want, tol):

@@ -12,8 +12,8 @@ value is round-off it is compared within a noise bound from the actual costs, th
 import numpy as np
 
 from course_utils.expect.exposure import allowed
-from course_utils.expect.nb05 import _directional_tolerance
-from course_utils.grading.specs._common import _random_parameters
+from course_utils.expect.nb05 import L2_MISTAKES, L2Case, _directional_tolerance
+from course_utils.grading.specs._common import _random_parameters, named_mistake
 from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
 
 
@@ -44,7 +44,15 @@ def _l2_cases(rng):
     return cases
 
 
-cost_with_l2 = Spec("cost_with_l2", _l2_cases, reference_modules=("network.py", "checks"), **allowed("cost_with_l2"))
+def _l2_close(value, predicted, _case):
+    """Whether the value returned is a mistake's prediction (course_utils.expect.nb05), within 1e-9 relative."""
+    got = None if isinstance(value, np.ndarray) and value.ndim > 0 else as_number(value)
+    return got is not None and predicted is not None and abs(got - predicted) <= 1e-9 * abs(predicted) + 1e-15
+
+
+cost_with_l2 = Spec("cost_with_l2", _l2_cases, reference_modules=("network.py", "checks"),
+                    mistake=named_mistake(L2_MISTAKES, lambda case: L2Case(*case.args), _l2_close),
+                    **allowed("cost_with_l2"))
 
 
 def _unit(theta, seed):
@@ -92,5 +100,5 @@ def _directional_cases(rng):
     return cases
 
 
-directional_check = Spec("directional_check", _directional_cases, reference_modules=("gradcheck.py", "checks"),
-                         **allowed("directional_check"))
+directional_check = Spec("directional_check", _directional_cases,
+                         reference_modules=("gradcheck.py", "differences.py", "checks"), **allowed("directional_check"))

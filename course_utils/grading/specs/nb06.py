@@ -16,13 +16,18 @@ the verification sandbox holds no course module, so the teammate's pass and the 
 large network (~0.5M parameters): a backward pass takes milliseconds there, while a numerical gradient of the
 student's own forward pass (centered differences or complex steps, which the small cases cannot tell from a fixed
 pass) needs a forward pass per parameter and runs out of time; it is judged by complex-step derivatives of J
-along random directions of every tensor.
+along random directions of every tensor. A failed verification of fixed_backward names the mistake the check would
+name from its models (a cache between calls, the teammate's pass unchanged, the opposite sign:
+course_utils.expect.nb06_mistakes), from the results on the networks whose exact gradients are known here.
 """
+from dataclasses import dataclass
+
 import numpy as np
 
 from course_utils import capstone
 from course_utils.compare import magnitude_problem
 from course_utils.expect.exposure import allowed
+from course_utils.expect.mistakes import NO_RESULT, explain
 from course_utils.expect.nb06 import (
     LINE_NAMES,
     LITERAL_RULE,
@@ -37,6 +42,8 @@ from course_utils.expect.nb06 import (
     truth_wrong_tensors,
     wrong_count_message,
 )
+from course_utils.expect.nb06_mistakes import FB_MODELLED, RAISED, explained_cases, outcome_agrees
+from course_utils.grading.specs._common import result_of
 from course_utils.grading.verify import Case, Spec, describe
 
 NO_ID = "cannot be judged: " + LITERAL_RULE.replace("student_id must", "exercise student_id must")
@@ -128,11 +135,46 @@ def _fix_cases(rng, sources):
     mate, _, why = read_teammate(sources)
     if mate is None:
         return _refuse("fixed_backward", why)
-    return fix_cases_for(rng, mate.slope)
+    return fix_cases_for(rng, mate.slope, mate)
 
 
-def fix_cases_for(rng, slope):
-    """The verification cases of fixed_backward for a network of this slope."""
+@dataclass(frozen=True)
+class _FixJudge:
+    """The judge of a fixed_backward case of a network whose exact gradients are known: it knows the case as the
+    check's mistake models take it, (label, X, Y, parameters, cache), and the teammate (None: not known)."""
+
+    case: tuple
+    exact: dict
+    mate: object = None
+
+    def __call__(self, value, stdout):
+        return judge_fix(value, self.exact)
+
+
+def _fix_mistake(cases, events):
+    """fixed_backward's Spec.mistake: the id of the one modelled mistake of its check (FB_MODELLED) that explains
+    every result on the networks of known exact gradients (the large one is left out), or None."""
+    known = [(c.judge, e) for c, e in zip(cases, events) if isinstance(c.judge, _FixJudge) and c.judge.mate is not None]
+    if not known:
+        return None
+    raw, outcomes, wrong = [], [], []
+    for k, (judge, event) in enumerate(known):
+        value = result_of(event)
+        raw.append(value if isinstance(value, dict) else None)
+        outcomes.append(NO_RESULT if event is None else RAISED if raw[-1] is None else raw[-1])
+        if event is not None and judge(raw[-1], "") is not None:
+            wrong.append(k)
+    if not wrong:
+        return None
+    fixes, _ = explained_cases([judge.case for judge, _ in known], raw, known[0][0].mate)
+    with np.errstate(all="ignore"):
+        found = explain(FB_MODELLED, fixes, outcomes, outcome_agrees, needed=tuple(wrong))
+    return found.id if found is not None else None
+
+
+def fix_cases_for(rng, slope, mate=None):
+    """The verification cases of fixed_backward for a network of this slope (mate: the teammate, for naming a
+    known mistake)."""
     cases = []
     for square in (True, False, False):
         n = [int(v) for v in rng.integers(1, 7, size=4)] + [1]
@@ -146,9 +188,9 @@ def fix_cases_for(rng, slope):
         Y[0, :2] = (0.0, 1.0)
         parameters = capstone.initialize_parameters(tuple(n), seed=int(rng.integers(1 << 30)))
         _, cache = capstone.forward_propagation(X, Y, parameters, slope)
-        exact = exact_gradients(X, Y, parameters, slope)
-        cases.append(Case((X, Y, cache), lambda value, stdout, exact=exact: judge_fix(value, exact),
-                          f"fixed_backward(X, Y, cache) on a network of sizes {n}, m = {m}"))
+        label = f"fixed_backward(X, Y, cache) on a network of sizes {n}, m = {m}"
+        judge = _FixJudge((label, X, Y, parameters, cache), exact_gradients(X, Y, parameters, slope), mate)
+        cases.append(Case((X, Y, cache), judge, label))
     cases.append(_large_fix_case(rng, slope))
     return cases
 
@@ -241,6 +283,6 @@ buggy_lines = Spec("buggy_lines", _line_cases, reads=("student_id",), reference_
                    **allowed("buggy_lines"))
 fixed_backward = Spec("fixed_backward", _fix_cases, reads=("student_id",),
                       reference_modules=("capstone.py", "capstone_teammates.py", "checks", "expect"),
-                      **allowed("fixed_backward"))
+                      mistake=_fix_mistake, **allowed("fixed_backward"))
 
 __all__ = ["buggy_lines", "fixed_backward", "student_id", "wrong_tensors"]
