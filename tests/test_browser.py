@@ -220,8 +220,9 @@ def test_bug_lab_in_notebook_04_reacts_to_a_ticked_bug(page, lab, shots):
     assert "W3" not in before_sentence
     bug_lab.locator(".bug-dW3_missing_1_over_m input[type='checkbox']").check()
     page.wait_for_function("([img, src]) => img.src !== src", arg=[image.element_handle(), before_src])
-    sentence_text = page.wait_for_function(
-        "el => el.innerText.includes('W3') && el.innerText", arg=sentence.element_handle()).json_value()
+    sentence_text = page.wait_for_function(  # looked up in the Bug Lab: a redraw replaces the sentence's element
+        "el => { const s = el.querySelector('.bug-lab-sentence'); return s !== null && s.innerText.includes('W3')"
+        " && s.innerText; }", arg=bug_lab.element_handle()).json_value()
     assert "W3 looks wrong" in sentence_text
     assert "W3" in bug_lab.locator(".bug-lab-table").inner_text()
     # the plot's key in words: who the suspects are, how the plot marks them, what the dashed line is
@@ -262,8 +263,12 @@ def test_other_widgets_render_and_react(page, lab, shots):
     for _ in range(20):
         handle.press("ArrowLeft")
     slopes = explorer.locator(".epsilon-explorer-slopes")
-    # 20 slider steps, each a recomputation and a redrawn plot in the kernel: minutes on a loaded 2-core machine
-    page.wait_for_function("el => /forward 3\\.0{4}/.test(el.innerText)", arg=slopes.element_handle(), timeout=180_000)
+    # 20 slider steps, each a recomputation and a redrawn plot in the kernel: minutes on a loaded 2-core machine.
+    # Each redraw replaces the slopes' element (the HTML widget's value), so the wait looks it up in the explorer,
+    # which stays: a handle to the slopes' element itself can be one a later redraw has already detached.
+    page.wait_for_function("el => { const s = el.querySelector('.epsilon-explorer-slopes');"
+                           " return s !== null && /forward 3\\.0{4}/.test(s.innerText); }",
+                           arg=explorer.element_handle(), timeout=180_000)
     shown = slopes.inner_text()
     forward = shown.split("forward ")[1].split(",")[0]
     centered = shown.split("centered ")[1].split(",")[0]

@@ -22,7 +22,6 @@ starts name themselves after TOKEN, so that `ps` finds any that outlive grading.
 The test marked xfail(strict=True) asserts the secure outcome of an attack that still succeeds; see its
 reason.
 """
-import hashlib
 import json
 import os
 import re
@@ -56,19 +55,7 @@ TOKEN = "gatk" + secrets.token_hex(4)  # processes an attack starts name themsel
 VERIFIED = "the notebook's check passed, but the verification run on fresh inputs drawn at grading time did not"
 
 
-def tree_hashes(*roots):
-    """{root name/relative path: sha256 of the file, "dir" or "link -> target"} for everything under roots."""
-    out = {}
-    for root in map(Path, roots):
-        for p in sorted(root.rglob("*")):
-            key = f"{root.name}/{p.relative_to(root)}"
-            if p.is_symlink():
-                out[key] = f"link -> {os.readlink(p)}"
-            elif p.is_file():
-                out[key] = hashlib.sha256(p.read_bytes()).hexdigest()
-            else:
-                out[key] = "dir" if p.is_dir() else "special"
-    return out
+tree_hashes = shared_runs.tree_hashes  # {root name/relative path: sha256, "dir" or "link -> target"}
 
 
 def owned_by_sandboxes(*roots):
