@@ -7,7 +7,7 @@ max(., 0), a sign) or for the canonical numbers only fails.
 
 gradient_check is run three ways:
 - with the notebook's own forward/backward passes, where the result is pure round-off: it is compared
-  with a noise bound computed from the actual theta and epsilon (_noise_bound), not with one float
+  with a noise bound computed from the actual theta and epsilon (expect.nb02.noise_bound), not with one float
   order's digits, so a right answer that orders its operations differently passes;
 - with backward_propagation replaced, for the call, by a WRONG pass that returns k * x (k = 2, 0.4,
   -0.5): the difference must then be |k - 1| / (|k| + 1). This is what tells a gradient_check that
@@ -47,6 +47,8 @@ from course_utils.expect.nb02 import (
     GC_SWAPPED_SEEN,
     PassCase,
     _predicted,
+    curved_noise_bound,
+    noise_bound,
 )
 from course_utils.gradcheck import numerical_gradient, relative_difference
 
@@ -119,16 +121,6 @@ def check_backward_propagation(backward_propagation):
     print("backward_propagation passed: dtheta(x=2, theta=4) = 2")
 
 
-def _noise_bound(theta, epsilon):
-    """The largest relative difference a RIGHT centered check of J = theta * x can return: round-off only.
-
-    theta +- epsilon, the two J and their difference are rounded, so gradapprox = x (1 + delta) with
-    |delta| <= 2u |theta| / epsilon + 6u (u = 2**-53), whatever the order of the operations
-    (thetaminus = theta - epsilon or thetaplus - 2 epsilon, / (2 epsilon) or / epsilon / 2, ...). This
-    allows twice that."""
-    return 4 * U * (abs(theta) + epsilon) / epsilon + 16 * U
-
-
 def _exact_difference(k):
     """The relative difference a right gradient_check returns in exact arithmetic (J = theta * x is linear, so
     gradapprox = x): 0 with the notebook's own backward pass (k None), |k - 1| / (|k| + 1) with a pass that returns
@@ -152,7 +144,7 @@ class _Case:
     def __init__(self, x, theta, epsilon, k):
         self.x, self.theta, self.epsilon, self.k = x, theta, epsilon, k
         self.eps = 1e-7 if epsilon is None else epsilon
-        self.noise = _noise_bound(theta, self.eps)
+        self.noise = noise_bound(theta, self.eps)
         self.want = _exact_difference(k)
         self.args = (x, theta) if epsilon is None else (x, theta, epsilon)
         self.call = f"gradient_check({', '.join(map(str, self.args))})"
@@ -318,7 +310,7 @@ def _check_curved(gradient_check, namespace):
     (gradapprox = x) instead of taking the centered difference of forward_propagation passes every case above
     -- there the forward pass is theta x -- and fails this one."""
     x, theta, c = CURVED
-    epsilon, slope = 1e-7, x + 2 * c * theta
+    epsilon = 1e-7
     originals = {name: namespace[name] for name in ("forward_propagation", "backward_propagation")}
     try:
         namespace["forward_propagation"] = lambda x, theta: theta * x + c * theta * theta
@@ -326,9 +318,7 @@ def _check_curved(gradient_check, namespace):
         got = _as_float(gradient_check(x, theta, epsilon), call=f"gradient_check({x}, {theta}, {epsilon})")
     finally:
         namespace.update(originals)
-    # J(theta +- epsilon) and theta +- epsilon rounded, relative to the step 2 epsilon * slope; 8 times that
-    bound = 8 * (2 * U * (abs(theta * x) + c * (theta + epsilon) ** 2 + slope * (theta + epsilon)) / (epsilon * slope)
-                 + 8 * U)
+    bound = 4 * curved_noise_bound(x, theta, c, epsilon)
     if not (np.isfinite(got) and 0 <= got <= bound):
         raise failure(f"with the forward pass J = theta * x + {c} * theta**2 and its right backward pass (slope x + "
                       f"{2 * c:g} * theta), gradient_check({x}, {theta}, {epsilon}) returned {_fmt(got)}, expected a "

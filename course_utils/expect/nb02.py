@@ -14,6 +14,26 @@ from dataclasses import dataclass
 
 from course_utils.expect.mistakes import CANNOT_SAY, Mistake, table
 
+UNIT_ROUNDOFF = 2.0 ** -53  #: u of float64
+
+
+def noise_bound(theta, epsilon):
+    """The largest relative difference a RIGHT centered check of J = theta * x can return: round-off only.
+
+    theta +- epsilon, the two J and their difference are rounded, so gradapprox = x (1 + delta) with
+    |delta| <= 2u |theta| / epsilon + 6u, whatever the order of the operations (thetaminus = theta - epsilon or
+    thetaplus - 2 epsilon, / (2 epsilon) or / epsilon / 2, ...). This allows twice that."""
+    u = UNIT_ROUNDOFF
+    return 4 * u * (abs(theta) + epsilon) / epsilon + 16 * u
+
+
+def curved_noise_bound(x, theta, c, epsilon):
+    """noise_bound for the forward pass J = theta x + c theta**2 (slope s = x + 2 c theta, not 0): J(theta +- epsilon)
+    and theta +- epsilon rounded, relative to the step 2 epsilon s; twice that."""
+    u, s = UNIT_ROUNDOFF, x + 2 * c * theta
+    return (4 * u * (abs(theta * x) + abs(c) * (abs(theta) + epsilon) ** 2 + abs(s) * (abs(theta) + epsilon))
+            / (epsilon * abs(s)) + 16 * u)
+
 
 @dataclass(frozen=True)
 class PassCase:

@@ -14,8 +14,8 @@ slope of theta x (gradapprox = x) instead of taking the centered difference fail
 import numpy as np
 
 from course_utils.expect.exposure import allowed
-from course_utils.expect.nb02 import ANY_WRONG, BP_MISTAKES, FP_MISTAKES, PassCase
-from course_utils.grading.specs._common import U, named_mistake
+from course_utils.expect.nb02 import ANY_WRONG, BP_MISTAKES, FP_MISTAKES, PassCase, curved_noise_bound, noise_bound
+from course_utils.grading.specs._common import named_mistake
 from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
 
 
@@ -83,12 +83,6 @@ backward_propagation = Spec("backward_propagation", lambda rng: _jx_cases(rng, "
                             **allowed("backward_propagation"))
 
 
-def _noise_bound(theta, epsilon):
-    """The largest relative difference a right centered check of J = theta * x returns: gradapprox is
-    x (1 + delta), |delta| <= 2u |theta| / epsilon + 6u (u = U / 2) in any order of the operations; twice that."""
-    return 2 * U * (abs(theta) + epsilon) / epsilon + 8 * U
-
-
 def _within(bound):
     def judge(value, _):
         got = _real(value)
@@ -128,7 +122,7 @@ def _gradient_check_cases(rng):
     for x, theta, eps, k in draws:
         overrides = {"forward_propagation": Provided("product"), "backward_propagation": Provided("scaled_slope", (k,))}
         label = f"gradient_check(x={x:.4g}, theta={theta:.4g}, epsilon={eps:.2g}) with a backward pass giving {k:.3g} * x"
-        noise = _noise_bound(theta, eps)
+        noise = noise_bound(theta, eps)
         judge = _within(noise) if k == 1.0 else _near(abs(k - 1) / (abs(k) + 1), 4 * noise + 1e-15)
         cases.append(Case((x, theta, eps), judge, label, overrides=overrides))
     for k in (1.0, float(rng.uniform(1.5, 3)), -float(rng.uniform(0.3, 0.8))):
@@ -142,10 +136,7 @@ def _curved_case(rng, k):
     c has the sign of x theta and 2|c theta| is between |x| / 2 and 2 |x|, so |s| >= |x| and x is far from s."""
     x, theta, eps = _draw(rng, rng.choice([-1, 1]), -1, 1), _draw(rng, rng.choice([-1, 1]), -1, 1), _draw(rng, 1, -7, -5)
     c = float(np.sign(x * theta) * abs(x) * rng.uniform(0.5, 2.0) / (2 * abs(theta)))
-    s = x + 2 * c * theta
-    # J(theta +- eps) and theta +- eps rounded, as in _noise_bound, relative to the step 2 eps s; twice that
-    noise = 2 * U * (abs(theta * x) + abs(c) * (abs(theta) + eps) ** 2 + abs(s) * (abs(theta) + eps)) / (eps * abs(s)) \
-        + 8 * U
+    noise = curved_noise_bound(x, theta, c, eps)
     overrides = {"forward_propagation": Provided("product_plus_square", (c,)),
                  "backward_propagation": Provided("scaled_true_slope", (k, c))}
     label = (f"gradient_check(x={x:.4g}, theta={theta:.4g}, epsilon={eps:.2g}) with the forward pass J = theta * x + "
