@@ -199,7 +199,7 @@ def test_code_of_its_own_added_around_a_paste_does_not_hide_it():
     own = "\n\n".join(f"def helper_{i}(values):\n" + LIBRARY_CALLS.split(":", 1)[1].replace('"""The same', '"""A')
                       for i in range(3))
     source = (PASTES / "bpn_paste.py").read_text(encoding="utf-8") + "\n\n" + own
-    found = copies.matches(scan._fingerprints(source))
+    found = copies.matches(scan._scan_and_fingerprint(source, {})[1])
     assert sum(f[1] for f in found) < copies.MIN_SHARE * sum(f[2] for f in found)
     [reason] = copy_reasons(source, "backward_propagation_n")
     assert "course_utils.backprop.backward_propagation_deep" in reason
@@ -210,7 +210,7 @@ def test_a_large_cell_is_fingerprinted_within_the_parsers_limits():
     its reply (MAX_REPLY), and the cell is scanned, not timed out."""
     source = "def f(a):\n" + "".join(f"    x{i} = " + " + ".join(["a"] * 60) + "\n" for i in range(400))
     assert len(source) < 100_000
-    fps = scan._fingerprints(source)
+    fps = scan._scan_and_fingerprint(source, {})[1]
     assert sum(len(f["parts"]) for f in fps) <= copies.MAX_PARTS
     assert len(json.dumps({"flags": [], "functions": fps})) < scan.MAX_REPLY
     assert flags_of(source) == []

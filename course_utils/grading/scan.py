@@ -207,15 +207,26 @@ def scan_exercise_source(text, module_aliases=None, _depth=0):
     %time nested more than MAX_NESTING deep) is flagged. Runs in the calling process: for a submitted cell
     the grader calls scan_untrusted().
     """
+    tree = _parse(text)
+    return tree if isinstance(tree, list) else _scan_tree(tree, module_aliases, _depth)
+
+
+def _parse(text):
+    """The cell's Python (IPython syntax transformed) parsed, or the flags of a cell that cannot be ([] for a
+    SyntaxError: it cannot run either, and the grading run reports it)."""
     if transform_work(text) > MAX_TRANSFORM_WORK:
         return [(f"could not be scanned: {ipython_lines(text):,} of its lines may hold IPython syntax (%, !, ?) -- "
                  "more than the grader reads; a person must review it")]
     try:
-        tree = ast.parse(python_source(text))
+        return ast.parse(python_source(text))
     except SyntaxError:
-        return []  # it cannot run either; the grading run reports the SyntaxError
+        return []
     except (RecursionError, MemoryError, ValueError) as exc:
         return [f"could not be scanned ({type(exc).__name__}: nested too deeply or too large)"]
+
+
+def _scan_tree(tree, module_aliases, _depth):
+    """scan_exercise_source of a parsed cell (it renames the get_ipython of allowed magics in the tree)."""
     wire = _Tripwire(module_aliases or {})
     allowed = set()
     inner, first_inner = [], None
@@ -373,7 +384,8 @@ def scan_untrusted(text, module_aliases=None, timeout=PARSE_TIMEOUT, exercise=No
     try:
         answer = _PARSER.ask(request, timeout)
     except OSError:  # no process can be started here (a restricted host): the bounded scan in this process
-        return scan_exercise_source(text, module_aliases) + copies.copy_flags(_fingerprints(text), exercise)
+        flags, functions = _scan_and_fingerprint(text, module_aliases)
+        return flags + copies.copy_flags(functions, exercise)
     if answer is None or not isinstance(answer.get("flags"), list):
         return [(f"could not be scanned within {timeout:g} s (the grader's parser was stopped); a person must "
                  "review it")]
@@ -381,26 +393,28 @@ def scan_untrusted(text, module_aliases=None, timeout=PARSE_TIMEOUT, exercise=No
     return flags + copies.copy_flags(answer.get("functions"), exercise)
 
 
-def _fingerprints(text):
-    """copies.fingerprint_source of the cell's Python (IPython syntax transformed); [] for a cell too large to read."""
-    if transform_work(text) > MAX_TRANSFORM_WORK:
-        return []
+def _scan_and_fingerprint(text, module_aliases):
+    """(scan_exercise_source's flags, copies.fingerprints of the cell's functions) of one cell, parsed once; no
+    fingerprints for a cell that cannot be parsed or is too deep to fingerprint."""
+    tree = _parse(text)
+    if isinstance(tree, list):
+        return tree, []
     try:
-        return copies.fingerprint_source(python_source(text))
+        functions = copies.fingerprints(tree)  # before the scan renames names in the tree
     except (ValueError, RecursionError, MemoryError):
-        return []
+        functions = []
+    return _scan_tree(tree, module_aliases, 0), functions
 
 
 def serve():
     """The parser process: for each request line {"text", "aliases"} one reply line {"flags": [...], "functions":
-    [...]} (functions: copies.fingerprint_source of the cell)."""
+    [...]} (functions: copies.fingerprints of the cell's functions)."""
     out = sys.stdout
     for line in sys.stdin:
         functions = []
         try:
             request = json.loads(line)
-            flags = scan_exercise_source(request["text"], request.get("aliases") or {})
-            functions = _fingerprints(request["text"])
+            flags, functions = _scan_and_fingerprint(request["text"], request.get("aliases") or {})
         except (ValueError, KeyError, TypeError, RecursionError, MemoryError) as exc:
             flags = [f"could not be scanned ({type(exc).__name__})"]
         out.write(json.dumps({"flags": flags, "functions": functions}) + "\n")
