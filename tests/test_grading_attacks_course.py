@@ -32,7 +32,7 @@ from course_utils.grading.specs import nb04 as specs04
 from course_utils.grading.specs import nb06 as specs06
 
 NB4, NB6 = "04_check_an_nd_gradient.ipynb", "06_hunt_the_bugs.ipynb"
-TIMEOUT = shared_runs.COURSE_CLASS_TIMEOUT  # 30 s per cell (and per verification call): the course class's
+TIMEOUT = shared_runs.COURSE_CLASS_TIMEOUT  # per cell (and per verification call): the course class's
 SLOW = "ran longer than"  # a verification call stopped at the time limit
 
 
