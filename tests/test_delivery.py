@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from authoring import build
-from authoring.delivery import MARKER_LINE_RE, requirement_pins
+from authoring.delivery import requirement_pins
 from authoring.delivery import student_release as sr
+from authoring.delivery.release_check import MARKER_LINE_RE
 from course_utils.grading import FINGERPRINT_FILE, cells, teammates
 
 try:

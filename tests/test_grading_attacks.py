@@ -1256,7 +1256,7 @@ def test_a_huge_exercise_cell_costs_the_grader_little(tmp_path):
     path.write_text(json.dumps(with_sources(SOLUTIONS / NB1, {"ex-square": source})), encoding="utf-8")
     release = g.load_release(RELEASE)
     [sub] = grading.find_submissions([path], release)
-    grading.scan.scan_untrusted("x = 1\n")  # the parser process starts once per batch: not what is measured here
+    grading.scan_process.scan_untrusted("x = 1\n")  # the parser process starts once per batch: not what is measured here
     start = time.perf_counter()
     grading.prepare(sub, release.notebooks[NB1], path, release)
     assert time.perf_counter() - start < 1.0

@@ -28,8 +28,9 @@ from course_utils import capstone, capstone_teammates
 from course_utils import grade as g
 from course_utils.checks import nb06
 from course_utils.grading import teammates
-from course_utils.grading.specs import nb04 as specs04
 from course_utils.grading.specs import nb06 as specs06
+from course_utils.grading.specs.nb04.backward_propagation_n import _backward_cases
+from course_utils.grading.specs.nb04.diagnose import _diagnose_cases
 
 NB4, NB6 = "04_check_an_nd_gradient.ipynb", "06_hunt_the_bugs.ipynb"
 TIMEOUT = shared_runs.COURSE_CLASS_TIMEOUT  # per cell (and per verification call): the course class's
@@ -438,7 +439,7 @@ def test_a_numerical_backward_pass_is_exact_on_the_small_cases_but_runs_out_of_t
     rng = np.random.default_rng(4)
     space = {"np": np}
     exec(COMPLEX_STEP_04, space)  # noqa: S102 -- the attack, on the small cases only
-    cases = specs04._backward_cases(rng)
+    cases = _backward_cases(rng)
     assert [c.judge(space["backward_propagation_n"](*c.args), "") for c in cases[:-1]] == [None] * (len(cases) - 1)
     assert sum(v.size for v in cases[-1].args[2][2::4]) > 300_000  # W1, W2, W3 of the large case
     exec(COMPLEX_STEP_06, space)  # noqa: S102
@@ -474,7 +475,7 @@ def test_a_threshold_honoured_only_at_05_fails_every_draw():
     honest = {"np": np}
     exec(reference_cell(NB4, "ex-block-differences") + "\n\n" + reference_cell(NB4, "ex-diagnose"), honest)  # noqa: S102
     for seed in range(40):
-        cases = specs04._diagnose_cases(np.random.default_rng(seed))
+        cases = _diagnose_cases(np.random.default_rng(seed))
         assert any(c.judge(space["diagnose"](*c.args), "") for c in cases), seed
         assert not any(c.judge(honest["diagnose"](*c.args), "") for c in cases), seed
 
@@ -605,7 +606,7 @@ def test_huge_or_non_finite_gradients_are_rejected_before_any_tolerance_scales_b
         assert value != 1e200 or np.linalg.norm(np.full(shapes["dW2"], value)) == np.inf
     message = case.judge(huge(shapes, value), "")
     assert message is not None and piece in message and "dW1" in message, message
-    case = specs04._backward_cases(np.random.default_rng(7))[-1]
+    case = _backward_cases(np.random.default_rng(7))[-1]
     cache = case.args[2]
     shapes = {f"d{k}{l}": cache[4 * (l - 1) + (2 if k == "W" else 3)].shape for l in (1, 2, 3) for k in "Wb"}
     message = case.judge(huge(shapes, value), "")
@@ -741,18 +742,18 @@ def test_a_spec_module_planted_in_the_release_folder_is_never_imported(tmp_path)
 def test_a_cell_the_parser_cannot_read_in_time_is_flagged_and_the_parser_replaced(monkeypatch):
     """scan_untrusted: a parser process that does not answer is stopped after the time limit, the cell flagged for
     review, and the next cell gets a new parser."""
-    from course_utils.grading import scan
+    from course_utils.grading import scan_process
 
-    class Mute(scan._Parser):
+    class Mute(scan_process._Parser):
         def _start(self):
             self.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, start_new_session=True)
     mute = Mute()
-    monkeypatch.setattr(scan, "_PARSER", mute)
-    flags = scan.scan_untrusted(RIGHT_SQUARE, timeout=1)
+    monkeypatch.setattr(scan_process, "_PARSER", mute)
+    flags = scan_process.scan_untrusted(RIGHT_SQUARE, timeout=1)
     assert flags == ["could not be scanned within 1 s (the grader's parser was stopped); a person must review it"]
     assert mute.proc is None  # stopped: the next cell starts a new one
-    monkeypatch.setattr(scan, "_PARSER", scan._Parser())
-    assert scan.scan_untrusted("import subprocess\n" + RIGHT_SQUARE) == ["imports subprocess (line 1)"]
-    assert scan.scan_untrusted(HELP_SYNTAX)[0].startswith("could not be scanned: 33,000 of its lines")
-    scan._PARSER.stop()
+    monkeypatch.setattr(scan_process, "_PARSER", scan_process._Parser())
+    assert scan_process.scan_untrusted("import subprocess\n" + RIGHT_SQUARE) == ["imports subprocess (line 1)"]
+    assert scan_process.scan_untrusted(HELP_SYNTAX)[0].startswith("could not be scanned: 33,000 of its lines")
+    scan_process._PARSER.stop()

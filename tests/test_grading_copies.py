@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grading import cells, copies, scan
+from course_utils.grading import cells, copies, scan_process
 
 ROOT = Path(__file__).resolve().parent.parent
 PASTES = ROOT / "tests" / "fixtures" / "copies"
@@ -33,7 +33,7 @@ SHORT = ("rd.py", "cd.py", "fd.py", "l2_paste.py")
 
 
 def flags_of(source, exercise=None):
-    return scan.scan_untrusted(source, {"np": "numpy"}, exercise=exercise)
+    return scan_process.scan_untrusted(source, {"np": "numpy"}, exercise=exercise)
 
 
 def copy_reasons(source, exercise=None):
@@ -182,7 +182,7 @@ def test_a_malformed_parser_reply_flags_nothing_and_does_not_raise(reply):
 
 def test_the_parser_process_replies_with_the_fingerprints():
     source = (PASTES / "dc_paste.py").read_text(encoding="utf-8")
-    answer = scan._PARSER.ask({"text": source, "aliases": {}}, scan.PARSE_TIMEOUT)
+    answer = scan_process._PARSER.ask({"text": source, "aliases": {}}, scan_process.PARSE_TIMEOUT)
     assert answer["flags"] == []
     assert answer["functions"] == copies.fingerprint_source(source)
 
@@ -199,7 +199,7 @@ def test_code_of_its_own_added_around_a_paste_does_not_hide_it():
     own = "\n\n".join(f"def helper_{i}(values):\n" + LIBRARY_CALLS.split(":", 1)[1].replace('"""The same', '"""A')
                       for i in range(3))
     source = (PASTES / "bpn_paste.py").read_text(encoding="utf-8") + "\n\n" + own
-    found = copies.matches(scan._scan_and_fingerprint(source, {})[1])
+    found = copies.matches(scan_process._scan_and_fingerprint(source, {})[1])
     assert sum(f[1] for f in found) < copies.MIN_SHARE * sum(f[2] for f in found)
     [reason] = copy_reasons(source, "backward_propagation_n")
     assert "course_utils.backprop.backward_propagation_deep" in reason
@@ -210,9 +210,9 @@ def test_a_large_cell_is_fingerprinted_within_the_parsers_limits():
     its reply (MAX_REPLY), and the cell is scanned, not timed out."""
     source = "def f(a):\n" + "".join(f"    x{i} = " + " + ".join(["a"] * 60) + "\n" for i in range(400))
     assert len(source) < 100_000
-    fps = scan._scan_and_fingerprint(source, {})[1]
+    fps = scan_process._scan_and_fingerprint(source, {})[1]
     assert sum(len(f["parts"]) for f in fps) <= copies.MAX_PARTS
-    assert len(json.dumps({"flags": [], "functions": fps})) < scan.MAX_REPLY
+    assert len(json.dumps({"flags": [], "functions": fps})) < scan_process.MAX_REPLY
     assert flags_of(source) == []
 
 

@@ -1,11 +1,11 @@
 """The grader's shortcuts give what the long way gives (issue #16, item 6: the suite's time).
 
-- harness.encode/decode: a large array travels as the base64 of its bytes, read back exactly, and malformed bytes are
+- harness_codec.encode/decode: a large array travels as the base64 of its bytes, read back exactly, and malformed bytes are
   refused like a malformed list;
 - verify._stream's `enough`: a verification run stops once no call still to come can change a verdict (every one
   left belongs to an exercise that has failed), and counts as done;
 - run.matplotlib_cache: the font cache is built once per grader process;
-- scan: a process that never started a parser leaves the parser's cgroups alone when it exits.
+- scan_process: a process that never started a parser leaves the parser's cgroups alone when it exits.
 """
 import base64
 import json
@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from course_utils.grading import harness, run, sandbox, scan, verify
+from course_utils.grading import harness_codec, run, sandbox, scan_process, verify
 
 
 @pytest.mark.parametrize("value", [
@@ -22,14 +22,14 @@ from course_utils.grading import harness, run, sandbox, scan, verify
     np.arange(2000, dtype=np.uint16), np.zeros((1001, 0, 3)), np.ones((1001, 1)).T,
 ])
 def test_a_large_array_travels_as_its_bytes_and_comes_back_exactly(value):
-    encoded = harness.encode(value)
-    assert value.size <= harness.BINARY_ITEMS or "b64" in encoded
-    back = harness.decode(json.loads(json.dumps(encoded)))
+    encoded = harness_codec.encode(value)
+    assert value.size <= harness_codec.BINARY_ITEMS or "b64" in encoded
+    back = harness_codec.decode(json.loads(json.dumps(encoded)))
     kind = {"b": np.bool_, "i": np.int64, "u": np.int64, "f": np.float64}[value.dtype.kind]
     assert back.dtype == kind and back.shape == value.shape and back.flags.writeable
     np.testing.assert_array_equal(back, value.astype(kind))
     assert np.array_equal(np.signbit(back), np.signbit(value)) if value.dtype.kind == "f" else True
-    small = harness.encode(np.arange(harness.BINARY_ITEMS, dtype=float))
+    small = harness_codec.encode(np.arange(harness_codec.BINARY_ITEMS, dtype=float))
     assert "data" in small and "b64" not in small  # small arrays stay readable lists
 
 
@@ -46,16 +46,16 @@ def _b64(raw):
     {"__array__": "float64", "shape": 1, "b64": _b64(b"\0" * 8)},
     {"__array__": "float64", "shape": [1], "b64": 12},
     {"__array__": "object", "shape": [1], "b64": _b64(b"\0" * 8)},
-    {"__array__": "bool", "shape": [harness.MAX_ITEMS + 1], "b64": ""},
+    {"__array__": "bool", "shape": [harness_codec.MAX_ITEMS + 1], "b64": ""},
     {"__array__": "float64", "shape": [1], "b64": _b64(b"\0" * 8), "data": [0.0]},
 ])
 def test_malformed_array_bytes_are_refused(data):
-    with pytest.raises(harness.EncodeError):
-        harness.decode(data)
+    with pytest.raises(harness_codec.EncodeError):
+        harness_codec.decode(data)
 
 
 def test_bool_bytes_other_than_0_and_1_read_as_plain_booleans():
-    back = harness.decode({"__array__": "bool", "shape": [3], "b64": _b64(bytes([0, 1, 7]))})
+    back = harness_codec.decode({"__array__": "bool", "shape": [3], "b64": _b64(bytes([0, 1, 7]))})
     assert back.dtype == np.bool_ and back.tolist() == [False, True, True]
 
 
@@ -111,4 +111,4 @@ def test_a_process_that_started_no_parser_leaves_the_parsers_cgroups_alone(monke
         raise AssertionError(f"cgroups of {uids} removed")
 
     monkeypatch.setattr(sandbox, "remove_cgroups", refuse)
-    scan._Parser().close()
+    scan_process._Parser().close()

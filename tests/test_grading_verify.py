@@ -371,10 +371,10 @@ def test_calling_the_courses_answer_is_named_as_such(workdir):
 
 def test_every_draw_of_block_differences_has_a_tensor_zero_in_both():
     """So an answer that gives 0 / 0 (nan) there fails on every draw, not only on some."""
-    from course_utils.grading.specs import nb04 as specs04
+    from course_utils.grading.specs.nb04.block_differences import _block_cases
     for seed in range(200):
         found = False
-        for case in specs04._block_cases(np.random.default_rng(seed)):
+        for case in _block_cases(np.random.default_rng(seed)):
             grad, approx, keys = case.args
             names = np.array(keys)
             found |= any(not np.any(grad[names == t]) and not np.any(approx[names == t]) for t in dict.fromkeys(keys))
@@ -384,12 +384,12 @@ def test_every_draw_of_block_differences_has_a_tensor_zero_in_both():
 def test_the_reference_diagnose_passes_verification_on_many_draws(workdir):
     """A tensor whose block difference is 0.5 only up to rounding must not sit next to the threshold-0.5 case:
     which side of the line it falls on would depend on the order of operations, not on the answer."""
-    from course_utils.grading.specs import nb04 as specs04
+    from course_utils.grading.specs.nb04.diagnose import SUSPECT_THRESHOLD, _diagnose_cases, expected_block_differences
     for seed in range(300):
-        for case in specs04._diagnose_cases(np.random.default_rng(seed)):
+        for case in _diagnose_cases(np.random.default_rng(seed)):
             grad, approx, keys, *threshold = case.args
-            t = threshold[0] if threshold else specs04.SUSPECT_THRESHOLD
-            near = [d for name, d in specs04.expected_block_differences(grad=grad, gradapprox=approx, keys=keys).items()
+            t = threshold[0] if threshold else SUSPECT_THRESHOLD
+            near = [d for name, d in expected_block_differences(grad=grad, gradapprox=approx, keys=keys).items()
                     if name != "edge" and abs(d - t) <= 0.02 * t]  # "edge": exactly 0.5 by construction
             assert not near, (seed, case.label, near)
 

@@ -10,22 +10,17 @@ are deterministic: the same repository gives byte-identical output (no timestamp
 fixed permissions). Every generated text file comes from a template in templates/, where
 ``@@NAME@@`` marks a value filled in here (anything else, such as GitHub's ``${{ ... }}``, is kept).
 
-This module holds what both share: the pins of requirements.txt, the package files that are shipped,
-the release check, and the two writers (a folder tree with a manifest, a zip).
+This module holds what both share: the pins of requirements.txt and the package files that are shipped;
+release_check.py holds the release check, tree.py the two writers (a folder tree with a manifest, a zip).
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import os
 import re
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from authoring.paths import RELEASE, ROOT, SOLUTIONS
+from authoring.paths import ROOT
 
 PACKAGE = ROOT / "course_utils"
 AUTHORING = ROOT / "authoring"
@@ -40,7 +35,6 @@ SKIPPED_NAMES = frozenset({"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 
 TOKEN_RE = re.compile(r"@@([A-Z][A-Z0-9_]*)@@")
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: no build time in the bundle
 
 
 class DeliveryError(Exception):
@@ -172,236 +166,5 @@ def class_files(files, class_key, for_students):
     return files
 
 
-def _cells(path):
-    try:
-        nb = json.loads(Path(path).read_text(encoding="utf-8"))
-        return nb["cells"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise DeliveryError(f"{path}: cannot read the notebook ({error})") from None
-
-
-def _source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
-def check_release(release_dir=RELEASE, solutions_dir=SOLUTIONS):
-    """Refuse a release notebooks/ that is not what the build makes of solutions/ (cheaply).
-
-    Every solution has its release notebook and no other notebook is there; the cells have the same
-    ids in the same order; an exercise cell is exactly the stub of the solution's cell and has no
-    outputs; every other cell has the solution's source. So the author's own solved or edited copy
-    of a release notebook is never shipped, and a solution changed since the last build is noticed.
-    (Outputs of demo and check cells are not compared: that needs a run, `python -m authoring.build
-    --check`.) Returns the sorted release notebook paths.
-    """
-    from course_utils.grading import cells as contract
-
-    release_dir, solutions_dir = Path(release_dir), Path(solutions_dir)
-    solutions = sorted(solutions_dir.glob("*.ipynb"))
-    if not solutions:
-        raise DeliveryError(f"no solution notebooks in {solutions_dir}")
-    notebooks = sorted(release_dir.glob("*.ipynb"))
-    names = {p.name for p in solutions}
-    extra = [p.name for p in notebooks if p.name not in names]
-    if extra:
-        raise DeliveryError(f"{release_dir} holds notebooks without a solution in {solutions_dir}: "
-                            f"{', '.join(extra)}; remove them or add their solutions")
-    rebuild = "run `python -m authoring.build` first"
-    for solution in solutions:
-        released = release_dir / solution.name
-        if not released.is_file() or released.is_symlink():
-            raise DeliveryError(f"{released} is missing; {rebuild}")
-        want, have = _cells(solution), _cells(released)
-        if [c.get("id") for c in want] != [c.get("id") for c in have]:
-            raise DeliveryError(f"{released}: its cells are not those of {solution} (ids or order differ); {rebuild}")
-        for sol, rel in zip(want, have, strict=True):
-            where = f"{released.name}: cell {rel.get('id')!r}"
-            if contract.role(sol) == contract.EXERCISE:
-                try:
-                    stub = contract.make_stub(_source(sol), where)
-                except contract.ContractError as error:
-                    raise DeliveryError(str(error)) from None
-                if _source(rel) != stub or rel.get("outputs"):
-                    raise DeliveryError(f"{where} is not the unsolved stub (a solved or edited copy?); {rebuild}")
-            elif _source(rel) != _source(sol):
-                raise DeliveryError(f"{where} differs from the solution's; {rebuild}")
-    return [release_dir / p.name for p in solutions]
-
-
-MARKER_LINE_RE = re.compile(r"^[ \t]*#[ \t]*(?:BEGIN|END) SOLUTION", re.MULTILINE)
-
-
-def refuse_solution_markers(files):
-    """Last guard before writing: no shipped file may hold a solution block's marker line.
-
-    (The grader's cell contract, course_utils/grading/cells.py, names the markers in a regular
-    expression and its docstrings; those are not marker *lines*.) In a notebook the cell sources
-    are JSON strings, so they are checked decoded.
-    """
-    for rel, item in files.items():
-        try:
-            text = item.data.decode("utf-8")
-        except UnicodeDecodeError:
-            continue  # a picture
-        if rel.endswith(".ipynb"):
-            try:
-                text = "\n".join(_source(c) for c in json.loads(text).get("cells", []))
-            except (ValueError, AttributeError):
-                raise DeliveryError(f"{rel}: not a readable notebook") from None
-        match = MARKER_LINE_RE.search(text)
-        if match:
-            line = text.count("\n", 0, match.start()) + 1
-            raise DeliveryError(f"{rel}: line {line} is a solution marker ({match.group(0).strip()!r}); "
-                                "nothing shipped may contain a solution")
-
-
-def release_files(release_dir=RELEASE, solutions_dir=SOLUTIONS, prefix="notebooks"):
-    """{prefix/NAME.ipynb: File} of the checked release notebooks, byte for byte."""
-    return {f"{prefix}/{p.name}": File(p.read_bytes()) for p in check_release(release_dir, solutions_dir)}
-
-
-# ----------------------------------------------------------------------------------------------
-# Writers
-
-
-def _check_relative(rel):
-    parts = rel.split("/")
-    if rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise DeliveryError(f"bad output path {rel!r}")
-    return parts
-
-
-def _refuse_source_folder(target):
-    """An output inside the folders the build and the packaging read from would feed on itself."""
-    resolved = Path(os.path.realpath(target))
-    for folder in (PACKAGE, RELEASE, SOLUTIONS, AUTHORING, ROOT / "tests", ROOT / ".git"):
-        folder = Path(os.path.realpath(folder))
-        if resolved == folder or folder in resolved.parents:
-            raise DeliveryError(f"{target} is inside {folder}; write the delivery somewhere else")
-    if resolved == Path(os.path.realpath(ROOT)):
-        raise DeliveryError(f"{target} is the course repository itself; write the delivery somewhere else")
-
-
-def sha256(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def write_tree(target, files, manifest_name, generator):
-    """Write `files` ({relative posix path: File}) into the folder `target`; returns the paths written.
-
-    `target` must be missing, empty, or a folder this function wrote before (it holds `manifest_name`,
-    a JSON list of the files it wrote with their SHA-256). Then files of the previous tree that are no
-    longer produced are removed, files nobody asked for (e.g. `.git/`) are left alone, and a file of
-    the new tree that exists but was not written before is refused rather than overwritten. Nothing is
-    written outside `target`: paths are checked, and a symbolic link on the way is refused.
-    """
-    target = Path(target)
-    _refuse_source_folder(target)
-    if target.exists() and not target.is_dir():
-        raise DeliveryError(f"{target} exists and is not a folder")
-    manifest = target / manifest_name
-    previous = {}
-    if target.is_dir() and any(target.iterdir()):
-        if manifest.is_symlink() or not manifest.is_file():
-            raise DeliveryError(f"{target} is not empty and is not a previous {generator} (no {manifest_name}); "
-                                "choose an empty or new folder")
-        try:
-            previous = json.loads(manifest.read_text(encoding="utf-8"))["files"]
-            if not isinstance(previous, dict):
-                raise TypeError("files is not an object")
-        except (ValueError, KeyError, TypeError) as error:
-            raise DeliveryError(f"{manifest} cannot be read ({error}); choose an empty or new folder") from None
-    for rel in list(files) + list(previous):
-        _check_relative(rel)
-    if manifest_name in files:
-        raise DeliveryError(f"{manifest_name} is reserved for the manifest")
-    target.mkdir(parents=True, exist_ok=True)
-    base = Path(os.path.realpath(target))
-
-    def place(rel, create):
-        """The path of `rel` under base, its folders checked (and created) one by one."""
-        path = base
-        for part in rel.split("/")[:-1]:
-            path = path / part
-            if path.is_symlink() or (path.exists() and not path.is_dir()):
-                raise DeliveryError(f"{path} is in the way (a link or a file where a folder belongs); remove it")
-            if create and not path.exists():
-                path.mkdir()
-        path = path / rel.split("/")[-1]
-        if path.is_symlink() or path.is_dir():
-            raise DeliveryError(f"{path} is in the way (a link or a folder where a file belongs); remove it")
-        return path
-
-    for rel in sorted(files):
-        path = place(rel, create=False)
-        if rel not in previous and (path.exists() or path.is_symlink()):
-            raise DeliveryError(f"{path} exists but was not written by a previous {generator}; move it away first")
-    for rel in sorted(set(previous) - set(files)):  # dropped since the last build
-        try:
-            path = place(rel, create=False)
-        except DeliveryError:
-            continue
-        if path.is_file():
-            path.unlink()
-        folder = path.parent
-        while folder != base and folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
-    written = []
-    for rel in sorted(files):
-        item = files[rel]
-        path = place(rel, create=True)
-        if not (path.is_file() and path.read_bytes() == item.data):
-            path.write_bytes(item.data)
-        os.chmod(path, item.mode)
-        written.append(path)
-    # folders get fixed permissions too, so a second build (or another umask) gives the same tree
-    for rel in sorted({"/".join(r.split("/")[:i]) for r in files for i in range(1, len(r.split("/")))}):
-        os.chmod(base / rel, 0o755)
-    listing = {"generator": generator, "files": {rel: sha256(files[rel].data) for rel in sorted(files)}}
-    manifest.write_text(json.dumps(listing, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.chmod(manifest, 0o644)
-    return written
-
-
-def zip_bytes(files):
-    """A deterministic zip of `files`: sorted entries, a fixed date, Unix permissions, deflated."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for rel in sorted(files):
-            _check_relative(rel)
-            info = zipfile.ZipInfo(rel, date_time=ZIP_DATE)
-            info.create_system = 3  # Unix, so that unzip applies the permission bits below
-            info.external_attr = (0o100000 | files[rel].mode) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, files[rel].data, compresslevel=9)
-    return buffer.getvalue()
-
-
-def write_zip(target, files):
-    """Write zip_bytes(files) to `target` (a new or existing .zip file, replaced atomically)."""
-    target = Path(target)
-    if target.suffix.lower() != ".zip":
-        raise DeliveryError(f"{target}: expected a file name ending in .zip")
-    if target.is_dir() or target.is_symlink():
-        raise DeliveryError(f"{target} is a folder or a link; expected a .zip file name")
-    _refuse_source_folder(target)
-    if not target.parent.is_dir():
-        raise DeliveryError(f"the folder {target.parent} does not exist")
-    data = zip_bytes(files)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".zip", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return target
-
-
 __all__ = ["DeliveryError", "File", "render", "requirement_pins", "requirements_text", "package_files",
-           "check_release", "refuse_solution_markers", "release_files", "write_tree", "zip_bytes", "write_zip"]
+           "class_files"]

@@ -29,20 +29,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from authoring.delivery import (
-    RELEASE,
-    ROOT,
-    SOLUTIONS,
     File,
     class_files,
     package_files,
-    refuse_solution_markers,
-    release_files,
     render,
     requirement_pins,
     requirements_text,
-    write_zip,
 )
+from authoring.delivery.release_check import refuse_solution_markers, release_files
 from authoring.delivery.student_release import BASE, GRADE
+from authoring.delivery.tree import write_zip
+from authoring.paths import RELEASE, ROOT, SOLUTIONS
 from course_utils.grading import FINGERPRINT_FILE
 from course_utils.grading.teammates import DEMO_KEY, fingerprint
 

@@ -35,20 +35,17 @@ import re
 from pathlib import Path
 
 from authoring.delivery import (
-    RELEASE,
-    ROOT,
-    SOLUTIONS,
     DeliveryError,
     File,
     class_files,
     package_files,
-    refuse_solution_markers,
-    release_files,
     render,
     requirement_pins,
     requirements_text,
-    write_tree,
 )
+from authoring.delivery.release_check import refuse_solution_markers, release_files
+from authoring.delivery.tree import write_tree
+from authoring.paths import RELEASE, ROOT, SOLUTIONS
 from course_utils.grading import DEFAULT_TIMEOUT, FINGERPRINT_FILE
 from course_utils.grading.teammates import DEMO_KEY, fingerprint
 

@@ -4,14 +4,14 @@ One module per stage, in the order grade() runs them:
 
     release.py      the release notebooks, parsed once (cells.py: the cell contract they follow)
     submissions.py  intake: find each student's notebooks, read them safely, pick the exercise cells
-    scan.py         a static tripwire that flags exercise cells for review (copies.py: cells that paste the
-                    course's own code)
+    scan.py         a static tripwire that flags exercise cells for review (scan_process.py: the parser
+                    process that scans a submitted cell; copies.py: cells that paste the course's own code)
     sandbox.py      bubblewrap sandboxes: what student code can see and do (sandbox_limits.py: resource
                     limits and uids; sandbox_uids.py: without namespaces, killing a run's uids, uid leases)
     run.py          the nbval run of each merged notebook, its kernel sandboxed (nbval_plugin.py)
     verify.py       the verification run: the student's functions on fresh inputs, judged here
-                    (harness.py runs inside the sandbox; verify_specs.py: what a spec is and how it is
-                    loaded; specs/ holds the course's specs)
+                    (harness.py runs inside the sandbox, with harness_codec.py and harness_providers.py;
+                    verify_specs.py: what a spec is and how it is loaded; specs/ holds the course's specs)
     judge.py        one Record per exercise from both runs
     report.py       the Report (statuses.py: what each status means); formats/ its forms: JSON, the console
                     table, the gradebook CSV, feedback pages, Gradescope's and GitHub Classroom's results
@@ -38,7 +38,7 @@ from course_utils.grading.release import (
     pristine_text,
 )
 from course_utils.grading.report import STATUSES, Record, Report
-from course_utils.grading.scan import scan_untrusted
+from course_utils.grading.scan_process import scan_untrusted
 from course_utils.grading.submissions import (
     Pick,
     added_code_cells,

@@ -3,7 +3,7 @@
 The student release ships course_utils, whose functions compute what some exercises ask for
 (differences.numerical_gradient, expect/nb04.expected_block_differences, backprop.backward_propagation_deep, ...).
 The verification sandbox does not expose them, but a pasted copy runs anywhere. This module fingerprints
-functions so that scan.scan_untrusted() can flag a cell that pastes one, for a person to compare.
+functions so that scan_process.scan_untrusted() can flag a cell that pastes one, for a person to compare.
 
 A fingerprint is a function's AST with docstrings removed and every identifier that is not an attribute, a keyword
 argument's name or a builtin renamed in order of first appearance (v0, v1, ...): renaming variables changes nothing,
@@ -20,8 +20,8 @@ CELL_MIN_NODES are never flagged; a paste rewritten by hand (other statements, o
 to this test; and a pasted function padded with enough statements of its own falls below MIN_SHARE. It is a
 tripwire for review, never proof: the reason asks a person to compare.
 
-Trust: fingerprint_source() parses its text. For a submitted cell it runs only in scan.py's parser process (which
-replies with fingerprints(), plain lists); course_index() parses the installed course_utils source files in the
+Trust: fingerprint_source() parses its text. For a submitted cell it runs only in scan_process.py's parser process
+(which replies with fingerprints(), plain lists); course_index() parses the installed course_utils source files in the
 grader's own process, once per process.
 """
 from __future__ import annotations
@@ -177,7 +177,7 @@ def fingerprints(tree, limit=True):
 
 def fingerprint_source(text):
     """fingerprints() of Python source text ([] when it does not parse). Parses text: for a submitted cell, call it
-    only in scan.py's parser process."""
+    only in scan_process.py's parser process."""
     try:
         return fingerprints(ast.parse(text))
     except (SyntaxError, ValueError, RecursionError, MemoryError):

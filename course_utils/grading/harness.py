@@ -1,8 +1,8 @@
 """The verification harness: runs INSIDE a verification sandbox, as ``python harness.py REQUEST``.
 
 It must stay importable without the rest of course_utils (only the standard library and numpy; IPython, when
-installed, to read IPython syntax in a cell): the sandbox holds this file, the request and the course_utils modules
-the exercise may use, nothing else.
+installed, to read IPython syntax in a cell): the sandbox holds this file and its siblings harness_codec.py and
+harness_providers.py, the request and the course_utils modules the exercise may use, nothing else.
 
 Two processes, so that the student's code never reaches the channel the grader reads:
 
@@ -27,19 +27,14 @@ line each, ``TOKEN JSON``): {"cell": exercise, "error": ...}, {"namespace": name
 {"call": i, "ok": true, "value": ..., "stdout": ...} or {"call": i, "ok": false, "error": "Name: message"},
 {"fault": why} (the supervisor stopped the run), {"done": true}.
 
-Values travel as plain data only: numbers, strings, None, lists, and tagged dicts for tuples,
-dictionaries and numeric arrays (encode/decode; an array of more than BINARY_ITEMS numbers travels as the base64 of
-its little-endian bytes, which JSON writes and reads a hundred times faster than a list of numbers). The controller
-never unpickles anything.
-Arguments may be PROVIDERS -- small callables built from data (a polynomial, a quadratic cost, ...),
-which the controller also uses to compute the expected values.
+Values travel as plain data only (harness_codec.py: encode/decode), and arguments may be PROVIDERS
+(harness_providers.py) -- small callables built from data, which the controller also uses to compute the expected
+values. Both files are copied into the sandbox beside this one.
 """
-import base64
 import contextlib
 import importlib
 import io
 import json
-import math
 import os
 import signal
 import subprocess
@@ -50,10 +45,13 @@ if __name__ == "__main__" and sys.argv[1:2] != ["--worker"]:
 else:
     import numpy as np
 
+    # the grader imports this file from the package; the sandbox runs it as a script beside copies of its siblings
+    if __package__:
+        from course_utils.grading.harness_codec import EncodeError, decode, encode
+    else:
+        from harness_codec import EncodeError, decode, encode
+
 MAX_STDOUT = 4000
-MAX_ITEMS = 2_000_000  # numbers in one encoded value
-BINARY_ITEMS = 1000  # an array of more numbers than this is encoded as the base64 of its bytes, not as a list
-_DTYPES = {"bool": "|u1", "int64": "<i8", "float64": "<f8"}  # how each kind of array is laid out in those bytes
 MAX_LINE = 96 * 2 ** 20  # bytes of one event line: a value of MAX_ITEMS numbers fits
 MAX_EVENT = 64 * 2 ** 10  # bytes of a cell's or a namespace entry's error report
 MAX_JUNK = 2 ** 20  # bytes of lines on the worker's pipe that are not the harness's own, before the run is stopped
@@ -61,173 +59,7 @@ MAX_TRANSFORM_WORK = 400_000  # characters IPython's input transformer may token
 TRANSFORM_LOOP_LIMIT = 500  # IPython's own limit on the token transforms of one cell
 
 
-# ------------------------------------------------------------------------------------------- data
-class EncodeError(ValueError):
-    """A value that is not plain data (numbers, strings, lists, tuples, dicts, numeric arrays)."""
-
-
-def encode(value, _depth=0):
-    """value as JSON-able plain data; raises EncodeError for anything else."""
-    if _depth > 20:
-        raise EncodeError("nested more than 20 levels")
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf" or value.size > MAX_ITEMS:
-            raise EncodeError(f"an array of dtype {value.dtype} and {value.size} entries")
-        kind = {"b": "bool", "i": "int64", "u": "int64", "f": "float64"}[value.dtype.kind]
-        if value.size > BINARY_ITEMS:
-            raw = np.ascontiguousarray(value.astype(kind), dtype=_DTYPES[kind]).tobytes()
-            return {"__array__": kind, "shape": list(value.shape), "b64": base64.b64encode(raw).decode("ascii")}
-        return {"__array__": kind, "shape": list(value.shape), "data": value.astype(kind).ravel().tolist()}
-    if isinstance(value, tuple):
-        return {"__tuple__": [encode(v, _depth + 1) for v in value]}
-    if isinstance(value, list):
-        return [encode(v, _depth + 1) for v in value]
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise EncodeError("a dict whose keys are not all strings")
-        return {"__dict__": [[k, encode(v, _depth + 1)] for k, v in value.items()]}
-    raise EncodeError(f"an object of type {type(value).__name__}")
-
-
-def decode(data, _depth=0):
-    """The value encode() described (arrays become numpy arrays); raises EncodeError for anything else."""
-    if _depth > 24:
-        raise EncodeError("nested too deeply")
-    if data is None or isinstance(data, (bool, int, float, str)):
-        return data
-    if isinstance(data, list):
-        return [decode(v, _depth + 1) for v in data]
-    if isinstance(data, dict):
-        if set(data) == {"__array__", "shape", "data"} and data["__array__"] in ("bool", "int64", "float64"):
-            shape = data["shape"]
-            if not (isinstance(shape, list) and all(isinstance(n, int) and 0 <= n for n in shape)
-                    and isinstance(data["data"], list) and math.prod(shape) == len(data["data"])):
-                raise EncodeError("a malformed array")
-            flat = data["data"]
-            if not all(isinstance(x, (int, float)) and not isinstance(x, str) for x in flat):
-                raise EncodeError("an array with non-numbers")
-            return np.array(flat, dtype=data["__array__"]).reshape(shape)
-        if set(data) == {"__array__", "shape", "b64"} and data["__array__"] in _DTYPES:
-            return _binary_array(data["__array__"], data["shape"], data["b64"])
-        if set(data) == {"__tuple__"} and isinstance(data["__tuple__"], list):
-            return tuple(decode(v, _depth + 1) for v in data["__tuple__"])
-        if set(data) == {"__dict__"} and isinstance(data["__dict__"], list):
-            out = {}
-            for pair in data["__dict__"]:
-                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
-                    raise EncodeError("a malformed dict")
-                out[pair[0]] = decode(pair[1], _depth + 1)
-            return out
-        if set(data) == {"__provided__", "params"} and data["__provided__"] in PROVIDERS:
-            return PROVIDERS[data["__provided__"]](*decode(data["params"], _depth + 1))
-    raise EncodeError(f"unexpected data of type {type(data).__name__}")
-
-
-def _binary_array(kind, shape, text):
-    """The array encode() wrote as base64 (kind "bool", "int64" or "float64"); EncodeError unless the bytes are exactly
-    those of `shape`."""
-    if not (isinstance(shape, list) and all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in shape)
-            and isinstance(text, str)):
-        raise EncodeError("a malformed array")
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (ValueError, UnicodeEncodeError):
-        raise EncodeError("a malformed array") from None
-    dtype = np.dtype(_DTYPES[kind])
-    if math.prod(shape) > MAX_ITEMS or len(raw) != math.prod(shape) * dtype.itemsize:
-        raise EncodeError("a malformed array")
-    flat = np.frombuffer(raw, dtype=dtype)
-    flat = flat != 0 if kind == "bool" else flat.astype(kind)  # a copy: writable, in the machine's byte order
-    return flat.reshape(shape)
-
-
-# -------------------------------------------------------------------------------------- providers
-def polynomial(coefficients):
-    """f(x) = sum_k c_k x**k (Horner), for finite-difference exercises."""
-    coefficients = [float(c) for c in coefficients]
-
-    def f(x):
-        total = 0.0
-        for c in reversed(coefficients):
-            total = total * x + c
-        return total
-    return f
-
-
-def wave(a, b, c):
-    """f(x) = a sin(b x) + c x**3."""
-    return lambda x: a * math.sin(b * x) + c * x ** 3
-
-
-def product():
-    """J(x, theta) = theta * x, the 1-D model's forward pass."""
-    return lambda x, theta: theta * x
-
-
-def scaled_slope(k):
-    """dtheta(x, theta) = k * x: a backward pass of J = theta x that is right only for k = 1."""
-    return lambda x, theta: k * x
-
-
-def product_plus_square(c):
-    """J(x, theta) = theta * x + c * theta**2: a forward pass that is not linear in theta (slope x + 2 c theta)."""
-    return lambda x, theta: theta * x + c * theta * theta
-
-
-def scaled_true_slope(k, c):
-    """dtheta(x, theta) = k * (x + 2 c theta): a backward pass of product_plus_square(c), right only for k = 1."""
-    return lambda x, theta: k * (x + 2 * c * theta)
-
-
-def quadratic(A, b):
-    """cost(theta) = 1/2 theta^T A theta + b^T theta, theta a column vector; its gradient is A theta + b."""
-    A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
-
-    def cost(theta):
-        theta = np.asarray(theta, dtype=float).reshape(b.shape)
-        return float(0.5 * np.sum(theta * (A @ theta)) + np.sum(b * theta))
-    return cost
-
-
-def euclidean_norm():
-    """norm(v) = sqrt(sum v**2), a float."""
-    return lambda v: float(np.sqrt(np.sum(np.square(np.asarray(v, dtype=float)))))
-
-
-def network_cost(X, Y, classic=False):
-    """cost(parameters) of a fully connected net W1, b1, ..., WL, bL (any L): LINEAR -> RELU hidden layers,
-    LINEAR -> SIGMOID output, logistic cost averaged over the m columns of X (Y: m labels). classic=True takes
-    log(a) and log(1 - a) of the rounded sigmoid a, as the original assignment does; else the stable form."""
-    X = np.asarray(X, dtype=float)
-    Y = np.asarray(Y, dtype=float).reshape(1, -1)
-    m = X.shape[1]
-
-    def cost(parameters):
-        L = len(parameters) // 2
-        A = X
-        for l in range(1, L + 1):
-            Z = np.asarray(parameters[f"W{l}"], dtype=float) @ A + np.asarray(parameters[f"b{l}"], dtype=float)
-            A = np.maximum(Z, 0.0) if l < L else Z
-        if classic:
-            a = 1.0 / (1.0 + np.exp(-Z))
-            return float(1.0 / m * np.sum(-np.log(a) * Y - np.log(1 - a) * (1 - Y)))
-        return float(np.sum(Y * np.logaddexp(0.0, -Z) + (1 - Y) * np.logaddexp(0.0, Z)) / m)
-    return cost
-
-
-PROVIDERS = {"polynomial": polynomial, "wave": wave, "product": product, "scaled_slope": scaled_slope,
-             "product_plus_square": product_plus_square, "scaled_true_slope": scaled_true_slope,
-             "quadratic": quadratic, "euclidean_norm": euclidean_norm, "network_cost": network_cost}
-
-
+# ------------------------------------------------------------------------ arguments left as they were
 def _snapshot(value):
     """A deep copy of the plain data in value (arrays copied), to tell later whether a call changed it."""
     if isinstance(value, np.ndarray):

@@ -1,11 +1,11 @@
 """Stage 5: the verification run -- the verdict computed outside the student's process.
 
 For each graded notebook the student's exercise cells run once more, in a fresh sandbox whose file
-system holds only numpy, the harness (harness.py) and the course_utils modules the exercises may use:
-the modules that hold the answer to an exercise of that notebook, the checks and the grader are
-absent, not blocked by name. The harness calls the student's functions on inputs drawn here, at
-grading time, from a seed the submission cannot know, and sends back only plain data. The expected
-values are computed here, in the grader's process, and compared here.
+system holds only numpy, the harness (harness.py, with harness_codec.py and harness_providers.py) and the
+course_utils modules the exercises may use: the modules that hold the answer to an exercise of that notebook, the
+checks and the grader are absent, not blocked by name. The harness calls the student's functions on inputs drawn
+here, at grading time, from a seed the submission cannot know, and sends back only plain data. The expected values
+are computed here, in the grader's process, and compared here.
 
 Each exercise names its spec in the release (cell metadata ``course.verify = "module:attribute"``):
 a module of the installed course_utils.grading.specs, or the stem of a spec file the instructor names
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.grading import harness, sandbox
+from course_utils.grading import harness, harness_codec, harness_providers, sandbox
 from course_utils.grading.verify_specs import (  # noqa: F401  (specs and the grader import them from here)
     BASE_MODULES,
     SPEC_PACKAGE,
@@ -52,7 +52,7 @@ from course_utils.grading.verify_specs import (  # noqa: F401  (specs and the gr
     within,
 )
 
-HARNESS = Path(harness.__file__).resolve()
+HARNESS = tuple(Path(m.__file__).resolve() for m in (harness, harness_codec, harness_providers))  #: copied to each run
 MAX_OUTPUT = 160 * 2 ** 20  # bytes read back from one verification run (each line at most harness.MAX_LINE)
 
 
@@ -96,7 +96,8 @@ def _run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeou
     order = json.dumps({"token": token, "calls": request["calls"]}).encode("utf-8")
     (folder / "request.json").write_text(json.dumps({k: v for k, v in request.items() if k != "calls"}),
                                          encoding="utf-8")
-    shutil.copy2(HARNESS, folder / "harness.py")
+    for path in HARNESS:  # harness.py imports its siblings from its own folder (/verify in the sandbox)
+        shutil.copy2(path, folder / path.name)
     os.chmod(folder, 0o755)
     for f in folder.iterdir():
         os.chmod(f, 0o644)

@@ -3,7 +3,7 @@ a known mistake (named_mistake)."""
 import numpy as np
 
 from course_utils.expect.mistakes import NO_RESULT, explain
-from course_utils.grading import harness
+from course_utils.grading.harness_codec import EncodeError, decode
 from course_utils.grading.verify import as_number
 
 U = np.finfo(float).eps
@@ -39,8 +39,8 @@ def result_of(event):
     if event is None or not event.get("ok"):
         return NO_RESULT
     try:
-        return harness.decode(event.get("value"))
-    except (harness.EncodeError, RecursionError, ValueError, TypeError, MemoryError):
+        return decode(event.get("value"))
+    except (EncodeError, RecursionError, ValueError, TypeError, MemoryError):
         return NO_RESULT
 
 
