@@ -20,6 +20,10 @@ def as_float_array(value, name, *, allow_float32=True):
     accepted with a warning (false alarms are likely; none for the data X, see NOT_PERTURBED),
     anything non-finite is refused.
     """
+    if type(value) is np.ndarray and value.dtype == np.float64:  # the usual case, decided without the dtype tests
+        if not np.isfinite(value).all():
+            raise ValueError(f"{name} must hold finite values only, found NaN or inf")
+        return value
     if isinstance(value, (str, bytes, dict)) or value is None:
         raise TypeError(f"{name} must be a numpy array of floats, got {type(value).__name__}")
     arr = np.asarray(value)

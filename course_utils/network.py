@@ -78,7 +78,7 @@ def check_network_inputs(X, Y, parameters):
     Y = np.asarray(Y)
     if Y.size != m or Y.ndim > 2 or (Y.ndim == 2 and Y.shape[0] != 1):
         raise ValueError(f"Y must have shape (1, m) or (m,) with m = {m} (the columns of X), got shape {Y.shape}")
-    if not np.issubdtype(Y.dtype, np.number) or not np.all(np.isin(Y, (0, 1))):
+    if not np.issubdtype(Y.dtype, np.number) or not np.all((Y == 0) | (Y == 1)):
         raise ValueError("Y must hold labels 0 or 1")
     check_mapping(parameters, "parameters")
     names = parameter_order(parameters, "parameters")

@@ -4,7 +4,9 @@ The order is W1, b1, W2, b2, ..., W10, b10, ... (layers by number, never alphabe
 sorts before "W2" as a string, a classic way to compare the wrong entries). Inside a tensor the
 entries follow numpy's row-major order, like `reshape(-1, 1)`.
 """
+import math
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -19,6 +21,18 @@ def parameter_order(names, argname="parameters"):
 
     names -- iterable of names like "W1", "b12"; anything else raises ValueError
     """
+    names = tuple(names)
+    if all(type(name) is str for name in names):  # the usual case: the same few layouts, over and over
+        return list(_str_order(names, argname))
+    return _order(names, argname)
+
+
+@lru_cache(maxsize=256)
+def _str_order(names, argname):
+    return tuple(_order(names, argname))
+
+
+def _order(names, argname):
     keyed = []
     for name in names:
         match = PARAMETER_NAME.match(name) if isinstance(name, str) else None
@@ -32,6 +46,11 @@ def parameter_order(names, argname="parameters"):
 
 def _check_layers(names, argname):
     """Raise unless the names are exactly W1, b1, ..., WL, bL for some L >= 1."""
+    _check_layer_names(tuple(names), argname)
+
+
+@lru_cache(maxsize=256)
+def _check_layer_names(names, argname):
     layers = sorted({int(PARAMETER_NAME.match(n).group(2)) for n in names})
     expected = {f"{k}{l}" for l in range(1, len(layers) + 1) for k in "Wb"}
     missing = sorted(expected - set(names), key=lambda n: (int(n[1:]), n[0]))
@@ -86,7 +105,7 @@ def vector_to_dictionary(theta, shapes):
     for name in names:
         if not all(isinstance(d, (int, np.integer)) and d >= 0 for d in shapes[name]):
             raise ValueError(f"shapes[{name!r}] must be a tuple of non-negative ints, got {shapes[name]!r}")
-    sizes = [int(np.prod(shapes[name])) for name in names]
+    sizes = [int(math.prod(shapes[name])) for name in names]
     if theta.shape[0] != sum(sizes):
         raise ValueError(f"theta has {theta.shape[0]} entries but shapes need {sum(sizes)} "
                          f"({', '.join(f'{n}{shapes[n]}' for n in names)})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -130,6 +131,16 @@ def run_verification(entry, workdir):
                                   timeout=30)[entry.exercise]
 
 
+def shared_verification(entry, tmp_path_factory):
+    """run_verification's verdict of the entry, computed once per test session (tests/shared_runs.py): the catalog's
+    tests and test_mistakes_engine's read the same run, whichever asks first."""
+    from shared_runs import computed_once
+
+    key = hashlib.sha256("\0".join((entry.exercise, entry.label, entry.source)).encode()).hexdigest()[:20]
+    return computed_once(tmp_path_factory, "verification", key,
+                         lambda: run_verification(entry, tmp_path_factory.mktemp("verification")))
+
+
 def assert_check(entry, check=None):
     """The check half of the catalog's contract: a right entry passes its check; a wrong one fails it with an
     AssertionError that names its mistake where the entry has a hint. check defaults to run_check."""
@@ -189,9 +200,9 @@ def catalog_tests(catalog, exercises):
     def test_entry_check(entry):
         assert_check(entry)
 
-    @pytest.mark.slow  # a verification run (a kernel, in a sandbox where bubblewrap works) per entry
+    @pytest.mark.slow  # a verification run (in a sandbox where bubblewrap works) per entry
     @pytest.mark.parametrize("entry", catalog, ids=ids)
-    def test_entry_verification(entry, tmp_path):
-        assert_verification(entry, tmp_path)
+    def test_entry_verification(entry, tmp_path_factory):
+        assert_verification(entry, None, lambda e, _: shared_verification(e, tmp_path_factory))
 
     return {f.__name__: f for f in (test_the_catalog_has_its_shape, test_entry_check, test_entry_verification)}

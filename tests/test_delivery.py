@@ -323,9 +323,13 @@ def test_self_check_and_classroom_step_in_student_release(student_release, tmp_p
     probe = run([sys.executable, "-c", "import course_utils; print(course_utils.__file__)"], cwd=folder, env=env)
     assert Path(probe.stdout.strip()).resolve().is_relative_to(folder.resolve()), probe.stdout + probe.stderr
 
-    done = run([sys.executable, "-m", "course_utils.grade", "notebooks/"], cwd=folder, env=env)
+    # a self-check of one notebook (the Classroom step below grades them all)
+    first = RELEASE_NOTEBOOKS[0]
+    points = sum(int(cells.course_meta(c)["points"]) for c in json.loads((folder / "notebooks" / first).read_text())[
+        "cells"] if cells.role(c) == cells.EXERCISE)
+    done = run([sys.executable, "-m", "course_utils.grade", f"notebooks/{first}"], cwd=folder, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert re.search(rf"TOTAL\s+0/{TOTAL_POINTS}\b", done.stdout), done.stdout[-3000:]
+    assert points > 0 and re.search(rf"TOTAL\s+0/{points}\b", done.stdout), done.stdout[-3000:]
 
     # the Classroom workflow's grading step, as GitHub Actions runs it (bash -e), then the reporter's decoding
     yaml = pytest.importorskip("yaml")
@@ -508,9 +512,13 @@ def test_gradescope_full_marks_and_zero(autograder, tmp_path):
                                                                   if t["status"] != "passed"])
     assert all(t["status"] == "passed" for t in results["tests"])
 
-    results, _ = autograder(sorted(build.RELEASE.glob("*.ipynb")))
+    # the release's first notebook as handed out (its stubs raise NotImplementedError), the others not handed in: every
+    # exercise fails (the untouched release of every notebook earns 0 in test_grade's course class)
+    results, _ = autograder(sorted(build.RELEASE.glob("*.ipynb"))[:1])
     assert_gradescope_results(results)
     assert results["score"] == 0 and all(t["status"] == "failed" for t in results["tests"])
+    first = [t for t in results["tests"] if RELEASE_NOTEBOOKS[0].removesuffix(".ipynb") in t["name"]]
+    assert first and all("NotImplementedError" in t["output"] for t in first), first
 
     # without bubblewrap, and with Ubuntu 22.04's bubblewrap 0.6.1: tests/test_grading_platforms.py
 

@@ -241,24 +241,24 @@ def test_the_converted_catalogs_name_most_of_their_mistakes():
         assert sum(flags) >= 2, (exercise, flags)
 
 
-@pytest.mark.slow  # a verification run per catalog wrong answer of the converted exercises
-def test_a_verification_names_no_other_mistake_than_the_check(tmp_path):
+@pytest.mark.slow  # a verification run per catalog wrong answer of the converted exercises (the catalogs' own)
+def test_a_verification_names_no_other_mistake_than_the_check(tmp_path_factory):
     """The specs of the converted exercises (and gradient_check_n's) name mistakes from the checks' own tables: where a
     failed verification names one, it is the id the check's AssertionError carries. A verification stops at the first
-    wrong call, so it may have too few results to tell two mistakes apart (then it names none); it names many."""
+    wrong call, so it may have too few results to tell two mistakes apart (then it names none); it names many. The
+    verification runs are the catalogs' test_entry_verification's (catalog.shared_verification: once per session)."""
     import test_catalog_nb04
-    from catalog import run_check, run_verification
+    from catalog import run_check, shared_verification
 
     entries = [e for e in _converted_entries() + test_catalog_nb04.CATALOG
                if e.exercise in set(CONVERTED) | {"gradient_check_n"} and not e.right]
     agreed = {}
-    for i, entry in enumerate(dict.fromkeys(entries)):
-        error, _ = run_check(entry)
-        workdir = tmp_path / str(i)
-        workdir.mkdir()
-        verdict = run_verification(entry, workdir)
+    for entry in dict.fromkeys(entries):
+        verdict = shared_verification(entry, tmp_path_factory)
         named = verdict.facts.get("mistake")
-        assert named is None or named == mistake_of(error), (entry.exercise, entry.label, named, mistake_of(error))
+        if named is not None:
+            error, _ = run_check(entry)
+            assert named == mistake_of(error), (entry.exercise, entry.label, named, mistake_of(error))
         agreed.setdefault(entry.exercise, 0)
         agreed[entry.exercise] += named is not None
     # gradient_check_n's spec names a mistake from two results at least, and most wrong answers fail its first case
