@@ -39,11 +39,27 @@ COLOURS = {"passed": "#009E73", "named": "#E69F00", "unexplained": "#D55E00", "m
 
 
 def hint_of(message):
-    """The hint of a check's message ("Most likely: ..."), its first paragraph, or None."""
-    found = HINT.search(message or "")
-    if not found:
+    """The hint of a check's message: what follows "Most likely: " (its first paragraph); for a check that names a
+    mistake per gradient ("Most likely:" and lines "- dW1, db1: hint", backward_propagation_n), the hint when every
+    line names the same one and no gradient is left unexplained; else None."""
+    message = message or ""
+    found = HINT.search(message)
+    if found:
+        return found.group(1).strip().split("\n\n")[0].strip()
+    if "Most likely:\n" not in message or "(and look again at" in message:
         return None
-    return found.group(1).strip().split("\n\n")[0].strip()
+    lines = [line[2:] for line in message.split("Most likely:\n", 1)[1].splitlines() if line.startswith("- ")]
+    hints = {_line_hint(line) for line in lines}
+    return hints.pop() if len(hints) == 1 and None not in hints else None
+
+
+def _line_hint(line):
+    """The hint of one "- ..." line of a per-gradient message: "dW1, db1: hint", or "the colleague's bug is hint"."""
+    for lead in ("the colleague's bug is ", "the colleague's bugs are "):
+        if line.startswith(lead):
+            return line[len(lead):].strip()
+    keys, sep, hint = line.partition(": ")
+    return hint.strip() if sep and re.fullmatch(r"d[WbAZ]\d+(, d[WbAZ]\d+)*", keys) else None
 
 
 def mistake_id(exercise, hint):
