@@ -255,9 +255,7 @@ def students():
             "ex-wrong-tensors": answer_cell("wrong_tensors", nb06.truth_wrong_tensors(TRANSPOSE_CODE)),
             "ex-buggy-lines": answer_cell("buggy_lines", teammates.truth_buggy_lines(TRANSPOSE_CODE)),
             "ex-fixed-backward": fix_for(slope_of(TRANSPOSE_CODE))}},
-        # notebook 04
-        "complex_step": {NB4: {"ex-backward-propagation-n": COMPLEX_STEP_04},
-                         NB6: {"ex-fixed-backward": COMPLEX_STEP_06}},
+        # notebook 04 (the complex-step pass, COMPLEX_STEP, is graded in a class of its own)
         "threshold_05_only": {NB4: {"ex-diagnose": THRESHOLD_05_ONLY}},
         "calls_course": {NB4: CALLS_COURSE_04, NB6: CALLS_TRUTH_06},
         # notebook 06: answers that are not the truth for the code read back
@@ -334,9 +332,6 @@ def test_honest_students_keep_every_point(course_class):
 # (student, exercise) -> (status, a piece of the message, whether the notebook's check passed: only the
 # verification run stood between the attack and the points). Every one of them scores 0.
 EXPECTED = {
-    # a numerical gradient instead of a backward pass: exact on small nets, out of time on a large one
-    ("complex_step", "backward_propagation_n"): ("failed", f"a call {SLOW}", True),
-    ("complex_step", "fixed_backward"): ("failed", f"a call {SLOW}", True),
     # a threshold honoured only where the notebook's check looks
     ("threshold_05_only", "diagnose"): ("failed", "diagnose(", True),
     # the course's answers called from the exercise: not in the verification run's file system
@@ -385,10 +380,30 @@ def test_attack_earns_nothing(course_class, key):
     assert r.message.startswith(VERIFIED) == fooled_the_check, r.message
 
 
-def test_the_slow_call_is_the_large_network_and_says_why(course_class):
+# a numerical gradient instead of a backward pass: exact on small nets, out of time on a large one. Graded alone, with
+# a shorter time limit than the course class's: each of its two slow calls keeps a core busy until it is stopped (the
+# notebooks' cells take about a second; the numerical pass on the large network, hundreds of thousands of forward
+# passes, would take many minutes)
+COMPLEX_STEP = {NB4: {"ex-backward-propagation-n": COMPLEX_STEP_04}, NB6: {"ex-fixed-backward": COMPLEX_STEP_06}}
+COMPLEX_STEP_TIMEOUT = 20  # seconds per cell and per verification call
+
+
+def test_a_numerical_backward_pass_is_stopped_on_the_large_network_and_told_why(tmp_path):
+    sandbox_needed()
+    folder = tmp_path / "complex_step"
+    folder.mkdir()
+    for notebook, sources in COMPLEX_STEP.items():
+        (folder / notebook).write_text(json.dumps(with_sources(COURSE_SOLUTIONS / notebook, sources)), encoding="utf-8")
+    report = g.grade([folder], jobs=2, timeout=COMPLEX_STEP_TIMEOUT, require_sandbox=True)
+    got = {r.exercise: r for r in report.records if r.notebook in COMPLEX_STEP}  # (the other notebooks: missing)
     for exercise in ("backward_propagation_n", "fixed_backward"):
-        message = graded(course_class, "complex_step")[exercise].message
-        assert "cannot finish in time" in message and "parameters" in message, message
+        r = got[exercise]
+        assert (r.status, r.points, r.flags) == ("failed", 0, []), r.message
+        assert r.message.startswith(VERIFIED), r.message  # the notebook's check passed it: only verification did not
+        assert f"a call {SLOW} {COMPLEX_STEP_TIMEOUT} s" in r.message, r.message
+        assert "cannot finish in time" in r.message and "parameters" in r.message, r.message
+    assert all(r.status == "passed" for r in got.values() if r.exercise not in ("backward_propagation_n",
+                                                                               "fixed_backward")), report.records
 
 
 def test_naming_every_tensor_or_line_does_not_reveal_which_are_right(course_class):
