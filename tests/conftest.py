@@ -59,17 +59,16 @@ SLOW_CASES = {
 # order; "@name" is a SHARED_SCOPE). OWN_SCOPE names long tests that use no module fixture: each is a scope of its
 # own, which another worker can run beside its module's other tests; tests that name the same scope share it (and a
 # module fixture only they use). A renamed test simply goes back to its module's scope.
-SCOPE_SECONDS = {  # a full run of 2026-12-06 (benchmarks/bench_suite.py --from-durations)
-    "@course_class": 220, "test_grading_platforms": 110, "test_grading_attacks": 90, "test_grade": 90,
-    "test_portability::environments": 80, "test_delivery::gradescope": 75, "test_catalog_nb04": 75,
-    "test_browser": 75, "test_delivery": 50, "test_notebooks::perfect": 45, "test_catalog_nb04::verification": 40,
-    "test_portability": 38, "test_catalog_nb06::verification": 30, "test_grading_verify": 29, "test_catalog_nb01": 29,
-    "test_grading_platforms::budget": 28, "test_catalog_nb03": 27, "test_notebooks::release": 24,
-    "test_grading_attacks_course::bounded": 18, "test_grading_attacks_course::complex_step": 50,
-    "test_grading_report": 16, "test_grading_sandbox": 15,
-    "test_catalog_nb05": 12, "test_widgets": 10, "test_checks": 10, "test_grading_attacks::two_runs": 9,
-    "test_release_answers": 8, "test_capstone": 7, "test_build": 5, "test_catalog_nb06": 4,
-    "test_grading_fast_paths": 4, "test_gradcheck": 3,
+SCOPE_SECONDS = {  # a full run of 2026-12-06, 3 workers (benchmarks/bench_suite.py --from-durations)
+    "@course_class": 110, "test_grade": 64, "test_grading_attacks": 59, "test_browser": 56, "test_delivery::gradescope": 49,
+    "test_portability::environments": 45, "test_catalog_nb04::verification": 34, "test_portability": 33,
+    "test_catalog_nb06::verification": 33, "test_grading_platforms": 32, "test_delivery": 31,
+    "test_grading_attacks_course::complex_step": 30, "test_catalog_nb01": 28, "test_catalog_nb03": 27,
+    "test_grading_platforms::budget": 25, "test_grading_verify": 24, "test_notebooks::perfect": 21,
+    "test_catalog_nb04": 20, "test_notebooks::release": 17, "test_grading_attacks_course::bounded": 16,
+    "test_grading_report": 15, "test_release_answers": 13, "test_widgets": 12, "test_grading_attacks::two_runs": 10,
+    "test_catalog_nb05": 9, "test_catalog_nb06": 9, "test_capstone": 7, "test_checks": 6, "test_grading_sandbox": 6,
+    "test_build": 6, "test_grading_fast_paths": 4, "test_gradcheck": 4, "test_mistakes_engine": 4,
 }
 OWN_SCOPE = {
     "test_catalog_nb04::test_entry_verification": "verification",

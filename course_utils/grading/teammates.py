@@ -27,6 +27,7 @@ import itertools
 import os
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -229,16 +230,24 @@ def exact_intermediates(X, Y, parameters, slope=capstone.LEAKY_SLOPE):
     return values
 
 
+@lru_cache(maxsize=None)
+def _on_test_case(slope):
+    return exact_intermediates(*capstone.capstone_test_case(), slope)
+
+
 def truth_buggy_lines(mate, X=None, Y=None, parameters=None):
     """The names assigned by the wrong lines of the teammate's pass, in the order the pass runs them.
 
     Each statement runs on the exact values of the lines before it; a line is wrong when what it assigns
     differs from the exact value (block difference above WRONG)."""
     mate = _mate(mate)
-    if X is None:
+    on_test_case = X is None
+    if on_test_case:  # the notebook's test case: its exact values once per slope (copies: the lines may change them)
         X, Y, parameters = capstone.capstone_test_case()
+        exact = {k: v.copy() for k, v in _on_test_case(mate.slope).items()}
+    else:
+        exact = exact_intermediates(X, Y, parameters, mate.slope)
     _, cache = capstone.forward_propagation(X, Y, parameters, mate.slope)
-    exact = exact_intermediates(X, Y, parameters, mate.slope)
     function = ast.parse(mate.source).body[0]
     namespace = {"np": np, "X": X, "Y": Y, "cache": cache}
     wrong = []
