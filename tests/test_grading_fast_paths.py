@@ -2,7 +2,7 @@
 
 - harness_codec.encode/decode: a large array travels as the base64 of its bytes, read back exactly, and malformed bytes are
   refused like a malformed list;
-- verify._stream's `enough`: a verification run stops once no call still to come can change a verdict (every one
+- harness_run.stream's `enough`: a verification run stops once no call still to come can change a verdict (every one
   left belongs to an exercise that has failed), and counts as done;
 - run.matplotlib_cache: the font cache is built once per grader process;
 - scan_process: a process that never started a parser leaves the parser's cgroups alone when it exits.
@@ -71,15 +71,15 @@ def test_a_verification_run_ends_once_no_call_left_can_change_a_verdict(tmp_path
                                                 verify.Case((-1,), judge_square, "square(-1)")])
     cube = verify.Spec("cube", lambda rng: [verify.Case((2,), lambda v, _: None if v == 8 else "wrong", "cube(2)")])
     cells = [["square", "def square(x):\n    while x < 0:\n        pass\n    return x + 1\n\n"
-                        "def cube(x):\n    return x ** 3\n"]]
+                        "def cube(x):\n    return x ** 3\n", True]]  # True: plain Python (verify._as_python)
     runs = []
-    plain_run = verify._run_harness
+    plain_run = verify.run_harness
 
     def recorded(*args, **kwargs):
         runs.append(plain_run(*args, **kwargs))
         return runs[-1]
 
-    monkeypatch.setattr(verify, "_run_harness", recorded)
+    monkeypatch.setattr(verify, "run_harness", recorded)
     with sandbox.Lease() as lease:  # uids of this test alone, machine-wide
         options = {"uid": lease.uid, "sandboxed": sandbox.available()[0]}
         alone = verify._verify_group({"square": square}, cells, {}, ["__init__.py"], np.random.default_rng(0),

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_utils.grading import harness, sandbox, specs, verify
+from course_utils.grading import harness, harness_run, sandbox, scan_process, specs, verify
 from course_utils.grading import release as grading_release
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -325,11 +325,26 @@ def test_a_cell_that_does_not_run_is_named_in_the_message(workdir):
     assert "NameError" in verdicts["warm_up_square"].message
 
 
-def test_timing_magics_run_their_code_and_other_magics_do_nothing(workdir):
+@pytest.mark.parametrize("turned_by", ["the parser process", "the harness"])
+def test_timing_magics_run_their_code_and_other_magics_do_nothing(workdir, monkeypatch, turned_by):
+    """IPython syntax is turned into Python by the grader's parser process (scan_process.python_untrusted), or by the
+    harness itself where the parser could not answer: the same Python either way."""
+    transformed = []
+    parser = scan_process.python_untrusted
+
+    def recorded(text, *args, **kwargs):
+        transformed.append(parser(text, *args, **kwargs) if turned_by == "the parser process" else None)
+        return transformed[-1]
+
+    monkeypatch.setattr(scan_process, "python_untrusted", recorded)
     timed = ("%time y = 3\n%timeit -n1 -r1 z = y + 1\n\ndef warm_up_square(x):\n    return x ** 2 + z - 4")
     assert run({"warm_up_square": timed}, workdir)["warm_up_square"].ok
     shell = "!ls\n%matplotlib inline\n\ndef warm_up_square(x):\n    return x ** 2"
     assert run({"warm_up_square": shell}, workdir)["warm_up_square"].ok
+    if turned_by == "the parser process":
+        assert len(transformed) == 2 and "get_ipython().run_line_magic('time'" in transformed[0], transformed
+    else:
+        assert transformed == [None, None]
 
 
 def test_numerical_gradients_do_not_pass_for_the_backward_pass(workdir):
@@ -490,7 +505,7 @@ def test_a_forged_result_line_is_no_better_than_a_returned_value(workdir):
 
 
 def test_the_grader_reads_only_token_lines_within_bounds(workdir):
-    """_stream itself: lines without the run's token are dropped, a start never moves a call's deadline back, and the
+    """harness_run.stream itself: lines without the run's token are dropped, a start never moves a call's deadline back, and the
     run's deadline holds however fast lines come."""
     script = ("import sys, time\n"
               "t = sys.stdin.buffer.read().decode().split()[0]\n"
@@ -502,7 +517,7 @@ def test_the_grader_reads_only_token_lines_within_bounds(workdir):
               "while True:\n"
               "    w(t.encode() + b' {\"start\": 0}\\n' + b'x' * 100 + b'\\n'); sys.stdout.flush(); time.sleep(0.002)\n")
     token = "0123abcd"
-    events, problem = bounded(lambda: verify._stream([sys.executable, "-c", script], workdir, None, 3, 1,
+    events, problem = bounded(lambda: harness_run.stream([sys.executable, "-c", script], workdir, None, 3, 1,
                                                      order=(token + " ").encode(), token=token), 120)
     assert events == [{"start": 0}]  # one start; the call of another index and the untokened lines were dropped
     assert problem == "a call ran longer than 1 s and was stopped"

@@ -11,8 +11,9 @@ Two processes, so that the student's code never reaches the channel the grader r
   its memory or open its descriptors through /proc), and starts the worker; in a bubblewrap sandbox it is the PID
   namespace's init (sandbox.command(as_pid_1=True)), which no process of the sandbox can kill or stop;
 * the WORKER (``harness.py --worker REQUEST``) binds the namespace, runs every exercise cell (IPython syntax turned
-  into Python first: python_source), then makes one call per line the supervisor sends it, and writes one JSON line
-  per event to the supervisor. The student's code runs here: it may write anything to that pipe.
+  into Python first: by the grader's parser process, or here, python_source, when it could not), then makes one
+  call per line the supervisor sends it, and writes one JSON line per event to the supervisor. The student's code
+  runs here: it may write anything to that pipe.
 
 The supervisor relays to the grader (its stdout), each line prefixed by the token, only what the protocol allows at
 that moment -- a cell's error report while the cells run, then for call i exactly one line starting with
@@ -21,9 +22,10 @@ MAX_JUNK or a line exceeds MAX_LINE. So the start of every call (which starts th
 of the events and the end of the run are the supervisor's; what a call returned is the worker's word (a line the
 student's code forges in place of the harness's is as good as a value its function returns, no better).
 
-REQUEST (JSON, see verify.py): {"namespace": {name: "module" | "module:attribute"}, "cells": [[exercise, source],
-...]}. stdin: {"token": hex, "calls": [{"exercise", "function", "args", "kwargs", "overrides"}, ...]}. Events (one
-line each, ``TOKEN JSON``): {"cell": exercise, "error": ...}, {"namespace": name, "error": ...}, {"start": i},
+REQUEST (JSON, see verify.py): {"namespace": {name: "module" | "module:attribute"}, "cells": [[exercise, source,
+is_python], ...]} (is_python: the grader's parser process turned the cell into Python already; else python_source).
+stdin: {"token": hex, "calls": [{"exercise", "function", "args", "kwargs", "overrides"}, ...]}. Events (one line
+each, ``TOKEN JSON``): {"cell": exercise, "error": ...}, {"namespace": name, "error": ...}, {"start": i},
 {"call": i, "ok": true, "value": ..., "stdout": ...} or {"call": i, "ok": false, "error": "Name: message"},
 {"fault": why} (the supervisor stopped the run), {"done": true}.
 
@@ -174,7 +176,7 @@ def supervise(request_path):
     del order
     with open(request_path, encoding="utf-8") as handle:
         request = json.load(handle)
-    cell_names = {name for name, _ in request["cells"]}
+    cell_names = {cell[0] for cell in request["cells"]}
     namespace_names = set(request["namespace"])
     del request
     out = sys.stdout.buffer
@@ -293,9 +295,9 @@ def worker(request_path):
             namespace[name] = getattr(value, attribute) if attribute else value
         except Exception as exc:  # noqa: BLE001 -- reported, and the name stays undefined
             emit({"namespace": name, "error": _error(exc)})
-    for exercise, source in request["cells"]:
+    for exercise, source, is_python in request["cells"]:
         try:
-            code = compile(python_source(source), f"<exercise cell {exercise}>", "exec")
+            code = compile(source if is_python else python_source(source), f"<exercise cell {exercise}>", "exec")
             exec(code, namespace)  # noqa: S102 -- the point
         except BaseException as exc:  # noqa: BLE001 -- a cell's error is reported; the others still run
             emit({"cell": exercise, "error": _error(exc)})

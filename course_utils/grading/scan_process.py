@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from course_utils.grading import copies
-from course_utils.grading.scan import MAX_FLAGS, _parse, _scan_tree
+from course_utils.grading.scan import MAX_FLAGS, _parse, _scan_tree, python_source
 
 PARSE_TIMEOUT = 10.0  #: seconds one cell may take to scan (the course's cells take milliseconds)
 PARSE_MEMORY = 2 * 2 ** 30  #: bytes of address space of the parser process (unsandboxed; the sandbox has its own)
@@ -163,6 +163,18 @@ def scan_untrusted(text, module_aliases=None, timeout=PARSE_TIMEOUT, exercise=No
     return flags + copies.copy_flags(answer.get("functions"), exercise)
 
 
+def python_untrusted(text, timeout=PARSE_TIMEOUT):
+    """harness.python_source(text) -- the cell with its IPython syntax turned into Python, as the kernel reads it --
+    computed in the parser process (where IPython is loaded once for every cell), or None when the parser could not
+    answer (then the verification harness turns the cell itself)."""
+    try:
+        answer = _PARSER.ask({"transform": text}, timeout)
+    except OSError:
+        return None
+    python = answer.get("python") if answer else None
+    return python if isinstance(python, str) else None
+
+
 def _scan_and_fingerprint(text, module_aliases):
     """(scan_exercise_source's flags, copies.fingerprints of the cell's functions) of one cell, parsed once; no
     fingerprints for a cell that cannot be parsed or is too deep to fingerprint."""
@@ -178,12 +190,17 @@ def _scan_and_fingerprint(text, module_aliases):
 
 def serve():
     """The parser process: for each request line {"text", "aliases"} one reply line {"flags": [...], "functions":
-    [...]} (functions: copies.fingerprints of the cell's functions)."""
+    [...]} (functions: copies.fingerprints of the cell's functions); for {"transform": text}, {"python": the cell
+    as Python (harness.python_source)}."""
     out = sys.stdout
     for line in sys.stdin:
         functions = []
         try:
             request = json.loads(line)
+            if "transform" in request:
+                out.write(json.dumps({"python": python_source(str(request["transform"]))}) + "\n")
+                out.flush()
+                continue
             flags, functions = _scan_and_fingerprint(request["text"], request.get("aliases") or {})
         except (ValueError, KeyError, TypeError, RecursionError, MemoryError) as exc:
             flags = [f"could not be scanned ({type(exc).__name__})"]

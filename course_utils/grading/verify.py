@@ -19,22 +19,14 @@ are imported here too: verify.Spec, verify.load_spec, ...).
 """
 from __future__ import annotations
 
-import json
-import os
-import queue
 import secrets
-import shutil
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from course_utils.grading import harness, harness_codec, harness_providers, sandbox
+from course_utils.grading import harness, scan_process
+from course_utils.grading.harness_run import run_harness
 from course_utils.grading.verify_specs import (  # noqa: F401  (specs and the grader import them from here)
     BASE_MODULES,
     SPEC_PACKAGE,
@@ -51,9 +43,6 @@ from course_utils.grading.verify_specs import (  # noqa: F401  (specs and the gr
     spec_files,
     within,
 )
-
-HARNESS = tuple(Path(m.__file__).resolve() for m in (harness, harness_codec, harness_providers))  #: copied to each run
-MAX_OUTPUT = 160 * 2 ** 20  # bytes read back from one verification run (each line at most harness.MAX_LINE)
 
 
 # ------------------------------------------------------------------------------------- the run
@@ -75,176 +64,6 @@ def _encode_arg(value):
     return harness.encode(value)
 
 
-def _mode(sandboxed):
-    """How a verification run starts: "bwrap" (sandboxed), else "uids" (no namespaces, as an unprivileged uid:
-    the grader is root) or "plain" (the grader's own rights). sandboxed may name the mode itself."""
-    if isinstance(sandboxed, str):
-        return sandboxed
-    if sandboxed:
-        return "bwrap"
-    return "uids" if sandbox.uids_possible()[0] else "plain"
-
-
-def _run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeout, enough=None):
-    """Run the harness once; returns (events, problem) -- problem is "" or why the run ended early.
-
-    enough -- see _stream: the run ends as soon as it says the remaining calls cannot change a verdict."""
-    mode = _mode(sandboxed)
-    folder = Path(tempfile.mkdtemp(prefix="verify-", dir=workdir))
-    # the calls and a per-run token go to the harness's supervisor on its stdin: in no file the worker could read
-    token = secrets.token_hex(16)
-    order = json.dumps({"token": token, "calls": request["calls"]}).encode("utf-8")
-    (folder / "request.json").write_text(json.dumps({k: v for k, v in request.items() if k != "calls"}),
-                                         encoding="utf-8")
-    for path in HARNESS:  # harness.py imports its siblings from its own folder (/verify in the sandbox)
-        shutil.copy2(path, folder / path.name)
-    os.chmod(folder, 0o755)
-    for f in folder.iterdir():
-        os.chmod(f, 0o644)
-    if mode == "bwrap":
-        argv = sandbox.command([sys.executable, "/verify/harness.py", "/verify/request.json"], uid=uid,
-                               package=list(modules), ro=[(str(folder), "/verify")], as_pid_1=True)
-        env = None
-    else:  # no namespaces: at least the package holds only the allowed modules
-        package = folder / "lib" / "course_utils"
-        package.mkdir(parents=True)
-        for name in modules:
-            shutil.copy2(sandbox.PACKAGE / name, package / name)
-        for entry in [folder / "lib", package, *package.iterdir()]:
-            os.chmod(entry, 0o755 if entry.is_dir() else 0o644)
-        if mode == "uids":  # as an unprivileged uid with an empty environment and a home of its own
-            home = folder / "home"
-            home.mkdir()
-            os.chown(home, uid, uid)
-            os.chmod(home, 0o700)
-            argv = sandbox.uid_command([sys.executable, str(folder / "harness.py"), str(folder / "request.json")],
-                                       uid=uid, cwd=folder, env={"PYTHONPATH": str(folder / "lib"), "HOME": str(home),
-                                                                "TMPDIR": str(home), "MPLBACKEND": "agg"})
-            env = None
-        else:
-            argv = [sys.executable, str(folder / "harness.py"), str(folder / "request.json")]
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "JPY"))}
-            env.update(PYTHONPATH=str(folder / "lib"), OPENBLAS_NUM_THREADS="1", MPLBACKEND="agg")
-    by_uid = os.geteuid() == 0 and mode != "plain"  # whatever it started, however detached, ends with it
-
-    def stop():
-        if by_uid:
-            sandbox.kill_uids([uid])
-    try:
-        events, problem = _stream(argv, folder, env, timeout, call_timeout, order=order, token=token, stop=stop,
-                                  enough=enough)
-    finally:
-        stop()
-    shutil.rmtree(folder, ignore_errors=True)
-    return events, problem
-
-
-def _exited(pid, patience):
-    """Wait up to patience seconds for the child pid to exit, without reaping it; True when it has."""
-    end = time.monotonic() + patience
-    while True:
-        try:
-            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-                return True
-        except ChildProcessError:
-            return True
-        if time.monotonic() >= end:
-            return False
-        time.sleep(0.01)
-
-
-def _stream(argv, cwd, env, timeout, call_timeout, order=b"", token="", stop=None, enough=None):
-    """Run the harness, reading its events as they come; stop it when a call or the whole run is too slow.
-
-    order -- the bytes for the harness's stdin (token and calls); token -- the run's token: only lines that start
-    with it are the supervisor's (harness.py), anything else is dropped. Bounded whatever the harness writes: a
-    line of at most harness.MAX_LINE bytes, MAX_OUTPUT bytes in all, and deadlines that are absolute (the run's,
-    fixed at its start; a call's, from the supervisor's one start event per call), checked on every line.
-    enough -- enough(event) -> True when no later call can change a verdict (the calls still to come are those of
-    exercises that already failed): the run is stopped there and counts as done (problem "").
-    """
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE,
-                            cwd=str(cwd), env=env, start_new_session=True)
-    prefix = token.encode("ascii") + b" "
-    lines = queue.Queue()
-
-    def write():
-        try:
-            proc.stdin.write(order)
-            proc.stdin.close()
-        except (OSError, ValueError):  # the harness is gone (or was stopped): nothing to tell it
-            pass
-
-    def read():
-        total = 0
-        while True:
-            line = proc.stdout.readline(harness.MAX_LINE + len(prefix) + 1)
-            total += len(line)
-            if not line or total > MAX_OUTPUT:
-                break
-            if line.startswith(prefix) and line.endswith(b"\n"):
-                lines.put(line[len(prefix):])
-        lines.put(None)
-    threading.Thread(target=write, daemon=True).start()
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    events, problem, ended = [], "", False
-    deadline = time.monotonic() + timeout
-    call_deadline, last_start = None, -1
-    while True:
-        limit = deadline if call_deadline is None else min(deadline, call_deadline)
-        left = limit - time.monotonic()  # checked before every line: lines that keep coming never extend it
-        try:
-            if left <= 0:
-                raise queue.Empty
-            line = lines.get(timeout=left)
-        except queue.Empty:
-            slow = call_deadline is not None and call_deadline <= deadline
-            problem = (f"a call ran longer than {call_timeout:g} s and was stopped" if slow
-                       else f"the verification run took longer than {timeout:g} s and was stopped")
-            break
-        if line is None:
-            break
-        try:
-            event = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if not isinstance(event, dict):
-            continue
-        if "start" in event:
-            if not (isinstance(event["start"], int) and event["start"] > last_start):
-                continue  # one start per call, in order: a start never moves a deadline back
-            last_start = event["start"]
-            call_deadline = time.monotonic() + call_timeout
-        elif "call" in event:
-            if event["call"] != last_start:
-                continue
-            call_deadline = None
-        events.append(event)
-        if "fault" in event:
-            problem = str(event["fault"])[:300]
-        elif enough is not None and enough(event):
-            ended = True  # nothing still to come can change a verdict: stopped like a run that is done
-            break
-    if not problem and not ended:  # it ended by itself: let it exit (unreaped, so its pid still names its group)
-        _exited(proc.pid, 2.0)
-    try:
-        os.killpg(proc.pid, 9)  # the sandbox's PID namespace dies with it; unsandboxed, the worker too
-    except (ProcessLookupError, PermissionError):
-        pass
-    if stop is not None:  # and everything else of the run's uid, before the pipe is closed (its writer must be gone)
-        stop()
-    proc.wait()
-    proc.stdout.close()
-    if ended:
-        return events, ""
-    if not problem and proc.returncode != 0:
-        problem = f"the verification run ended with exit status {proc.returncode}"
-    elif not problem and not any(e.get("done") is True for e in events):
-        problem = "the verification run ended before it was done (the exercise's code exited?)"
-    return events, problem
-
-
 BUDGET_OUT = "the grading time budget ran out before the verification run was done"
 
 
@@ -264,10 +83,11 @@ def verify_notebook(rnb, sources, specs, workdir, *, uid, sandboxed, timeout, se
     """
     rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
     specs = {name: load_spec(rnb.exercises[name].verify, spec_files(specs)) for name in sources}
-    # the cells as written: the harness turns IPython syntax into Python inside the sandbox (harness.python_source),
-    # and a spec that reads a cell (spec.reads) parses its text here without running IPython's transformers on it
+    # the cells as Python (IPython syntax turned by the sandboxed parser process, scan_process.python_untrusted: the
+    # harness loads no IPython then), or as written where the parser could not (the harness turns them itself,
+    # harness.python_source); a spec that reads a cell (spec.reads) parses its text as written, no transformer run on it
     every_cell = [[n, sources[n]] for n in rnb.exercises if n in sources]
-    cell_sources = [cell for cell in every_cell if cell[0] not in skip_cells]
+    cell_sources = [_as_python(n, text) for n, text in every_cell if n not in skip_cells]
     stop = None if deadline is None else time.monotonic() + (deadline - time.time())
     verdicts = {}
     for names, namespace, modules in policies(specs):
@@ -277,10 +97,16 @@ def verify_notebook(rnb, sources, specs, workdir, *, uid, sandboxed, timeout, se
     return verdicts
 
 
+def _as_python(exercise, text):
+    """[exercise, source, whether source is already Python] for the harness's request."""
+    python = scan_process.python_untrusted(text)
+    return [exercise, text, False] if python is None else [exercise, python, True]
+
+
 def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid, sandboxed, timeout, stop=None,
                   call=None, given=None):
     calls, owners = [], []
-    given = dict(cell_sources) if given is None else given
+    given = {cell[0]: cell[1] for cell in cell_sources} if given is None else given
     verdicts, cell_errors = {}, {}
     for name, spec in specs.items():
         if call is not None and name not in call:
@@ -306,7 +132,7 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
         deadline = min(deadline, stop)
     while pending and time.monotonic() < deadline:
         request = {"namespace": namespace, "cells": cell_sources, "calls": [calls[i] for i in pending]}
-        events, problem = _run_harness(request, workdir, uid, sandboxed, modules,
+        events, problem = run_harness(request, workdir, uid, sandboxed, modules,
                                        max(1.0, deadline - time.monotonic()), timeout,
                                        enough=_enough(pending, owners, specs, verdicts, judged, cell_errors))
         results, started = {}, []
@@ -366,7 +192,7 @@ def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid,
 
 
 def _enough(pending, owners, specs, verdicts, judged, cell_errors):
-    """The `enough` of one harness run over the calls `pending` (_stream): judges each result as it comes (into
+    """The `enough` of one harness run over the calls `pending` (harness_run.stream): judges each result as it comes (into
     judged; cell errors into cell_errors, as _verify_group records them) and says True once every call still to come
     belongs to an exercise that has failed -- a verdict is its first failing call, so those calls cannot change it,
     however long they would take."""
