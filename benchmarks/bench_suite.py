@@ -21,6 +21,20 @@ Results (2-core development machine, shared with other work; single-process runs
     the three runs before at load 1 to 2.5 (about 0.9x; the machine's load differed).
   The whole suite (`pytest`, 2 workers): 657 s, 1,276 s of test time (bench_suite --from-durations), the
   longest-first schedule of those scopes 638 s; load 1.9 at the start, 3 to 8 during the run.
+
+Second round (a fresh clone of the day's commits, nothing else running; `pytest --durations=0`, then
+--from-durations):
+  before it: 594 s for the whole suite (2 workers), 1,090 s of test time;
+  the catalogs' verification runs shared with the mistakes engine's test (catalog.shared_verification), Gradescope's
+    zero and the release self-check on one notebook, a gradient_check_n check at about half its cost (the library's
+    argument checks decide the usual case fast): 454 s (2 workers);
+  -n auto as three workers (tests/conftest.py pytest_xdist_auto_num_workers): 341 to 379 s, the cores 98 % busy
+    (vmstat); four workers: 349 s;
+  the complex-step attacker graded alone with a 20 s limit (it kept a core busy for two 60 s calls in the course
+    class), notebook 06's truths once per slope (test_capstone 34 s -> 6 s): 316 to 350 s, 898 to 1,012 s of test
+    time (the same commit's runs differ by a tenth: the machine is shared);
+  the cells reach the harness as Python from the parser process: the harness processes' CPU 132 s -> 86 s over a
+    whole run (sampled from /proc), the suite 322 to 328 s.
 """
 import argparse
 import json
