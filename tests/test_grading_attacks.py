@@ -1063,6 +1063,24 @@ def test_the_courses_own_centered_differences_earn_nothing(course_batch):
 KEEPS_KERNEL_ALIVE = "import time\ntime.sleep(6)\n" + BUGGY_DIFFERENCE  # its fork bomb's children with it
 
 
+# A one-line cell whose first word names a magic is that magic in an IPython shell with automagic on (IPython's
+# default), while the scan and the verification harness, which read a cell with IPython's input transformers alone,
+# see plain Python: a call of an undefined `time`. With automagic, `time (square := ...)` defined square in the
+# kernel (the notebook's check passed) and `system ('sh' '-c' '...')` ran a shell the scan never saw.
+AUTOMAGIC = "time (square := lambda x: x * x)"
+
+
+def test_a_one_line_cell_is_no_magic_in_the_grading_kernel(tmp_path):
+    sandbox_needed()
+    folder = tmp_path / "automagic"
+    folder.mkdir()
+    (folder / NB1).write_text(json.dumps(with_sources(SOLUTIONS / NB1, {"ex-square": AUTOMAGIC})), encoding="utf-8")
+    report = g.grade([folder], release=RELEASE, jobs=1, timeout=TIMEOUT, require_sandbox=True, specs=SPECS)
+    r = next(r for r in report.records if r.exercise == "square")
+    assert r.points == 0 and not r.message.startswith(VERIFIED), r.message  # the notebook's check failed too
+    assert "name 'time' is not defined" in r.message or "square" in r.message, r.message
+
+
 def test_two_grading_runs_do_not_share_a_sandbox(tmp_path):
     """Two grading runs on one machine (two classes at once, two test sessions): a fork bomb in one must not
     keep the other's kernels from starting -- their sandboxes run as uids leased machine-wide."""

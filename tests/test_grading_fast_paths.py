@@ -83,7 +83,7 @@ def test_a_verification_run_ends_once_no_call_left_can_change_a_verdict(tmp_path
     with sandbox.Lease() as lease:  # uids of this test alone, machine-wide
         options = {"uid": lease.uid, "sandboxed": sandbox.available()[0]}
         alone = verify._verify_group({"square": square}, cells, {}, ["__init__.py"], np.random.default_rng(0),
-                                     tmp_path, timeout=60, **options)
+                                     tmp_path, timeout=60, given={}, **options)
         assert alone["square"] == verify.Verdict(False, "square(3) returned 4, expected 9")
         (events, problem), = runs
         assert problem == "" and not any(e.get("done") for e in events)
@@ -91,7 +91,7 @@ def test_a_verification_run_ends_once_no_call_left_can_change_a_verdict(tmp_path
 
         runs.clear()  # with an exercise after it, the run goes on to that exercise's calls
         both = verify._verify_group({"square": square, "cube": cube}, cells, {}, ["__init__.py"],
-                                    np.random.default_rng(0), tmp_path, timeout=3, **options)
+                                    np.random.default_rng(0), tmp_path, timeout=3, given={}, **options)
         assert both["square"] == alone["square"] and both["cube"] == verify.Verdict(True, "")
         assert "a call ran longer than 3 s" in runs[0][1] and len(runs) == 2  # then cube, in a run of its own
 

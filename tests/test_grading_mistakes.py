@@ -154,6 +154,19 @@ def test_a_hint_with_what_the_check_measured_is_counted_under_its_id():
     assert [(m.id, len(m.students)) for m in s.ranked()] == [("g2v.missing_d_prefix", 2)]
 
 
+def test_a_students_own_error_text_names_no_mistake():
+    """Only a check's AssertionError (a failed record) is read for a hint: an exception the student's code raises with
+    a check's words in it ("error") counts as unexplained, not as the mistake it names."""
+    entry = next(e for e in HINTED if e.exercise == "gradients_to_vector")
+    hint = "the gradient keys start with a 'd': gradients['dW1'], not gradients['W1'] (you forgot the d prefix)."
+    forged = _record("eve", entry, "error", f"ValueError: Most likely: {hint}")
+    honest = _record("ann", entry, "failed", f"gradients_to_vector(...) raised KeyError.\nMost likely: {hint}")
+    report = mistakes.ClassMistakes.from_records([forged, honest])
+    (s,) = report.exercises.values()
+    assert [(m.id, m.students) for m in s.ranked()] == [("g2v.missing_d_prefix", ["ann"])]
+    assert report.students["eve"] == [] and report.unexplained["eve"] == 1
+
+
 def test_an_id_the_grader_knows_wins_over_the_hint():
     entry = HINTED[0]
     r = _record("a", entry, "failed", "Most likely: something")

@@ -133,17 +133,22 @@ def transform_work(text):
     return (min(ipython_lines(text), TRANSFORM_LOOP_LIMIT) + 1) * (len(text) + 1)
 
 
-def python_source(text):
-    """text with IPython syntax (%magic, !shell, a?) turned into Python -- by IPython, as the notebook's kernel does;
-    text itself when IPython cannot, is not installed, or the work would exceed MAX_TRANSFORM_WORK (the caller
-    decides what that means: the scan flags such a cell, a run reports its SyntaxError)."""
+def ipython_python(text):
+    """text with IPython syntax (%magic, !shell, a?) turned into Python by IPython, as the notebook's kernel does;
+    raises when IPython cannot (not installed, confused) or the work would exceed MAX_TRANSFORM_WORK."""
     if transform_work(text) > MAX_TRANSFORM_WORK:
-        return text
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
+        raise ValueError(f"more than {MAX_TRANSFORM_WORK} characters of IPython syntax to tokenise")
+    from IPython.core.inputtransformer2 import TransformerManager
 
-        return TransformerManager().transform_cell(text)
-    except Exception:  # noqa: BLE001 -- IPython missing or confused
+    return TransformerManager().transform_cell(text)
+
+
+def python_source(text):
+    """ipython_python(text), or text itself when IPython cannot turn it (the caller decides what that means: the scan
+    flags such a cell, a run reports its SyntaxError)."""
+    try:
+        return ipython_python(text)
+    except Exception:  # noqa: BLE001 -- IPython missing or confused, or too much work
         return text
 
 

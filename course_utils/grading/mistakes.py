@@ -121,7 +121,8 @@ class ClassMistakes:
                 summary.passed += 1
                 continue
             carried = (r.facts or {}).get("mistake")
-            hint = (r.facts or {}).get("mistake_hint") or hint_of(r.message)
+            # a check's AssertionError ("failed") names its mistake; an error's text is the student's own
+            hint = (r.facts or {}).get("mistake_hint") or (hint_of(r.message) if r.status == "failed" else None)
             if carried and not hint:
                 record = known.find(r.exercise, carried)
                 hint = record.hint if record is not None else None

@@ -119,6 +119,12 @@ def _patch_await_reply():
     RunningKernel.get_message = get_message
 
 
+# A graded kernel reads a cell as the scan and the verification harness do (IPython's input transformers): no
+# automagic, which would make a one-line cell such as `system ('sh' '-c' '...')` -- plain Python to the scan -- a
+# shell command in the kernel, and no autocall.
+KERNEL_OPTIONS = ("--InteractiveShell.automagic=False", "--InteractiveShell.autocall=0")
+
+
 def _kernel_uid(spec):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return int(spec["uid"]) + (int(worker[2:]) if worker[2:].isdigit() else 0)
@@ -140,7 +146,8 @@ def _uid_kernel_argv(spec, uid, sockets):
     env = {"HOME": str(home), "TMPDIR": str(home), "MPLCONFIGDIR": str(home), "IPYTHONDIR": str(home / "ipython"),
            "JUPYTER_RUNTIME_DIR": str(home / "jupyter"), "JUPYTER_DATA_DIR": str(home / "jupyter-data"),
            "JUPYTER_CONFIG_DIR": str(home / "jupyter-config"), "PYTHONPATH": str(sandbox.PACKAGE.parent)}
-    return sandbox.uid_command([spec["python"], "-m", "ipykernel_launcher", "-f", "{connection_file}"], uid=uid,
+    argv = [spec["python"], "-m", "ipykernel_launcher", "-f", "{connection_file}", *KERNEL_OPTIONS]
+    return sandbox.uid_command(argv, uid=uid,
                                cwd=spec["support"], env=env)
 
 
@@ -170,8 +177,8 @@ def _patch_start_new_kernel(spec):
         if isolation == "uids":
             argv = _uid_kernel_argv(spec, uid, sockets)
         else:
-            argv = sandbox.command([spec["python"], "-m", "ipykernel_launcher",
-                                    "-f", "{connection_file}"], uid=uid, workdir=spec["support"], rw=[str(sockets)],
+            argv = sandbox.command([spec["python"], "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                                    *KERNEL_OPTIONS], uid=uid, workdir=spec["support"], rw=[str(sockets)],
                                    mpl_cache=spec.get("mpl_cache"))
 
         class SandboxSpecs(KernelSpecManager):

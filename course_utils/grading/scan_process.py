@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from course_utils.grading import copies
-from course_utils.grading.scan import MAX_FLAGS, _parse, _scan_tree, python_source
+from course_utils.grading.harness import ipython_python
+from course_utils.grading.scan import MAX_FLAGS, _parse, _scan_tree
 
 PARSE_TIMEOUT = 10.0  #: seconds one cell may take to scan (the course's cells take milliseconds)
 PARSE_MEMORY = 2 * 2 ** 30  #: bytes of address space of the parser process (unsandboxed; the sandbox has its own)
@@ -164,9 +165,9 @@ def scan_untrusted(text, module_aliases=None, timeout=PARSE_TIMEOUT, exercise=No
 
 
 def python_untrusted(text, timeout=PARSE_TIMEOUT):
-    """harness.python_source(text) -- the cell with its IPython syntax turned into Python, as the kernel reads it --
+    """harness.ipython_python(text) -- the cell with its IPython syntax turned into Python, as the kernel reads it --
     computed in the parser process (where IPython is loaded once for every cell), or None when the parser could not
-    answer (then the verification harness turns the cell itself)."""
+    answer or IPython could not turn it (then the verification harness tries itself)."""
     try:
         answer = _PARSER.ask({"transform": text}, timeout)
     except OSError:
@@ -197,8 +198,12 @@ def serve():
         functions = []
         try:
             request = json.loads(line)
-            if "transform" in request:
-                out.write(json.dumps({"python": python_source(str(request["transform"]))}) + "\n")
+            if "transform" in request:  # None where IPython could not: the harness then tries (and reports) itself
+                try:
+                    python = ipython_python(str(request["transform"]))
+                except Exception:  # noqa: BLE001 -- IPython missing or confused, or too much work
+                    python = None
+                out.write(json.dumps({"python": python}) + "\n")
                 out.flush()
                 continue
             flags, functions = _scan_and_fingerprint(request["text"], request.get("aliases") or {})

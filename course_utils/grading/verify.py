@@ -86,9 +86,9 @@ def verify_notebook(rnb, sources, specs, workdir, *, uid, sandboxed, timeout, se
     # the cells as Python (IPython syntax turned by the sandboxed parser process, scan_process.python_untrusted: the
     # harness loads no IPython then), or as written where the parser could not (the harness turns them itself,
     # harness.python_source); a spec that reads a cell (spec.reads) parses its text as written, no transformer run on it
-    every_cell = [[n, sources[n]] for n in rnb.exercises if n in sources]
-    cell_sources = [_as_python(n, text) for n, text in every_cell if n not in skip_cells]
     stop = None if deadline is None else time.monotonic() + (deadline - time.time())
+    every_cell = [[n, sources[n]] for n in rnb.exercises if n in sources]
+    cell_sources = [_as_python(n, text, stop) for n, text in every_cell if n not in skip_cells]
     verdicts = {}
     for names, namespace, modules in policies(specs):
         verdicts.update(_verify_group({n: specs[n] for n in names}, cell_sources, namespace, modules, rng,
@@ -97,16 +97,17 @@ def verify_notebook(rnb, sources, specs, workdir, *, uid, sandboxed, timeout, se
     return verdicts
 
 
-def _as_python(exercise, text):
-    """[exercise, source, whether source is already Python] for the harness's request."""
-    python = scan_process.python_untrusted(text)
+def _as_python(exercise, text, stop=None):
+    """[exercise, source, whether source is already Python] for the harness's request (past the budget's end, stop,
+    the parser is not asked: no run will start)."""
+    python = None if stop is not None and time.monotonic() >= stop else scan_process.python_untrusted(text)
     return [exercise, text, False] if python is None else [exercise, python, True]
 
 
-def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid, sandboxed, timeout, stop=None,
-                  call=None, given=None):
+def _verify_group(specs, cell_sources, namespace, modules, rng, workdir, *, uid, sandboxed, timeout, given, stop=None,
+                  call=None):
+    """given -- {exercise: its cell as written} (what a spec that reads a cell reads)."""
     calls, owners = [], []
-    given = {cell[0]: cell[1] for cell in cell_sources} if given is None else given
     verdicts, cell_errors = {}, {}
     for name, spec in specs.items():
         if call is not None and name not in call:
