@@ -477,3 +477,22 @@ def test_a_fix_that_keeps_a_colleague_bug_is_sent_to_diagnose_not_told_the_line(
     assert "still exactly what the colleague's pass returns" in message and "your diagnose" in message
     assert not any(name in message for name in COLLEAGUE_GRADIENTS), message
     assert "np.dot(dZ2, A1.T)" not in message and "np.sum(dZ1" not in message and "4./m" not in message
+
+
+@pytest.mark.parametrize("exercise", ["block_differences", "diagnose"])
+def test_the_verification_catches_names_matched_by_their_beginning_in_every_draw(exercise):
+    """The specs' first case (W1 wrong, W10 right and as large: specs/nb04/block_differences._prefix_probe) fails the
+    wrong answer whatever the seed (a W10 of zeros, of W1's own error or a million times smaller hid the merge in
+    about one draw in a hundred); 200 seeds."""
+    import numpy as np
+
+    from course_utils.grading.specs.nb04.block_differences import _block_cases
+    from course_utils.grading.specs.nb04.diagnose import _diagnose_cases
+
+    entry = next(e for e in CATALOG if e.exercise == exercise and e.label == "names matched by their beginning")
+    space = {"np": np}
+    exec(entry.source, space)  # noqa: S102 -- a catalog entry
+    cases_of = _block_cases if exercise == "block_differences" else _diagnose_cases
+    fooled = [seed for seed in range(200) if all(c.judge(space[exercise](*c.args), "") is None
+                                                 for c in cases_of(np.random.default_rng(seed))[:1])]
+    assert fooled == []

@@ -23,6 +23,7 @@ from course_utils.grading.specs.nb04.block_differences import (
     _judge_dict,
     _label,
     _names,
+    _prefix_probe,
 )
 from course_utils.grading.verify import Case, Spec
 
@@ -48,9 +49,7 @@ def _diagnose_cases(rng):
     for parameter_like, drawn in ((True, False), (False, True), (bool(rng.integers(2)), True)):
         grad, approx, keys = _blocks(rng, _names(rng, parameter_like, 2 if cases else 10), zero=False, spread=drawn)
         if not cases:  # W1 a suspect, W10 right: names matched by their beginning merge W1 with W10 and show
-            names = np.asarray(keys)
-            grad = np.where((names == "W1").reshape(grad.shape), 2.0 * approx, grad)
-            grad = np.where((names == "W10").reshape(grad.shape), approx, grad)
+            grad, approx = _prefix_probe(grad, approx, keys)
         if drawn:
             t = _clear_threshold(rng, grad, approx, keys)
             args = (grad, approx, keys, t)
