@@ -194,9 +194,15 @@ found = {}  # identity -> (paths, callable)
 seen = set()
 
 
+def wrapped_function(obj):
+    """Whether obj is a function, or a wrapper of one (functools.lru_cache: called through its cache)."""
+    return inspect.isfunction(obj) or inspect.isfunction(getattr(obj, "__wrapped__", None))
+
+
 def consider(path, obj):
     target = getattr(obj, "__func__", obj)
-    if not inspect.isfunction(target) or not str(getattr(target, "__module__", "") or "").startswith("course_utils"):
+    module = getattr(getattr(target, "__wrapped__", target), "__module__", "")
+    if not wrapped_function(target) or not str(module or "").startswith("course_utils"):
         return
     owner = getattr(obj, "__self__", None)
     found.setdefault((id(target), id(owner)), ([], obj))[0].append(path)
@@ -222,7 +228,7 @@ def explore(path, obj, depth):
     else:
         return
     for sub, value in items:
-        if inspect.isfunction(value) or inspect.ismethod(value):
+        if wrapped_function(value) or inspect.ismethod(value):
             consider(sub, value)
         elif not isinstance(value, (types.ModuleType, type)):
             explore(sub, value, depth + 1)
@@ -231,7 +237,7 @@ def explore(path, obj, depth):
 for mname, module in modules.items():
     for attr, obj in list(vars(module).items()):
         path = f"{mname}.{attr}"
-        if inspect.isfunction(obj):
+        if wrapped_function(obj):
             consider(path, obj)
         elif inspect.isclass(obj):
             if obj.__module__ != mname:
