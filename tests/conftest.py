@@ -23,7 +23,7 @@ MODULE_MARKERS = {
     "test_grading_platforms": ("slow", "sandbox", "notebooks"),
     "test_grading_sandbox": ("slow", "sandbox"),
     "test_grading_verify": ("slow",),
-    "test_notebooks": ("slow", "notebooks"),
+    "test_notebooks": ("slow", "sandbox", "notebooks"),
     "test_portability": ("slow", "notebooks"),
     "test_release_answers": ("slow",),
 }
@@ -36,7 +36,7 @@ SLOW_TESTS = {
     "test_catalog_nb06::test_a_wrong_or_missing_id_in_the_submission_fails_every_answer_that_needs_it": ("slow",),
     "test_delivery::test_self_check_and_classroom_step_in_student_release": ("slow", "notebooks"),
     "test_delivery::test_saved_outputs_do_not_count_against_dot_release": ("slow", "notebooks"),
-    "test_delivery::test_gradescope_full_marks_and_zero": ("slow", "sandbox", "notebooks"),
+    "test_delivery::test_gradescope_full_marks_zero_and_absent_in_one_submission": ("slow", "sandbox", "notebooks"),
     "test_grading_report::test_cli_writes_every_output_for_the_fixture_solutions": ("slow",),
     "test_grading_report::test_feedback_page_of_a_graded_student_reads_well": ("slow",),
     "test_grading_report::test_feedback_page_in_a_browser_shows_student_text_as_text": ("slow", "browser"),
@@ -64,8 +64,8 @@ SCOPE_SECONDS = {  # a full run of 2026-12-06, 3 workers (benchmarks/bench_suite
     "test_portability::environments": 45, "test_catalog_nb04::verification": 34, "test_portability": 33,
     "test_catalog_nb06::verification": 33, "test_grading_platforms": 32, "test_delivery": 31,
     "test_grading_attacks_course::complex_step": 30, "test_catalog_nb01": 28, "test_catalog_nb03": 27,
-    "test_grading_platforms::budget": 25, "test_grading_verify": 24, "test_notebooks::perfect": 21,
-    "test_catalog_nb04": 20, "test_notebooks::release": 17, "test_grading_attacks_course::bounded": 16,
+    "test_grading_platforms::budget": 25, "test_grading_verify": 24,
+    "test_catalog_nb04": 20, "test_grading_attacks_course::bounded": 16,
     "test_grading_report": 15, "test_release_answers": 13, "test_widgets": 12, "test_grading_attacks::two_runs": 10,
     "test_catalog_nb05": 9, "test_catalog_nb06": 9, "test_capstone": 7, "test_checks": 6, "test_grading_sandbox": 6,
     "test_build": 6, "test_grading_fast_paths": 4, "test_gradcheck": 4, "test_mistakes_engine": 4,
@@ -73,7 +73,7 @@ SCOPE_SECONDS = {  # a full run of 2026-12-06, 3 workers (benchmarks/bench_suite
 OWN_SCOPE = {
     "test_catalog_nb04::test_entry_verification": "verification",
     "test_catalog_nb06::test_entry_verification": "verification",
-    "test_delivery::test_gradescope_full_marks_and_zero": "gradescope",
+    "test_delivery::test_gradescope_full_marks_zero_and_absent_in_one_submission": "gradescope",
     "test_grading_platforms::test_a_time_budget_reports_what_was_graded_and_times_out_the_rest": "budget",
     "test_grading_attacks::test_two_grading_runs_do_not_share_a_sandbox": "two_runs",
     "test_grading_attacks_course::test_a_submission_costs_the_grader_bounded_time_and_memory_and_the_batch_is_graded":
@@ -81,9 +81,6 @@ OWN_SCOPE = {
     "test_grading_attacks_course::test_a_numerical_backward_pass_is_stopped_on_the_large_network_and_told_why":
         "complex_step",
     "test_portability::test_every_compared_output_is_the_same_in_another_numerical_environment": "environments",
-    "test_notebooks::test_perfect_submission_passes_strict_nbval": "perfect",  # its module fixture perfect_submission
-    "test_notebooks::test_solutions_pass_lax_nbval": "perfect",  # solutions_lax reads perfect_submission's run
-    "test_notebooks::test_untouched_release_fails_exactly_at_check_cells": "release",  # untouched_release
 }
 
 # Tests of several modules that read one result of tests/shared_runs.py (a module, or module::test): one scope, so
@@ -94,6 +91,8 @@ SHARED_SCOPE = {
     "test_grading_attacks::test_the_course_answer_is_out_of_reach_in_the_real_course": "course_class",
     "test_grading_attacks::test_the_courses_own_centered_differences_earn_nothing": "course_class",
     "test_grading_attacks_course": "course_class",  # every test of the module but those with an OWN_SCOPE
+    "test_notebooks::test_perfect_submission_passes_strict_nbval": "course_class",
+    "test_notebooks::test_untouched_release_fails_exactly_at_its_exercises": "course_class",
 }
 
 

@@ -331,22 +331,33 @@ def test_self_check_and_classroom_step_in_student_release(student_release, tmp_p
     assert done.returncode == 0, done.stderr[-3000:]
     assert points > 0 and re.search(rf"TOTAL\s+0/{points}\b", done.stdout), done.stdout[-3000:]
 
-    # the Classroom workflow's grading step, as GitHub Actions runs it (bash -e), then the reporter's decoding
+    # the Classroom workflow's grading step, as GitHub Actions runs it (bash -e), then the reporter's decoding, on a
+    # repository where the student pushed the last notebook as handed out and deleted the others (what the step
+    # makes of every untouched notebook: the untouched release of every notebook earns 0 in test_grade's course class)
     yaml = pytest.importorskip("yaml")
-    workflow = yaml.safe_load((folder / ".github" / "workflows" / "classroom.yml").read_text())
+    pushed = tmp_path / "repository"
+    shutil.copytree(folder, pushed)
+    last = RELEASE_NOTEBOOKS[-1]
+    for notebook in RELEASE_NOTEBOOKS[:-1]:
+        (pushed / "notebooks" / notebook).unlink()
+    workflow = yaml.safe_load((pushed / ".github" / "workflows" / "classroom.yml").read_text())
     (job,) = workflow["jobs"].values()
     grading = next(s for s in job["steps"] if "course_utils.grade" in s.get("run", ""))
     output = tmp_path / "github_output"
-    done = run(["bash", "-e", "-c", grading["run"]], cwd=folder,
-               env=clean_env(PYTHONPATH=str(folder), RUNNER_TEMP=str(tmp_path), GITHUB_OUTPUT=str(output)))
+    done = run(["bash", "-e", "-c", grading["run"]], cwd=pushed,
+               env=clean_env(PYTHONPATH=str(pushed), RUNNER_TEMP=str(tmp_path), GITHUB_OUTPUT=str(output)))
     assert done.returncode == 0, done.stderr[-3000:]
     (line,) = output.read_text().splitlines()
     key, value = line.split("=", 1)
     assert key == "result"
     result = json.loads(base64.b64decode(value))  # what the reporter's main.js does with <RUNNER>_RESULTS
     assert result["max_score"] == TOTAL_POINTS and result["status"] in ("fail", "error")
-    assert sum(t["score"] for t in result["tests"]) == 0 and len(result["tests"]) >= len(RELEASE_NOTEBOOKS)
+    assert sum(t["score"] for t in result["tests"]) == 0
+    assert {t["filename"] for t in result["tests"]} == set(RELEASE_NOTEBOOKS)  # every notebook's exercises
     assert all(t["status"] in ("pass", "fail", "error") and t["line_no"] == 0 for t in result["tests"])
+    for t in result["tests"]:
+        said = "NotImplementedError" if t["filename"] == last else f"notebook {t['filename']} is not in the submission"
+        assert said in t["message"], t
     assert "no pristine copy" not in done.stdout  # graded against .release/, not against itself
 
 
@@ -505,20 +516,36 @@ def autograder(bundle, tmp_path):
     return grade
 
 
-def test_gradescope_full_marks_and_zero(autograder, tmp_path):
-    results, done = autograder(class_solutions(tmp_path / "handed-in"))
+def test_gradescope_full_marks_zero_and_absent_in_one_submission(autograder, tmp_path):
+    """One submission: notebook 06 solved (its capstone code issued under the bundle's class key), the release's first
+    notebook as handed out (its stubs raise NotImplementedError), no other notebook. Every exercise of the course is a
+    test (max scores adding up to the course's points): 06's earn every point, the handed-out one's none, saying
+    NotImplementedError, and the absent notebooks' none, saying so. (Every notebook's solution earning every point:
+    test_grade's course class, graded once for the suite.)"""
+    handed_in = tmp_path / "handed-in"
+    handed_in.mkdir()
+    solved = SOLUTION_NOTEBOOKS[-1].name
+    assert solved.startswith("06_") and RELEASE_NOTEBOOKS[0].startswith("00_")
+    (handed_in / solved).write_text(class_solution_text(solved), encoding="utf-8")
+    shutil.copy(build.RELEASE / RELEASE_NOTEBOOKS[0], handed_in / RELEASE_NOTEBOOKS[0])
+    results, _ = autograder(sorted(handed_in.iterdir()))
     assert_gradescope_results(results)
-    assert results["score"] == TOTAL_POINTS, (results["output"], [(t["name"], t["output"]) for t in results["tests"]
-                                                                  if t["status"] != "passed"])
-    assert all(t["status"] == "passed" for t in results["tests"])
 
-    # the release's first notebook as handed out (its stubs raise NotImplementedError), the others not handed in: every
-    # exercise fails (the untouched release of every notebook earns 0 in test_grade's course class)
-    results, _ = autograder(sorted(build.RELEASE.glob("*.ipynb"))[:1])
-    assert_gradescope_results(results)
-    assert results["score"] == 0 and all(t["status"] == "failed" for t in results["tests"])
-    first = [t for t in results["tests"] if RELEASE_NOTEBOOKS[0].removesuffix(".ipynb") in t["name"]]
-    assert first and all("NotImplementedError" in t["output"] for t in first), first
+    def tests_of(name):
+        found = [t for t in results["tests"] if t["name"].startswith(name.removesuffix(".ipynb") + " / ")]
+        assert found, (name, [t["name"] for t in results["tests"]])
+        return found
+
+    full = tests_of(solved)
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] > 0 for t in full), full
+    assert results["score"] == sum(t["max_score"] for t in full)
+    for t in tests_of(RELEASE_NOTEBOOKS[0]):
+        assert t["status"] == "failed" and t["score"] == 0 and "NotImplementedError" in t["output"], t
+    for name in RELEASE_NOTEBOOKS[1:-1]:
+        for t in tests_of(name):
+            assert t["status"] == "failed" and t["score"] == 0 and f"notebook {name} is not in the submission" in \
+                t["output"], t
+    assert len(results["tests"]) == sum(len(tests_of(n)) for n in RELEASE_NOTEBOOKS)
 
     # without bubblewrap, and with Ubuntu 22.04's bubblewrap 0.6.1: tests/test_grading_platforms.py
 

@@ -385,7 +385,7 @@ def test_attack_earns_nothing(course_class, key):
 # notebooks' cells take about a second; the numerical pass on the large network, hundreds of thousands of forward
 # passes, would take many minutes)
 COMPLEX_STEP = {NB4: {"ex-backward-propagation-n": COMPLEX_STEP_04}, NB6: {"ex-fixed-backward": COMPLEX_STEP_06}}
-COMPLEX_STEP_TIMEOUT = 20  # seconds per cell and per verification call
+COMPLEX_STEP_TIMEOUT = 10  # seconds per cell and per verification call
 
 
 def test_a_numerical_backward_pass_is_stopped_on_the_large_network_and_told_why(tmp_path):

@@ -1,33 +1,39 @@
 """The notebooks under nbval, the way the grader runs them.
 
 (a) The perfect submission -- the release (notebooks/) with its exercise cells replaced, by cell id,
-    by those of the reference solutions (solutions/) -- passes strict `pytest --nbval`: every
-    cell runs and every stored reference output is reproduced. The solutions themselves pass
-    `--nbval-lax` (they store no outputs; every cell must run without error): their code cells are the perfect
-    submission's, so where strict nbval passed every one, that run stands for the lax one (solutions_lax).
-(b) The untouched release under strict nbval: every check cell fails with the stub's
-    NotImplementedError and every other cell passes (demos never call the student's functions).
+    by those of the reference solutions (solutions/) -- passes strict nbval: every exercise passes and every stored
+    reference output of a demo cell is reproduced (a demo cell whose output differs is a note of the notebook).
+(b) The untouched release: every exercise fails with the stub's NotImplementedError and every demo cell passes
+    (demos never call the student's functions).
 
-The merge and the nbval run are authoring.portability's, which also re-runs (a) in other numerical
-environments (tests/test_portability.py).
+Both are the grader's own nbval runs: the course class (tests/shared_runs.py) grades solutions/ -- which the grader
+merges into the release exactly as merge_solutions does -- and the untouched release, once for the suite; these
+tests read its report, notebook by notebook. The solutions run as their own notebooks (nbval-lax) run the same code
+cells (test_the_perfect_submission_runs_the_solutions_own_cells). The same perfect submission is re-run with plain
+nbval in other numerical environments by authoring.portability (tests/test_portability.py).
 """
 
 import nbformat
 import pytest
+import shared_runs
 
 from authoring import build
-from authoring.portability import code_cell_ids, merge_solutions, run_nbval
+from authoring.portability import merge_solutions
 
 ROOT = build.ROOT
 RELEASE_NOTEBOOKS = sorted(build.RELEASE.glob("[0-9][0-9]_*.ipynb"))
 
 
 @pytest.fixture(scope="module")
-def perfect_submission(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("perfect")
-    for path in RELEASE_NOTEBOOKS:
-        nbformat.write(merge_solutions(path, build.SOLUTIONS / path.name), str(folder / path.name))
-    return run_nbval(folder, "--nbval")
+def course_class(tmp_path_factory):
+    return shared_runs.course_class(tmp_path_factory)["report"]
+
+
+def graded(report, student, path):
+    """(the student's records of the notebook at path, the notebook's notes) in the course class's report."""
+    records = [r for r in report.records if r.student == student and r.notebook == path.name]
+    (notes,) = [n["notes"] for n in report.notebooks if n["student"] == student and n["notebook"] == path.name]
+    return records, notes
 
 
 def nbval_view(notebook):
@@ -45,74 +51,32 @@ def same_cells_as_the_perfect_submission(path):
                                  == nbval_view(nbformat.read(str(path), as_version=4)))
 
 
-@pytest.fixture(scope="module")
-def solutions_lax(perfect_submission, tmp_path_factory):
-    """{notebook: {cell id: (outcome, message)}} of the solutions under `pytest --nbval-lax`.
-
-    The perfect submission runs the solutions' own code cells (merge_solutions takes the exercise cells from the
-    solutions; the build writes every other cell from them). When every solution has the same cells as its perfect
-    submission (same_cells_as_the_perfect_submission) and strict nbval ran and passed every one of them, lax nbval
-    -- the same cells run the same way, fewer outputs compared -- passes them too: the strict run is read. Else lax
-    nbval runs on the solutions themselves."""
-    solutions = sorted(build.SOLUTIONS.glob("*.ipynb"))
-    if all(same_cells_as_the_perfect_submission(path) and path.name in perfect_submission
-           and set(perfect_submission[path.name]) == set(code_cell_ids(path))
-           and not _failures(perfect_submission[path.name]) for path in solutions):
-        return {path.name: perfect_submission[path.name] for path in solutions}
-    folder = tmp_path_factory.mktemp("solutions")
-    for path in solutions:
-        (folder / path.name).write_bytes(path.read_bytes())
-    return run_nbval(folder, "--nbval-lax")
-
-
-@pytest.fixture(scope="module")
-def untouched_release(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("release")
-    for path in RELEASE_NOTEBOOKS:
-        (folder / path.name).write_bytes(path.read_bytes())
-    return run_nbval(folder, "--nbval")
-
-
-def _failures(results):
-    return {cid: message[:1500] for cid, (outcome, message) in results.items() if outcome != "passed"}
-
-
 pytestmark = pytest.mark.skipif(not RELEASE_NOTEBOOKS, reason="no release notebooks; run python -m authoring.build")
 
 
 @pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=lambda p: p.name)
-def test_perfect_submission_passes_strict_nbval(perfect_submission, path):
-    results = perfect_submission[path.name]
-    assert set(results) == set(code_cell_ids(path)), "nbval did not run every code cell"
-    assert not _failures(results)
+def test_perfect_submission_passes_strict_nbval(course_class, path):
+    records, notes = graded(course_class, "solutions", path)
+    exercises = [c for c in nbformat.read(str(path), as_version=4).cells if build.is_exercise(c)]
+    assert len(records) == len(exercises) > 0, f"{path.name}: {len(records)} records for {len(exercises)} exercises"
+    assert [(r.exercise, r.status, r.message[:500]) for r in records if r.status != "passed"] == []
+    assert notes == [], f"{path.name}: {notes}"
 
 
 @pytest.mark.parametrize("path", sorted(build.SOLUTIONS.glob("*.ipynb")), ids=lambda p: p.name)
 def test_the_perfect_submission_runs_the_solutions_own_cells(path):
-    """What lets solutions_lax read the strict run: nbval runs each solution as its perfect submission."""
+    """nbval runs each solution as its perfect submission: the solutions pass lax nbval where (a) passes."""
     assert same_cells_as_the_perfect_submission(path)
 
 
-@pytest.mark.parametrize("path", sorted(build.SOLUTIONS.glob("*.ipynb")), ids=lambda p: p.name)
-def test_solutions_pass_lax_nbval(solutions_lax, path):
-    results = solutions_lax[path.name]
-    assert set(results) == set(code_cell_ids(path))
-    assert not _failures(results)
-
-
 @pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=lambda p: p.name)
-def test_untouched_release_fails_exactly_at_check_cells(untouched_release, path):
-    nb = nbformat.read(str(path), as_version=4)
-    checks = {c.id for c in nb.cells if build.is_check(c)}
-    results = untouched_release[path.name]
-    assert set(results) == set(code_cell_ids(path))
-    assert checks, f"{path.name} has no check cell"
-    for cid, (outcome, message) in results.items():
-        if cid in checks:
-            assert outcome == "failed" and "NotImplementedError" in message, \
-                f"{path.name}: check cell {cid!r} should fail with NotImplementedError, got {outcome}: {message[:500]}"
-        else:
-            assert outcome == "passed", f"{path.name}: cell {cid!r} should pass untouched, got: {message[:1500]}"
+def test_untouched_release_fails_exactly_at_its_exercises(course_class, path):
+    records, notes = graded(course_class, "untouched", path)
+    assert records, f"{path.name} has no exercise"
+    for r in records:
+        assert (r.status, r.points) == ("error", 0) and r.message.startswith("NotImplementedError"), \
+            f"{path.name}: exercise {r.exercise!r} should fail with NotImplementedError, got {r.status}: {r.message[:500]}"
+    assert notes == [], f"{path.name}: a demo cell should pass untouched: {notes}"
 
 
 def test_merge_takes_exercise_cells_by_id(tmp_path):
