@@ -78,7 +78,7 @@ def check_network_inputs(X, Y, parameters):
     Y = np.asarray(Y)
     if Y.size != m or Y.ndim > 2 or (Y.ndim == 2 and Y.shape[0] != 1):
         raise ValueError(f"Y must have shape (1, m) or (m,) with m = {m} (the columns of X), got shape {Y.shape}")
-    if not np.issubdtype(Y.dtype, np.number) or not np.all((Y == 0) | (Y == 1)):
+    if not np.issubdtype(Y.dtype, np.number) or not np.logical_and.reduce((Y == 0) | (Y == 1), axis=None):
         raise ValueError("Y must hold labels 0 or 1")
     check_mapping(parameters, "parameters")
     names = parameter_order(parameters, "parameters")
@@ -224,11 +224,12 @@ def forward_propagation_n(X, Y, parameters):
     Returns (cost, cache): cost a float; cache the tuple
     (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) of the original assignment.
     """
-    _, _, L, _ = check_network_inputs(X, Y, parameters)
+    X, Y, L, _ = check_network_inputs(X, Y, parameters)
     if L != 3:
         raise ValueError(f"parameters must describe 3 layers (W1..W3, b1..b3), got {L}; "
                          "use forward_propagation_deep for other depths")
-    cost, deep = forward_propagation_deep(X, Y, parameters, cost_formula="classic")
+    # forward_propagation_deep(X, Y, parameters, cost_formula="classic"), its arguments checked once
+    cost, deep = _forward_deep(X, Y, L, parameters, 0.0, 1.0, 0, "classic")
     cache = tuple(x for l in (1, 2, 3) for x in (deep.Z[l], deep.A[l], parameters[f"W{l}"], parameters[f"b{l}"]))
     return cost, cache
 

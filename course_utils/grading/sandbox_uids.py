@@ -84,19 +84,23 @@ def uid_command(argv, *, uid, cwd, env=None, limits=LIMITS):
 
 
 def _processes_of(uids):
-    """{pid: uid} of the live processes whose real or effective uid is in uids (zombies left out)."""
+    """{pid: uid} of the live processes whose real or effective uid is in uids (zombies left out).
+
+    Read from /proc/PID/status, whose lines a process cannot forge: its name is the only text it sets there, the
+    kernel escapes a newline in it, and the State and Uid lines come after it (the last of each is read)."""
     found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/status", encoding="utf-8", errors="replace") as handle:
-                fields = dict(line.split(":", 1) for line in handle.read().splitlines() if ":" in line)
+            with open(f"/proc/{entry}/status", "rb") as handle:
+                text = handle.read()
         except OSError:
             continue
-        if fields.get("State", "").strip().startswith("Z"):
+        state, uid = text.rfind(b"\nState:"), text.rfind(b"\nUid:")
+        if uid < 0 or (state >= 0 and text[state + 7:state + 12].lstrip().startswith(b"Z")):
             continue
-        ids = [int(x) for x in fields.get("Uid", "").split()[:2]]
+        ids = [int(x) for x in text[uid + 5:text.find(b"\n", uid + 5)].split()[:2]]
         hit = next((u for u in ids if u in uids), None)
         if hit is not None:
             found[int(entry)] = hit
