@@ -5,15 +5,19 @@
 - harness_run.stream's `enough`: a verification run stops once no call still to come can change a verdict (every one
   left belongs to an exercise that has failed), and counts as done;
 - run.matplotlib_cache: the font cache is built once per grader process;
-- scan_process: a process that never started a parser leaves the parser's cgroups alone when it exits.
+- scan_process: a process that never started a parser leaves the parser's cgroups alone when it exits;
+- bytecode: the package's bytecode is written once, before any sandbox (which cannot write it), and a verification
+  run gets that of its own modules (tests/test_grading_sandbox.py, test_package_subset), also in the copies a run
+  without namespaces makes.
 """
 import base64
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from course_utils.grading import harness_codec, run, sandbox, scan_process, verify
+from course_utils.grading import bytecode, harness_codec, harness_run, run, sandbox, scan_process, verify
 
 
 @pytest.mark.parametrize("value", [
@@ -112,3 +116,45 @@ def test_a_process_that_started_no_parser_leaves_the_parsers_cgroups_alone(monke
 
     monkeypatch.setattr(sandbox, "remove_cgroups", refuse)
     scan_process._Parser().close()
+
+
+def test_the_package_bytecode_is_written_where_missing_or_stale_and_named_module_by_module(tmp_path):
+    import importlib.util
+    import os
+
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    for name in ("a.py", "b.py", "sub/c.py"):
+        (package / name).write_text(f"VALUE = {name!r}\n")
+    pyc = {name: Path(importlib.util.cache_from_source(str(package / name))) for name in ("a.py", "b.py", "sub/c.py")}
+    assert not any(p.exists() for p in pyc.values())
+    assert bytecode.ensure(package)
+    assert all(p.is_file() for p in pyc.values())
+    assert bytecode.cached(["b.py", "sub/c.py", "sub", "missing.py"], package) == [pyc["b.py"], pyc["sub/c.py"]]
+    # stale bytecode is written again (Python would compile a module whose source is newer than its bytecode)
+    os.utime(package / "a.py", (2_000_000_000, 2_000_000_000))
+    bytecode.ensure.cache_clear()
+    before = pyc["a.py"].read_bytes()
+    assert bytecode.ensure(package) and pyc["a.py"].read_bytes() != before
+
+
+def test_a_run_without_namespaces_gets_the_bytecode_of_its_module_copies(tmp_path):
+    """The modules a run without namespaces copies keep their modification times, so their bytecode, copied beside
+    them, is current for the copies: Python loads it instead of compiling them."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    bytecode.ensure()
+    modules = ["__init__.py", "_validate.py", "vectors.py"]
+    package = tmp_path / "lib" / "course_utils"
+    package.mkdir(parents=True)
+    for name in modules:
+        shutil.copy2(sandbox.PACKAGE / name, package / name)
+    harness_run._copy_bytecode(bytecode.cached(modules), package)
+    done = subprocess.run([sys.executable, "-v", "-c", "import course_utils.vectors as v; print(v.__file__)"],
+                          capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(tmp_path / "lib")))
+    assert done.stdout.strip() == str(package / "vectors.py"), done.stderr[-2000:]
+    for name in modules:
+        assert f"code object from '{package / '__pycache__' / name[:-3]}." in done.stderr, name

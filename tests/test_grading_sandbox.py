@@ -10,6 +10,7 @@ Ubuntu 22.04's 0.6.1 (Gradescope's image: no --size; found beside the checkout, 
 and any named in GRADER_TEST_BWRAPS (e.g. Debian 11's 0.4.1: no --perms, --clearenv, --size either).
 """
 import fcntl
+import importlib.util
 import json
 import os
 import signal
@@ -342,6 +343,17 @@ def test_package_subset(uid):
         import course_utils
         out["ls"] = sorted(os.listdir(course_utils.__path__[0]))
         out["read"] = attempt(open, os.path.join(course_utils.__path__[0], "gradcheck.py"))
+        cache = os.path.join(course_utils.__path__[0], "__pycache__")
+        out["cache"] = sorted(os.listdir(cache))
+        out["read_bytecode"] = attempt(open, importlib.util.cache_from_source(os.path.join(course_utils.__path__[0],
+                                                                                          "gradcheck.py")))
+        import struct
+        out["current"] = {}  # each bytecode file records its source's mtime and size: Python loads it, compiles nothing
+        for name in out["cache"]:
+            source = os.path.join(course_utils.__path__[0], name.split(".")[0] + ".py")
+            with open(os.path.join(cache, name), "rb") as f:
+                _, flags, mtime, size = struct.unpack("<4sLLL", f.read(16))
+            out["current"][name] = (flags, mtime, size) == (0, int(os.stat(source).st_mtime), os.stat(source).st_size)
         sys.path[:] = [p for p in sys.path if "work" not in p or "site-packages" in p]  # try the installed copy
         for m in [m for m in sys.modules if m.startswith("course_utils")]:
             del sys.modules[m]
@@ -353,8 +365,12 @@ def test_package_subset(uid):
                               "course_utils.checks": "ModuleNotFoundError",
                               "course_utils.grading": "ModuleNotFoundError",
                               "course_utils.grading.sandbox": "ModuleNotFoundError"}
-    assert out["ls"] == sorted(MODULES)
+    assert out["ls"] == sorted([*MODULES, "__pycache__"])
     assert out["read"] == "ENOENT"
+    # their bytecode (course_utils.grading.bytecode), current, and no other module's
+    assert out["cache"] == sorted(Path(importlib.util.cache_from_source(str(PACKAGE / m))).name for m in MODULES)
+    assert out["current"] == {name: True for name in out["cache"]}
+    assert out["read_bytecode"] == "ENOENT"
     assert out["again"] == "ModuleNotFoundError"
 
 

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from course_utils.grading import harness, harness_codec, harness_providers, sandbox
+from course_utils.grading import bytecode, harness, harness_codec, harness_providers, sandbox
 
 HARNESS = tuple(Path(m.__file__).resolve() for m in (harness, harness_codec, harness_providers))  #: copied to each run
 MAX_OUTPUT = 160 * 2 ** 20  # bytes read back from one verification run (each line at most harness.MAX_LINE)
@@ -45,10 +45,11 @@ def run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeout
     (folder / "request.json").write_text(json.dumps({k: v for k, v in request.items() if k != "calls"}),
                                          encoding="utf-8")
     for path in HARNESS:  # harness.py imports its siblings from its own folder (/verify in the sandbox)
-        shutil.copy2(path, folder / path.name)
+        shutil.copy2(path, folder / path.name)  # the same modification time: their bytecode holds for the copies
+    _copy_bytecode(bytecode.cached([p.relative_to(sandbox.PACKAGE).as_posix() for p in HARNESS[1:]]), folder)
     os.chmod(folder, 0o755)
     for f in folder.iterdir():
-        os.chmod(f, 0o644)
+        os.chmod(f, 0o755 if f.is_dir() else 0o644)
     if mode == "bwrap":
         argv = sandbox.command([sys.executable, "/verify/harness.py", "/verify/request.json"], uid=uid,
                                package=list(modules), ro=[(str(folder), "/verify")], as_pid_1=True)
@@ -58,6 +59,7 @@ def run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeout
         package.mkdir(parents=True)
         for name in modules:
             shutil.copy2(sandbox.PACKAGE / name, package / name)
+        _copy_bytecode(bytecode.cached(modules), package)
         for entry in [folder / "lib", package, *package.iterdir()]:
             os.chmod(entry, 0o755 if entry.is_dir() else 0o644)
         if mode == "uids":  # as an unprivileged uid with an empty environment and a home of its own
@@ -85,6 +87,15 @@ def run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeout
         stop()
     shutil.rmtree(folder, ignore_errors=True)
     return events, problem
+
+
+def _copy_bytecode(files, folder):
+    """Copy bytecode files (bytecode.cached) into folder/__pycache__, for module copies in folder."""
+    if files:
+        (folder / "__pycache__").mkdir(exist_ok=True)
+        for pyc in files:
+            shutil.copy2(pyc, folder / "__pycache__" / pyc.name)
+            os.chmod(folder / "__pycache__" / pyc.name, 0o644)
 
 
 def _exited(pid, patience):

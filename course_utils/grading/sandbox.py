@@ -45,6 +45,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_utils.grading import bytecode
 from course_utils.grading.sandbox_limits import (  # noqa: F401
     CGROUP_CONTROLLERS,
     CGROUP_PREFIX,
@@ -298,6 +299,7 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
     bw = bwrap()
     if bw is None:
         raise RuntimeError("bubblewrap (bwrap) is not installed")
+    bytecode.ensure()  # before the first sandbox: none can write it
     root = os.geteuid() == 0
     prelude = _needs_prelude(bw)
     perms = (lambda mode: ["--perms", mode]) if bw.has("--perms") else (lambda mode: [])
@@ -322,6 +324,11 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
         args += perms("0755") + ["--tmpfs", str(PACKAGE)]
         for name in package:
             args += ["--ro-bind", str(PACKAGE / name), str(PACKAGE / name)]
+        for pyc in bytecode.cached(package):  # their bytecode only (bytecode.py)
+            if str(pyc.parent) not in made:
+                made.add(str(pyc.parent))
+                args += perms("0755") + ["--dir", str(pyc.parent)]
+            args += ["--ro-bind", str(pyc), str(pyc)]
         args += ["--remount-ro", str(PACKAGE)]
     for outside, inside in ro:
         args += ["--ro-bind", str(outside), str(inside)]
