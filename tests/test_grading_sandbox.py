@@ -43,6 +43,7 @@ TEST_UIDS = {name: n for n, name in enumerate([
 TEST_UIDS["test_other_sandbox_is_invisible_b"] = len(TEST_UIDS)
 TEST_UIDS["test_tmp_is_private_b"] = len(TEST_UIDS)
 TEST_UIDS["test_a_spinning_fork_bomb_gets_one_cpu_and_a_memory_hog_its_limit_in_total"] = len(TEST_UIDS)
+TEST_UIDS["test_a_kernel_runs_without_the_debugger"] = len(TEST_UIDS)
 # the bubblewraps every test runs with; each shifts the test uids by 25 (so they never meet under xdist)
 BWRAPS = ["installed", "ubuntu-0.6.1"] + [f"other:{p}" for p in other_bwraps()][:2]
 SHIFT = 0
@@ -380,6 +381,23 @@ def test_package_all(uid):
         out["file"] = course_utils.checks.__file__
     """, uid)
     assert out["file"] == str(PACKAGE / "checks" / "__init__.py")
+
+
+def test_a_kernel_runs_without_the_debugger(uid):
+    """A graded kernel's sandbox shows the installed debugpy as an empty, read-only folder: ipykernel starts without
+    its debugger (nbval never debugs), and nothing can be put there."""
+    from course_utils.grading import nbval_plugin
+
+    hidden = nbval_plugin.kernel_hidden()
+    assert hidden and all(os.listdir(p) for p in hidden)  # installed with ipykernel, and not empty outside
+    out = run(f"""
+        import ipykernel.debugger
+        out["debugger"] = ipykernel.debugger._is_debugpy_available
+        out["listed"] = [os.listdir(p) for p in {hidden!r}]
+        out["write"] = attempt(write, os.path.join({hidden[0]!r}, "x.py"))
+    """, uid, hidden=hidden)
+    assert out == {"debugger": False, "listed": [[]] * len(hidden), "write": out["write"]}
+    assert out["write"] in REFUSED
 
 
 def test_cannot_see_or_signal_outside(uid):

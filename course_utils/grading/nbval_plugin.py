@@ -12,6 +12,7 @@ The plugin, when given ``--grader-results FILE``:
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tempfile
@@ -125,6 +126,14 @@ def _patch_await_reply():
 KERNEL_OPTIONS = ("--InteractiveShell.automagic=False", "--InteractiveShell.autocall=0")
 
 
+def kernel_hidden():
+    """Folders a sandboxed kernel sees empty: the installed debugpy, ipykernel's debugger. nbval never debugs; without
+    it a kernel opens no debug socket and starts on less CPU (0.44 s instead of 0.49 s, importing numpy, on the 2-core
+    development machine)."""
+    found = importlib.util.find_spec("debugpy")
+    return list(found.submodule_search_locations or []) if found else []
+
+
 def _kernel_uid(spec):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return int(spec["uid"]) + (int(worker[2:]) if worker[2:].isdigit() else 0)
@@ -179,7 +188,7 @@ def _patch_start_new_kernel(spec):
         else:
             argv = sandbox.command([spec["python"], "-m", "ipykernel_launcher", "-f", "{connection_file}",
                                     *KERNEL_OPTIONS], uid=uid, workdir=spec["support"], rw=[str(sockets)],
-                                   mpl_cache=spec.get("mpl_cache"))
+                                   mpl_cache=spec.get("mpl_cache"), hidden=kernel_hidden())
 
         class SandboxSpecs(KernelSpecManager):
             def get_kernel_spec(self, name):

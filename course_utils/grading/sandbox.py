@@ -280,7 +280,7 @@ def _base_env(env):
 
 
 def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, limits=LIMITS, mpl_cache=None,
-            as_pid_1=False):
+            as_pid_1=False, hidden=()):
     """The argv that runs `argv` in a new sandbox, made with the bubblewrap on PATH (see bwrap()).
 
     uid -- the unprivileged uid it runs as (one per concurrent sandbox)
@@ -293,6 +293,7 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
     mpl_cache -- a matplotlib font cache file (matplotlib_cache) bound read-only into /tmp/matplotlib
     as_pid_1 -- argv is the PID namespace's init (bwrap --as-pid-1, where this bubblewrap has it): no process of the
         sandbox can signal it but with a signal it handles (the verification harness's supervisor)
+    hidden -- folders of the Python installation shown empty (a kernel's debugger: nbval_plugin.KERNEL_HIDDEN)
 
     Options this bubblewrap lacks are made up for (FALLBACKS); RuntimeError when there is no bubblewrap.
     """
@@ -332,6 +333,8 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
         args += ["--remount-ro", str(PACKAGE)]
     for outside, inside in ro:
         args += ["--ro-bind", str(outside), str(inside)]
+    for p in hidden:
+        args += perms("0755") + ["--tmpfs", str(p), "--remount-ro", str(p)]
     for p in rw:
         args += ["--bind", str(p), str(p)]
     if mpl_cache is not None:
