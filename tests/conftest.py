@@ -60,15 +60,15 @@ SLOW_CASES = {
 # own, which another worker can run beside its module's other tests; tests that name the same scope share it (and a
 # module fixture only they use). A renamed test simply goes back to its module's scope.
 SCOPE_SECONDS = {  # a full run of 2026-12-06, 3 workers (benchmarks/bench_suite.py --from-durations)
-    "@course_class": 110, "test_grade": 64, "test_grading_attacks": 59, "test_browser": 56, "test_delivery::gradescope": 49,
-    "test_portability::environments": 45, "test_catalog_nb04::verification": 34, "test_portability": 33,
-    "test_catalog_nb06::verification": 33, "test_grading_platforms": 32, "test_delivery": 31,
-    "test_grading_attacks_course::complex_step": 30, "test_catalog_nb01": 28, "test_catalog_nb03": 27,
-    "test_grading_platforms::budget": 25, "test_grading_verify": 24,
-    "test_catalog_nb04": 20, "test_grading_attacks_course::bounded": 16,
-    "test_grading_report": 15, "test_release_answers": 13, "test_widgets": 12, "test_grading_attacks::two_runs": 10,
-    "test_catalog_nb05": 9, "test_catalog_nb06": 9, "test_capstone": 7, "test_checks": 6, "test_grading_sandbox": 6,
-    "test_build": 6, "test_grading_fast_paths": 4, "test_gradcheck": 4, "test_mistakes_engine": 4,
+    "@course_class": 107, "test_grade": 63, "test_grading_attacks": 62, "test_browser": 56,
+    "test_portability::environments": 52, "test_catalog_nb06::verification": 32, "test_grading_platforms": 30,
+    "test_catalog_nb04::verification": 27, "test_grading_platforms::budget": 25, "test_grading_verify": 25,
+    "test_delivery": 24, "test_portability": 23, "test_catalog_nb03": 21, "test_catalog_nb01": 18,
+    "test_grading_attacks_course::bounded": 17, "test_grading_attacks_course::complex_step": 15,
+    "test_release_answers": 15, "test_grading_report": 15, "test_delivery::gradescope": 14, "test_widgets": 13,
+    "test_catalog_nb04": 12, "test_grading_attacks::two_runs": 9, "test_grading_sandbox": 8, "test_catalog_nb05": 7,
+    "test_capstone": 6, "test_build": 6, "test_catalog_nb06": 5, "test_checks": 4, "test_grading_fast_paths": 4,
+    "test_mistakes_engine": 4
 }
 OWN_SCOPE = {
     "test_catalog_nb04::test_entry_verification": "verification",
