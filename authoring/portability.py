@@ -34,6 +34,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.grading.run import without_rfc3987
+
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements.txt"
 CACHE = ROOT / ".cache"  # the oldest numpy, installed once (git-ignored)
@@ -85,15 +87,16 @@ def run_nbval(folder, mode="--nbval", environment=None, timeout=900):
     report = folder / "report.xml"
     env = {k: v for k, v in os.environ.items() if not k.startswith(BLAS_SETTINGS)}
     env.update(environment.env)
-    env["PYTHONPATH"] = os.pathsep.join([*map(str, environment.path), str(ROOT), *filter(None, [
-        os.environ.get("PYTHONPATH")])])
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", mode, "-p", "no:cacheprovider", "-p", "no:xdist",
-         f"--nbval-cell-timeout={CELL_TIMEOUT}", f"--nbval-kernel-startup-timeout={KERNEL_STARTUP_TIMEOUT}",
-         "-q", f"--junitxml={report}", "--rootdir", str(folder),
-         "-c", str(folder / "pytest.ini"), str(folder)],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="portability-path-") as shim:  # without_rfc3987: as the grader's runs
+        env["PYTHONPATH"] = os.pathsep.join([*map(str, environment.path), str(without_rfc3987(shim)), str(ROOT),
+                                             *filter(None, [os.environ.get("PYTHONPATH")])])
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", mode, "-p", "no:cacheprovider", "-p", "no:xdist",
+             f"--nbval-cell-timeout={CELL_TIMEOUT}", f"--nbval-kernel-startup-timeout={KERNEL_STARTUP_TIMEOUT}",
+             "-q", f"--junitxml={report}", "--rootdir", str(folder),
+             "-c", str(folder / "pytest.ini"), str(folder)],
+            cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
     if not report.exists():
         raise PortabilityError(f"pytest {mode} did not run ({environment.name}):\n{done.stdout[-3000:]}\n"
                                f"{done.stderr[-3000:]}")

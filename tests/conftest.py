@@ -12,8 +12,14 @@ A module listed in MODULE_MARKERS carries its markers on every test; SLOW_TESTS 
 other modules (module::test, parametrized tests by their function's name), SLOW_CASES slow parametrized cases.
 """
 import os
+import sys
 
 import pytest
+
+# jsonschema (which nbformat imports) imports rfc3987_syntax, when installed, for one string format nbformat never
+# checks, at about a second of CPU in every test process; the grader's own nbval runs leave it out too
+# (course_utils.grading.run.without_rfc3987)
+sys.modules.setdefault("rfc3987_syntax", None)
 
 MODULE_MARKERS = {
     "test_browser": ("slow", "browser", "notebooks"),

@@ -77,12 +77,18 @@ def clean_env(workdir):
            if not k.startswith("PYTEST_") and k not in ("MPLBACKEND", "JPY_PARENT_PID")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # load only nbval (+ xdist): faster and reproducible
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
-    shim = Path(workdir) / "_grader_path"
-    shim.mkdir(exist_ok=True)
-    (shim / "rfc3987_syntax.py").write_text(_NO_RFC3987, encoding="utf-8")
-    paths = [str(shim), str(sandbox.PACKAGE.parent), env.get("PYTHONPATH")]
+    paths = [str(without_rfc3987(workdir)), str(sandbox.PACKAGE.parent), env.get("PYTHONPATH")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     return env
+
+
+def without_rfc3987(folder):
+    """A folder (made in folder) to put first on PYTHONPATH: a pytest + nbval process started with it skips importing
+    rfc3987_syntax (jsonschema, which nbformat imports, would spend about a second of CPU on it)."""
+    shim = Path(folder) / "_grader_path"
+    shim.mkdir(exist_ok=True)
+    (shim / "rfc3987_syntax.py").write_text(_NO_RFC3987, encoding="utf-8")
+    return shim
 
 
 _RUNNING = set()  # pytest subprocesses still running, stopped if grading is interrupted
