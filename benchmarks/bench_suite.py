@@ -35,6 +35,26 @@ Second round (a fresh clone of the day's commits, nothing else running; `pytest 
     time (the same commit's runs differ by a tenth: the machine is shared);
   the cells reach the harness as Python from the parser process: the harness processes' CPU 132 s -> 86 s over a
     whole run (sampled from /proc), the suite 322 to 328 s.
+
+Third round (the same way, one commit at a time in a second clone; the CPU of every process sampled from /proc):
+  before it: 293 to 361 s for one commit (f82d65d); 584 CPU-seconds busy of 2 x 293 s: the graded kernels 152 s
+    (178 of them), the test workers 138 s, the verification harness 57 s (699 runs), the grader's nbval processes
+    36 s, Chromium 33 s;
+  fewer course notebooks executed: Gradescope's full marks, zero and absent notebooks in one submission of two
+    notebooks (48 s -> 14 to 19 s), the Classroom step on a repository of one notebook (30 s -> 16 to 19 s),
+    test_notebooks reading the course class's strict nbval runs instead of two nbval runs of its own (about 48 s),
+    the portability build test also showing the check is not blind (three nbval runs fewer), the complex-step
+    attacker cut at 10 s instead of 20 (two calls that keep a core busy): 293 to 326 s;
+  the gradient check's hot path: forward_propagation_n checked its arguments a second time through
+    forward_propagation_deep, finite checks went through ndarray.all's Python layer (one J(theta) of the classic
+    network 78 -> 53 microseconds) and the uid scan parsed every line of /proc/PID/status: 266 to 271 s;
+  the bytecode of course_utils written once by the grader (grading/bytecode.py: sandboxes cannot write it, so each
+    kernel and verification run compiled the modules it imported) and kernels started without ipykernel's debugger
+    (0.49 -> 0.44 s of CPU per kernel): the kernels' CPU 139 -> 123 s, the suite 257 s (735 s of test time,
+    502 CPU-seconds busy of 2 x 260 s); a fresh clone's `bash .ci/run` 4 min 46 s, 4 min 20 s of it the tests;
+  no test process and no portability nbval run importing rfc3987_syntax (a second of CPU each, for jsonschema; the
+    grader's own nbval runs already left it out): the plain nbval processes' CPU 15 -> 5 s, the suite 247 s
+    (470 CPU-seconds busy of 2 x 248 s).
 """
 import argparse
 import json

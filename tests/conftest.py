@@ -16,8 +16,8 @@ import sys
 
 import pytest
 
-# jsonschema (which nbformat imports) imports rfc3987_syntax, when installed, for one string format nbformat never
-# checks, at about a second of CPU in every test process; the grader's own nbval runs leave it out too
+# jsonschema (which nbformat imports) imports rfc3987_syntax, when installed, for the "iri" string format, which no
+# notebook schema uses, at about a second of CPU in every test process; the grader's own nbval runs leave it out too
 # (course_utils.grading.run.without_rfc3987)
 sys.modules.setdefault("rfc3987_syntax", None)
 

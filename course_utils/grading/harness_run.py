@@ -38,6 +38,7 @@ def run_harness(request, workdir, uid, sandboxed, modules, timeout, call_timeout
 
     enough -- see stream: the run ends as soon as it says the remaining calls cannot change a verdict."""
     mode = _mode(sandboxed)
+    bytecode.ensure()  # the bytecode copied and bound below
     folder = Path(tempfile.mkdtemp(prefix="verify-", dir=workdir))
     # the calls and a per-run token go to the harness's supervisor on its stdin: in no file the worker could read
     token = secrets.token_hex(16)

@@ -293,7 +293,7 @@ def command(argv, *, uid, workdir=None, package="all", rw=(), ro=(), env=None, l
     mpl_cache -- a matplotlib font cache file (matplotlib_cache) bound read-only into /tmp/matplotlib
     as_pid_1 -- argv is the PID namespace's init (bwrap --as-pid-1, where this bubblewrap has it): no process of the
         sandbox can signal it but with a signal it handles (the verification harness's supervisor)
-    hidden -- folders of the Python installation shown empty (a kernel's debugger: nbval_plugin.KERNEL_HIDDEN)
+    hidden -- folders of the Python installation shown empty (a kernel's debugger: nbval_plugin.kernel_hidden)
 
     Options this bubblewrap lacks are made up for (FALLBACKS); RuntimeError when there is no bubblewrap.
     """
