@@ -47,12 +47,12 @@ Third round (the same way, one commit at a time in a second clone; the CPU of ev
     attacker cut at 10 s instead of 20 (two calls that keep a core busy): 293 to 326 s;
   the gradient check's hot path: forward_propagation_n checked its arguments a second time through
     forward_propagation_deep, finite checks went through ndarray.all's Python layer (one J(theta) of the classic
-    network 78 -> 53 microseconds) and the uid scan parsed every line of /proc/PID/status: 266 to 271 s;
+    network 78 -> 53 microseconds) and the uid scan parsed every line of /proc/PID/status: 271 s;
   the bytecode of course_utils written once by the grader (course_utils/grading/bytecode.py: sandboxes cannot write
-    it, so each kernel and verification run compiled the modules it imported) and kernels started without
-    ipykernel's debugger
-    (0.49 -> 0.44 s of CPU per kernel): the kernels' CPU 139 -> 123 s, the suite 257 s (735 s of test time,
-    502 CPU-seconds busy of 2 x 260 s); a fresh clone's `bash .ci/run` 4 min 46 s, 4 min 20 s of it the tests;
+    it, so each kernel and verification run compiled the modules it imported): 265 s; kernels started without
+    ipykernel's debugger (0.49 -> 0.44 s of CPU per kernel): the kernels' CPU 139 -> 123 s over the two steps, the
+    suite 257 s (735 s of test time, 502 CPU-seconds busy of 2 x 260 s); a fresh clone's `bash .ci/run` 4 min 46 s,
+    4 min 20 s of it the tests;
   no test process and no portability nbval run importing rfc3987_syntax (a second of CPU each, for jsonschema; the
     grader's own nbval runs already left it out): the plain nbval processes' CPU 15 -> 5 s, the suite 247 s
     (470 CPU-seconds busy of 2 x 248 s).
