@@ -138,6 +138,35 @@ def test_the_package_bytecode_is_written_where_missing_or_stale_and_named_module
     assert bytecode.ensure(package) and pyc["a.py"].read_bytes() != before
 
 
+def test_no_one_but_the_grader_may_replace_the_bytecode_whatever_its_umask(tmp_path, monkeypatch):
+    """Under a umask of 0 the __pycache__ folders would be writable by all: a student process without namespaces
+    could put its own bytecode there, which the next run (another student's) or the grader would load. ensure() leaves
+    them 0755 and their files 0644, and cached() never hands out bytecode that others may replace."""
+    import importlib.util
+    import os
+    import stat
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "a.py").write_text("A = 1\n")
+    (package / "b.py").write_text("B = 1\n")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1")  # would make compileall write hash-based bytecode
+    old = os.umask(0)
+    try:
+        assert bytecode.ensure(package)
+    finally:
+        os.umask(old)
+    pyc = {n: Path(importlib.util.cache_from_source(str(package / n))) for n in ("a.py", "b.py")}
+    assert stat.S_IMODE(pyc["a.py"].parent.stat().st_mode) == 0o755
+    assert {stat.S_IMODE(p.stat().st_mode) for p in pyc.values()} == {0o644}
+    assert all(p.read_bytes()[4:8] == b"\0\0\0\0" for p in pyc.values())  # timestamp bytecode (flags 0)
+    assert bytecode.cached(["a.py", "b.py"], package) == [pyc["a.py"], pyc["b.py"]]
+    os.chmod(pyc["b.py"], 0o666)
+    assert bytecode.cached(["a.py", "b.py"], package) == [pyc["a.py"]]
+    os.chmod(pyc["a.py"].parent, 0o777)
+    assert bytecode.cached(["a.py", "b.py"], package) == []
+
+
 def test_a_run_without_namespaces_gets_the_bytecode_of_its_module_copies(tmp_path):
     """The modules a run without namespaces copies keep their modification times, so their bytecode, copied beside
     them, is current for the copies: Python loads it instead of compiling them."""
