@@ -383,11 +383,15 @@ def test_package_all(uid):
     assert out["file"] == str(PACKAGE / "checks" / "__init__.py")
 
 
-def test_a_kernel_runs_without_the_debugger(uid):
+def test_a_kernel_runs_without_the_debugger(uid, tmp_path, monkeypatch):
     """A graded kernel's sandbox shows the installed debugpy as an empty, read-only folder: ipykernel starts without
-    its debugger (nbval never debugs), and nothing can be put there."""
+    its debugger (nbval never debugs), and nothing can be put there. A folder named debugpy where the grader runs is
+    not taken for it."""
     from course_utils.grading import nbval_plugin
 
+    (tmp_path / "debugpy").mkdir()
+    monkeypatch.chdir(tmp_path)
+    nbval_plugin.kernel_hidden.cache_clear()
     hidden = nbval_plugin.kernel_hidden()
     assert hidden and all(os.listdir(p) for p in hidden)  # installed with ipykernel, and not empty outside
     out = run(f"""
