@@ -51,7 +51,7 @@ import numpy as np
 import pytest
 
 from course_utils import capstone
-from course_utils.grading import harness, teammates
+from course_utils.grading import harness, sandbox, teammates
 from course_utils.grading.verify import Provided, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -462,16 +462,7 @@ class Worker:
 
     def stop(self):
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, 9)  # the worker's own process group (start_new_session): all it started
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.proc.wait()
-            for pipe in (self.proc.stdin, self.proc.stdout):
-                try:
-                    pipe.close()
-                except OSError:
-                    pass
+            sandbox.stop_group(self.proc)  # the worker's own process group (start_new_session): all it started
             self.log.close()
             self.proc = None
 

@@ -24,7 +24,6 @@ import json
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -94,14 +93,6 @@ def without_rfc3987(folder):
 _RUNNING = set()  # pytest subprocesses still running, stopped if grading is interrupted
 
 
-def _stop(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # sandboxed kernels die with their parent (--die-with-parent)
-    except ProcessLookupError:
-        pass
-    proc.wait()
-
-
 def _run_pytest(notebooks, workdir, results, jobs, timeout, cells, sandbox_spec, deadline=None):
     """Run one pytest subprocess over notebooks; returns ({file: {cell: {"setup"/"call": row}}}, error text).
 
@@ -121,7 +112,7 @@ def _run_pytest(notebooks, workdir, results, jobs, timeout, cells, sandbox_spec,
             proc.wait(timeout=limit)
             error = ""
         except subprocess.TimeoutExpired:
-            _stop(proc)
+            sandbox.stop_group(proc)  # sandboxed kernels die with their parent (--die-with-parent)
             error = f"the nbval run exceeded {limit:g} s and was stopped"
         finally:
             _RUNNING.discard(proc)
@@ -244,7 +235,7 @@ def run_all(jobs_to_run, workdir, release, jobs, timeout, strategy, tag, sandbox
         outcomes = list(pool.map(run, enumerate(groups)))
     except BaseException:  # e.g. Ctrl-C: stop the runs, then let the threads finish
         for proc in list(_RUNNING):
-            _stop(proc)
+            sandbox.stop_group(proc)  # sandboxed kernels die with their parent (--die-with-parent)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -68,6 +68,7 @@ from course_utils.grading.sandbox_uids import (  # noqa: F401
     Lease,
     kill_uids,
     kill_unleased,
+    stop_group,
     uid_command,
     uids_possible,
 )

@@ -3,6 +3,7 @@
 uids_possible / uid_command -- run student code as an unprivileged uid of its own, from root, when bubblewrap
 cannot start (see sandbox.py's docstring for what that does and does not protect);
 kill_uids -- end everything such uids started, however it detached;
+stop_group -- end a child process started in a session of its own, everything in its process group, and its pipes;
 Lease / kill_unleased -- blocks of uids held machine-wide by one grading run, and ending what runs as a uid
 whose lease nobody holds any more.
 """
@@ -127,6 +128,22 @@ def kill_uids(uids, patience=10.0):
         if time.monotonic() > deadline:
             return sorted(_processes_of(uids))
         time.sleep(0.01)
+
+
+def stop_group(proc):
+    """SIGKILL the process group of proc (a Popen started with start_new_session: it and all it started), reap proc
+    and close the pipes it was given. A group already gone, or one this process may not signal, is left as it is."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            try:
+                pipe.close()
+            except OSError:
+                pass
 
 
 LEASE_DIR = Path("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()) / "course-grader-uids"  # machine-wide

@@ -74,16 +74,9 @@ class _Parser:
 
     def stop(self):
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, 9)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.proc.wait()
-            for pipe in (self.proc.stdin, self.proc.stdout):
-                try:
-                    pipe.close()
-                except OSError:
-                    pass
+            from course_utils.grading import sandbox
+
+            sandbox.stop_group(self.proc)
             self.proc = None
 
     def ask(self, request, timeout):
