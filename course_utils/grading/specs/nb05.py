@@ -14,19 +14,14 @@ import numpy as np
 from course_utils.expect.exposure import allowed
 from course_utils.expect.nb05 import L2_MISTAKES, L2Case, _directional_tolerance
 from course_utils.grading.specs._common import _random_parameters, named_mistake
-from course_utils.grading.verify import Case, Provided, Spec, as_number, describe
+from course_utils.grading.verify import Case, Provided, Spec, as_number, close_number
 
 
 def _judge_number(want, tol, what="a float"):
     def judge(v, _):
         if isinstance(v, np.ndarray) and v.ndim > 0:
             return f"returned an array of shape {v.shape}, expected {what}"
-        got = as_number(v)
-        if got is None:
-            return f"returned {describe(v)}, expected a number close to {want:.6g}"
-        if not np.isfinite(got) or abs(got - want) > tol:
-            return f"returned {got:.6g}, expected {want:.6g}"
-        return None
+        return close_number(v, want, rtol=0.0, atol=tol)
     return judge
 
 
